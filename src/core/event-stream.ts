@@ -1,0 +1,251 @@
+import { encodeComment, encodeEvent, formatComment, formatRetry, type SseEvent } from './encode.ts'
+import type { Heartbeat, HeartbeatTarget } from './heartbeat.ts'
+
+/**
+ * Where an {@link EventStream} writes: one HTTP response, adapted by the server layer (see
+ * `server/event-stream-response.ts`). The core never sees Node objects.
+ */
+export interface EventSink {
+  /**
+   * Writes `chunks` in order, as one batch (one socket write where the transport allows).
+   * Returns `false` when the transport's buffer is over its high-water mark: the stream then
+   * holds further writes until {@link EventStream.resume} is called.
+   */
+  write(chunks: readonly Uint8Array[]): boolean
+  /** Ends the response cleanly after what has been written; the client reconnects. */
+  end(): void
+  /** Aborts the connection at once, dropping whatever the transport still buffers. */
+  destroy(): void
+}
+
+/**
+ * Why a stream closed.
+ * - `client-closed`: the client went away (or the connection broke).
+ * - `overflow`: the client read too slowly and its queue passed `maxQueueBytes`.
+ * - `server-closed`: the server ended it (shutdown, or the application called `close()`).
+ * - `lifetime`: the connection reached its maximum lifetime.
+ * - `expired`: the credentials the connection was opened with expired.
+ * - `error`: writing to the transport failed.
+ */
+export type EventStreamCloseReason =
+  | 'client-closed'
+  | 'overflow'
+  | 'server-closed'
+  | 'lifetime'
+  | 'expired'
+  | 'error'
+
+/** Options for {@link createEventStream}. */
+export interface EventStreamOptions {
+  /**
+   * Upper bound, in bytes, of what one stream holds while its client is not reading. Past it the
+   * client is disconnected (reason `overflow`) rather than letting memory grow without limit; it
+   * reconnects with `Last-Event-ID` and catches up from history. Defaults to `1048576` (1 MiB).
+   */
+  maxQueueBytes?: number
+  /** The shared heartbeat that sends keep-alive comments, or `null` for none. Defaults to `null`. */
+  heartbeat?: Heartbeat | null
+  /**
+   * Text of the comment written as soon as the stream opens, so that headers and a first body
+   * chunk leave at once and `EventSource.onopen` fires before any event. Defaults to `'ok'`.
+   */
+  openingComment?: string
+  /** A `retry` (milliseconds) sent right after the opening comment, or `null`. Defaults to `null`. */
+  retry?: number | null
+  /** Called once when the stream closes, with the reason. */
+  onClose?: (reason: EventStreamCloseReason) => void
+}
+
+/** The default bound of a stream's queue: 1 MiB. */
+export const DEFAULT_MAX_QUEUE_BYTES = 1_048_576
+
+const HEARTBEAT = encodeComment()
+const textEncoder = new TextEncoder()
+
+/**
+ * The server side of one SSE connection: a bounded, coalescing, backpressure-aware writer.
+ *
+ * Every write made in the same tick is queued and handed to the sink as one batch in a microtask,
+ * so a burst of updates costs one socket write. When the sink reports backpressure the queue holds
+ * writes until {@link resume}; if it grows past `maxQueueBytes`, the client is disconnected.
+ * Writes after close are ignored and return `false` at once: they never hang (honojs/hono#1902).
+ */
+export class EventStream implements HeartbeatTarget {
+  readonly #sink: EventSink
+  readonly #maxQueueBytes: number
+  readonly #heartbeat: Heartbeat | null
+  #queue: Uint8Array[] = []
+  #queuedBytes = 0
+  #flushScheduled = false
+  #paused = false
+  #closeReason: EventStreamCloseReason | undefined
+  #closeListeners: Array<(reason: EventStreamCloseReason) => void> = []
+  #drainWaiters: Array<() => void> = []
+
+  constructor(sink: EventSink, options: EventStreamOptions = {}) {
+    this.#sink = sink
+    this.#maxQueueBytes = options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES
+    if (!Number.isSafeInteger(this.#maxQueueBytes) || this.#maxQueueBytes <= 0) {
+      throw new RangeError(
+        `maxQueueBytes must be a positive integer of bytes, got ${options.maxQueueBytes}.`,
+      )
+    }
+    this.#heartbeat = options.heartbeat ?? null
+    if (options.onClose) this.#closeListeners.push(options.onClose)
+    const opening = options.openingComment ?? 'ok'
+    // The blank line after the comment ends a block that dispatches nothing.
+    let head = `${formatComment(opening)}\n`
+    if (options.retry != null) head += formatRetry(options.retry)
+    this.write(textEncoder.encode(head))
+    this.#heartbeat?.add(this)
+  }
+
+  /** Whether the stream has closed; once closed it stays closed. */
+  get closed(): boolean {
+    return this.#closeReason !== undefined
+  }
+
+  /** Why the stream closed, or `undefined` while open. */
+  get closeReason(): EventStreamCloseReason | undefined {
+    return this.#closeReason
+  }
+
+  /** Bytes queued and not yet handed to the sink. */
+  get queuedBytes(): number {
+    return this.#queuedBytes
+  }
+
+  /** True while the sink has signalled backpressure and not yet drained. */
+  get paused(): boolean {
+    return this.#paused
+  }
+
+  /**
+   * Queues already-encoded bytes (from {@link encodeEvent}), the fast path for fan-out: encode an
+   * update once and write the same bytes to every subscriber. Returns `false` if the stream is
+   * closed or closed now because the queue passed its bound.
+   */
+  write(bytes: Uint8Array): boolean {
+    if (this.#closeReason !== undefined) return false
+    this.#queue.push(bytes)
+    this.#queuedBytes += bytes.byteLength
+    if (this.#queuedBytes > this.#maxQueueBytes) {
+      this.close('overflow')
+      return false
+    }
+    if (!this.#flushScheduled && !this.#paused) {
+      this.#flushScheduled = true
+      queueMicrotask(this.#flush)
+    }
+    return true
+  }
+
+  /**
+   * Encodes and queues one event.
+   *
+   * @throws {SseError} `invalid-field` for a field that could inject into the stream.
+   */
+  send(event: SseEvent): boolean {
+    return this.write(encodeEvent(event))
+  }
+
+  /** Queues a comment (each line of `text` its own comment line). */
+  comment(text = ''): boolean {
+    return this.write(text === '' ? HEARTBEAT : encodeComment(text))
+  }
+
+  /** Writes a keep-alive comment; called by the shared {@link Heartbeat}. */
+  heartbeat(): void {
+    this.write(HEARTBEAT)
+  }
+
+  /** Tells the stream its sink has drained (Node's `'drain'`): queued writes go out now. */
+  resume(): void {
+    if (!this.#paused) return
+    this.#paused = false
+    this.#flush()
+    if (!this.#paused) {
+      const waiters = this.#drainWaiters
+      this.#drainWaiters = []
+      for (const waiter of waiters) waiter()
+    }
+  }
+
+  /**
+   * Resolves once the stream can take more writes without growing its queue: at once when it is
+   * not paused, else on the next drain or on close. Never rejects, never hangs past close.
+   */
+  drained(): Promise<void> {
+    if (!this.#paused || this.#closeReason !== undefined) return Promise.resolve()
+    return new Promise((resolve) => this.#drainWaiters.push(resolve))
+  }
+
+  /**
+   * Registers `listener` to run once when the stream closes (at once, in a microtask, if it
+   * already has). Returns a function that unregisters it.
+   */
+  onClose(listener: (reason: EventStreamCloseReason) => void): () => void {
+    const reason = this.#closeReason
+    if (reason !== undefined) {
+      queueMicrotask(() => listener(reason))
+      return () => {}
+    }
+    this.#closeListeners.push(listener)
+    return () => {
+      const index = this.#closeListeners.indexOf(listener)
+      if (index !== -1) this.#closeListeners.splice(index, 1)
+    }
+  }
+
+  /**
+   * Closes the stream. For `server-closed`, `lifetime` and `expired` what is queued is written and
+   * the response ended cleanly, so the client reconnects with its last id; for `overflow` and
+   * `error` the connection is aborted and the queue dropped; for `client-closed` there is nobody
+   * left to write to. Every timer, listener and queued byte of the stream is released. Idempotent.
+   */
+  close(reason: EventStreamCloseReason = 'server-closed'): void {
+    if (this.#closeReason !== undefined) return
+    this.#closeReason = reason
+    this.#heartbeat?.delete(this)
+    const queue = this.#queue
+    this.#queue = []
+    this.#queuedBytes = 0
+    try {
+      if (reason === 'overflow' || reason === 'error') {
+        this.#sink.destroy()
+      } else if (reason !== 'client-closed') {
+        if (queue.length > 0) this.#sink.write(queue)
+        this.#sink.end()
+      }
+    } catch {
+      // The transport is already gone; closing is all that was asked.
+    }
+    const waiters = this.#drainWaiters
+    this.#drainWaiters = []
+    for (const waiter of waiters) waiter()
+    const listeners = this.#closeListeners
+    this.#closeListeners = []
+    for (const listener of listeners) listener(reason)
+  }
+
+  readonly #flush = (): void => {
+    this.#flushScheduled = false
+    if (this.#closeReason !== undefined || this.#paused || this.#queue.length === 0) return
+    const queue = this.#queue
+    this.#queue = []
+    this.#queuedBytes = 0
+    let accepted: boolean
+    try {
+      accepted = this.#sink.write(queue)
+    } catch {
+      this.close('error')
+      return
+    }
+    if (!accepted) this.#paused = true
+  }
+}
+
+/** Creates an {@link EventStream} writing to `sink`. */
+export function createEventStream(sink: EventSink, options?: EventStreamOptions): EventStream {
+  return new EventStream(sink, options)
+}

@@ -1,0 +1,181 @@
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
+import {
+  createSecureServer,
+  type Http2SecureServer,
+  type Http2Session,
+} from 'node:http2'
+import type { AddressInfo } from 'node:net'
+import type { EventStream } from '../core/event-stream.ts'
+import { createHeartbeat, DEFAULT_HEARTBEAT_MS, type Heartbeat } from '../core/heartbeat.ts'
+import { type ClockDemo, createClockDemo } from '../demos/clock.ts'
+import {
+  type NodeRequest,
+  type NodeResponse,
+  type OpenEventStreamOptions,
+  openEventStream,
+} from './event-stream-response.ts'
+import { type Logger, silentLogger } from './logger.ts'
+import { sendText } from './send-text.ts'
+import { serveStatic, WEB_ROOT } from './static-files.ts'
+
+/** Options for {@link createSsehubServer}. */
+export interface SsehubServerOptions {
+  /** Where logs go. Defaults to a silent logger. */
+  logger?: Logger
+  /** Milliseconds between keep-alive comments on every stream, `null` for none. Defaults to `15000`. */
+  heartbeatMs?: number | null
+  /** Bound of each stream's queue in bytes (see `EventStreamOptions`). Defaults to `1048576`. */
+  maxQueueBytes?: number
+  /**
+   * Certificate and key (PEM) to serve HTTPS with HTTP/2, falling back to HTTP/1.1 for clients
+   * that do not speak it. Without them the server speaks plain HTTP/1.1. Defaults to none.
+   */
+  tls?: { cert: string | Buffer; key: string | Buffer } | null
+  /** Milliseconds between two clock-demo messages. Defaults to `500`. */
+  clockIntervalMs?: number
+  /** Folder of the static pages. Defaults to the package's `web/`. */
+  webRoot?: string
+  /** Milliseconds `close()` waits for connections to finish before cutting them. Defaults to `2000`. */
+  shutdownGraceMs?: number
+}
+
+/** A running ssehub server. */
+export interface SsehubServer {
+  /** The underlying Node server. */
+  readonly server: HttpServer | Http2SecureServer
+  /** The shared heartbeat, or `null` when disabled. */
+  readonly heartbeat: Heartbeat | null
+  /** The clock demo (for its count of running clocks). */
+  readonly clock: ClockDemo
+  /** How many event streams are open. */
+  readonly openStreams: number
+  /** Starts listening; resolves with the bound address and a base URL. */
+  listen(port?: number, host?: string): Promise<{ port: number; host: string; url: string }>
+  /**
+   * Graceful shutdown: stops accepting, ends every stream cleanly (clients reconnect elsewhere
+   * with their last id), then closes connections. Resolves when the port is free.
+   */
+  close(): Promise<void>
+}
+
+/** Creates the ssehub HTTP server: landing page, demos, health. */
+export function createSsehubServer(options: SsehubServerOptions = {}): SsehubServer {
+  const logger = options.logger ?? silentLogger()
+  const heartbeatMs = options.heartbeatMs === undefined ? DEFAULT_HEARTBEAT_MS : options.heartbeatMs
+  const heartbeat = heartbeatMs === null ? null : createHeartbeat({ intervalMs: heartbeatMs })
+  const webRoot = options.webRoot ?? WEB_ROOT
+  const clockOptions = options.clockIntervalMs === undefined ? {} : { intervalMs: options.clockIntervalMs }
+  const clock = createClockDemo(clockOptions)
+  const streams = new Set<EventStream>()
+  const sessions = new Set<Http2Session>()
+  const isTls = options.tls != null
+  let closing = false
+
+  const openStream = (req: NodeRequest, res: NodeResponse, extra: OpenEventStreamOptions = {}) => {
+    const streamOptions: OpenEventStreamOptions = { heartbeat, ...extra }
+    if (options.maxQueueBytes !== undefined) streamOptions.maxQueueBytes = options.maxQueueBytes
+    const stream = openEventStream(req, res, streamOptions)
+    streams.add(stream)
+    stream.onClose((reason) => {
+      streams.delete(stream)
+      if (reason === 'overflow') {
+        logger.warn({ reason, path: req.url }, 'disconnected a client that stopped reading')
+      } else if (reason === 'error') {
+        logger.warn({ reason, path: req.url }, 'disconnected a client after a write error')
+      } else {
+        logger.debug({ reason, path: req.url }, 'stream closed')
+      }
+    })
+    return stream
+  }
+
+  const route = async (req: NodeRequest, res: NodeResponse): Promise<void> => {
+    const path = (req.url ?? '/').split('?', 1)[0] as string
+    const method = req.method ?? 'GET'
+    if (path === '/healthz') {
+      sendText(res, 200, 'ok\n')
+      return
+    }
+    if (path === '/demo/clock/stream') {
+      if (method !== 'GET') {
+        sendText(res, 405, 'Use GET to subscribe to the clock stream.\n', { allow: 'GET' })
+        return
+      }
+      if (closing) {
+        sendText(res, 503, 'The server is shutting down; reconnect shortly.\n', { 'retry-after': '1' })
+        return
+      }
+      clock.start(openStream(req, res))
+      return
+    }
+    if (method !== 'GET' && method !== 'HEAD') {
+      sendText(res, 405, `${method} is not allowed on ${path}.\n`, { allow: 'GET, HEAD' })
+      return
+    }
+    if (path === '/demo/clock' || path === '/demo') {
+      res.writeHead(308, { location: `${path}/` })
+      res.end()
+      return
+    }
+    if (await serveStatic(res, path, {}, webRoot)) return
+    sendText(res, 404, `Nothing here: ${path}. Start at /.\n`)
+  }
+
+  const handler = (req: NodeRequest, res: NodeResponse): void => {
+    route(req, res).catch((error: unknown) => {
+      logger.error({ err: error, path: req.url }, 'request failed')
+      if (!res.headersSent) sendText(res, 500, 'Internal error.\n')
+      else res.destroy?.()
+    })
+  }
+
+  const server: HttpServer | Http2SecureServer = options.tls
+    ? createSecureServer({ cert: options.tls.cert, key: options.tls.key, allowHTTP1: true }, handler)
+    : createHttpServer(handler)
+  if (!isTls) (server as HttpServer).keepAliveTimeout = 5000
+  server.on('session', (session: Http2Session) => {
+    sessions.add(session)
+    session.once('close', () => sessions.delete(session))
+  })
+
+  return {
+    server,
+    heartbeat,
+    clock,
+    get openStreams() {
+      return streams.size
+    },
+    listen(port = 0, host = '127.0.0.1') {
+      return new Promise((resolve, reject) => {
+        const onError = (error: Error): void => reject(error)
+        server.once('error', onError)
+        server.listen(port, host, () => {
+          server.off('error', onError)
+          const address = server.address() as AddressInfo
+          const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address
+          resolve({
+            port: address.port,
+            host: address.address,
+            url: `${isTls ? 'https' : 'http'}://${shown}:${address.port}`,
+          })
+        })
+      })
+    },
+    async close() {
+      closing = true
+      const closed = new Promise<void>((resolve) => {
+        server.close(() => resolve())
+      })
+      for (const stream of [...streams]) stream.close('server-closed')
+      for (const session of sessions) session.close()
+      if (!isTls) (server as HttpServer).closeIdleConnections()
+      const grace = setTimeout(() => {
+        if (!isTls) (server as HttpServer).closeAllConnections()
+        for (const session of sessions) session.destroy()
+      }, options.shutdownGraceMs ?? 2000)
+      grace.unref()
+      await closed
+      clearTimeout(grace)
+    },
+  }
+}
