@@ -33,7 +33,9 @@ export const DEFAULT_HEARTBEAT_MS = 15_000
 export function createHeartbeat(options: HeartbeatOptions = {}): Heartbeat {
   const intervalMs = options.intervalMs ?? DEFAULT_HEARTBEAT_MS
   if (!Number.isFinite(intervalMs) || intervalMs <= 0) {
-    throw new RangeError(`Heartbeat interval must be a positive number of milliseconds, got ${intervalMs}.`)
+    throw new RangeError(
+      `Heartbeat interval must be a positive number of milliseconds, got ${intervalMs}.`,
+    )
   }
   const targets = new Set<HeartbeatTarget>()
   let timer: ReturnType<typeof setInterval> | undefined

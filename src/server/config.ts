@@ -61,17 +61,26 @@ export function loadConfig(
   env: Readonly<Record<string, string | undefined>>,
   isTerminal = false,
 ): LoadedConfig {
-  let values: { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string }
+  let values: {
+    [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string
+  }
   let positionals: string[]
   try {
-    ;({ values, positionals } = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true }))
+    ;({ values, positionals } = parseArgs({
+      args: [...argv],
+      options: OPTIONS,
+      allowPositionals: true,
+      strict: true,
+    }))
   } catch (error) {
     throw new ConfigError(`${(error as Error).message}\n\n${USAGE}`)
   }
   if (values.help) return { help: true }
   const command = positionals[0] ?? 'serve'
   if (command !== 'serve' || positionals.length > 1) {
-    throw new ConfigError(`Unknown command "${positionals.join(' ')}". Commands: serve.\n\n${USAGE}`)
+    throw new ConfigError(
+      `Unknown command "${positionals.join(' ')}". Commands: serve.\n\n${USAGE}`,
+    )
   }
 
   const pick = (flag: string | undefined, name: string): string | undefined => {
@@ -83,7 +92,9 @@ export function loadConfig(
   const portText = pick(values.port, 'PORT') ?? '3000'
   const port = Number(portText)
   if (!/^\d+$/.test(portText) || port > 65_535) {
-    throw new ConfigError(`PORT must be a whole number from 0 to 65535, got "${portText}". Example: PORT=3000.`)
+    throw new ConfigError(
+      `PORT must be a whole number from 0 to 65535, got "${portText}". Example: PORT=3000.`,
+    )
   }
   const host = pick(values.host, 'HOST') ?? '0.0.0.0'
 
@@ -105,7 +116,9 @@ export function loadConfig(
   const keyPath = pick(values.key, 'SSEHUB_TLS_KEY')
   let tls: ServerConfig['tls'] = null
   if ((certPath === undefined) !== (keyPath === undefined)) {
-    throw new ConfigError('HTTPS needs both --cert and --key (SSEHUB_TLS_CERT and SSEHUB_TLS_KEY); only one was given.')
+    throw new ConfigError(
+      'HTTPS needs both --cert and --key (SSEHUB_TLS_CERT and SSEHUB_TLS_KEY); only one was given.',
+    )
   }
   if (certPath !== undefined && keyPath !== undefined) {
     tls = { cert: readPem(certPath, 'certificate'), key: readPem(keyPath, 'private key') }
@@ -113,9 +126,12 @@ export function loadConfig(
 
   const logLevel = pick(values['log-level'], 'SSEHUB_LOG_LEVEL') ?? 'info'
   if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) {
-    throw new ConfigError(`SSEHUB_LOG_LEVEL must be one of trace, debug, info, warn, error, silent; got "${logLevel}".`)
+    throw new ConfigError(
+      `SSEHUB_LOG_LEVEL must be one of trace, debug, info, warn, error, silent; got "${logLevel}".`,
+    )
   }
-  const logFormat = pick(values['log-format'], 'SSEHUB_LOG_FORMAT') ?? (isTerminal ? 'pretty' : 'json')
+  const logFormat =
+    pick(values['log-format'], 'SSEHUB_LOG_FORMAT') ?? (isTerminal ? 'pretty' : 'json')
   if (logFormat !== 'json' && logFormat !== 'pretty') {
     throw new ConfigError(`SSEHUB_LOG_FORMAT must be "json" or "pretty"; got "${logFormat}".`)
   }
@@ -127,6 +143,8 @@ function readPem(path: string, what: string): Buffer {
   try {
     return readFileSync(path)
   } catch (error) {
-    throw new ConfigError(`Cannot read the TLS ${what} at "${path}": ${(error as NodeJS.ErrnoException).code ?? 'error'}. Check the path and its permissions.`)
+    throw new ConfigError(
+      `Cannot read the TLS ${what} at "${path}": ${(error as NodeJS.ErrnoException).code ?? 'error'}. Check the path and its permissions.`,
+    )
   }
 }

@@ -1,11 +1,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2'
 import { constants as http2Constants } from 'node:http2'
-import {
-  type EventSink,
-  EventStream,
-  type EventStreamOptions,
-} from '../core/event-stream.ts'
+import { type EventSink, EventStream, type EventStreamOptions } from '../core/event-stream.ts'
 
 /** A request as Node's HTTP/1.1 server or HTTP/2 compatibility API hands it over. */
 export type NodeRequest = IncomingMessage | Http2ServerRequest

@@ -1,9 +1,5 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
-import {
-  createSecureServer,
-  type Http2SecureServer,
-  type Http2Session,
-} from 'node:http2'
+import { createSecureServer, type Http2SecureServer, type Http2Session } from 'node:http2'
 import type { AddressInfo } from 'node:net'
 import type { EventStream } from '../core/event-stream.ts'
 import { createHeartbeat, DEFAULT_HEARTBEAT_MS, type Heartbeat } from '../core/heartbeat.ts'
@@ -64,7 +60,8 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
   const heartbeatMs = options.heartbeatMs === undefined ? DEFAULT_HEARTBEAT_MS : options.heartbeatMs
   const heartbeat = heartbeatMs === null ? null : createHeartbeat({ intervalMs: heartbeatMs })
   const webRoot = options.webRoot ?? WEB_ROOT
-  const clockOptions = options.clockIntervalMs === undefined ? {} : { intervalMs: options.clockIntervalMs }
+  const clockOptions =
+    options.clockIntervalMs === undefined ? {} : { intervalMs: options.clockIntervalMs }
   const clock = createClockDemo(clockOptions)
   const streams = new Set<EventStream>()
   const sessions = new Set<Http2Session>()
@@ -102,7 +99,9 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
         return
       }
       if (closing) {
-        sendText(res, 503, 'The server is shutting down; reconnect shortly.\n', { 'retry-after': '1' })
+        sendText(res, 503, 'The server is shutting down; reconnect shortly.\n', {
+          'retry-after': '1',
+        })
         return
       }
       clock.start(openStream(req, res))
@@ -130,7 +129,10 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
   }
 
   const server: HttpServer | Http2SecureServer = options.tls
-    ? createSecureServer({ cert: options.tls.cert, key: options.tls.key, allowHTTP1: true }, handler)
+    ? createSecureServer(
+        { cert: options.tls.cert, key: options.tls.key, allowHTTP1: true },
+        handler,
+      )
     : createHttpServer(handler)
   if (!isTls) (server as HttpServer).keepAliveTimeout = 5000
   server.on('session', (session: Http2Session) => {

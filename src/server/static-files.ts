@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import { extname, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { PAGE_SECURITY_HEADERS } from './security-headers.ts'
 import type { NodeResponse } from './event-stream-response.ts'
+import { PAGE_SECURITY_HEADERS } from './security-headers.ts'
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',

@@ -1,0 +1,183 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { encodeEvent } from './encode.ts'
+import { type EventSink, EventStream, type EventStreamCloseReason } from './event-stream.ts'
+import { createHeartbeat } from './heartbeat.ts'
+
+const decoder = new TextDecoder()
+
+interface RecordingSink extends EventSink {
+  accept: boolean
+  ended: boolean
+  destroyed: boolean
+  batches: string[][]
+  text(): string
+}
+
+/** A sink that records every batch; `accept` decides what `write` returns. */
+function recordingSink(accept = true): RecordingSink {
+  const sink: RecordingSink = {
+    accept,
+    ended: false,
+    destroyed: false,
+    batches: [],
+    text: () => sink.batches.flat().join(''),
+    write(chunks) {
+      sink.batches.push(chunks.map((chunk) => decoder.decode(chunk)))
+      return sink.accept
+    },
+    end() {
+      sink.ended = true
+    },
+    destroy() {
+      sink.destroyed = true
+    },
+  }
+  return sink
+}
+
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+describe('EventStream', () => {
+  it('writes the opening comment, then a retry when asked, in the first tick', async () => {
+    const sink = recordingSink()
+    new EventStream(sink, { retry: 2500 })
+    assert.equal(sink.batches.length, 0, 'nothing is written synchronously')
+    await tick()
+    assert.equal(sink.text(), ': ok\n\nretry: 2500\n\n')
+  })
+
+  it('coalesces every write made in one tick into one batch for the sink', async () => {
+    const sink = recordingSink()
+    const stream = new EventStream(sink)
+    await tick()
+    sink.batches.length = 0
+    for (let i = 0; i < 50; i++) stream.send({ data: `n${i}` })
+    await tick()
+    assert.equal(sink.batches.length, 1)
+    assert.equal(sink.batches[0]?.length, 50)
+    assert.match(sink.text(), /^data: n0\n\ndata: n1\n\n/)
+  })
+
+  it('writes the very same bytes object it was given (encode once, write to many)', async () => {
+    const seen: Uint8Array[] = []
+    const sink: EventSink = {
+      write: (chunks) => {
+        seen.push(...chunks)
+        return true
+      },
+      end() {},
+      destroy() {},
+    }
+    const a = new EventStream(sink, { openingComment: 'a' })
+    const b = new EventStream(sink, { openingComment: 'b' })
+    const bytes = encodeEvent({ data: 'shared' })
+    a.write(bytes)
+    b.write(bytes)
+    await tick()
+    assert.equal(seen.filter((chunk) => chunk === bytes).length, 2)
+  })
+
+  it('holds writes while the sink signals backpressure and sends them on resume', async () => {
+    const sink = recordingSink(false)
+    const stream = new EventStream(sink)
+    await tick()
+    assert.equal(stream.paused, true)
+    stream.send({ data: 'held' })
+    await tick()
+    assert.equal(sink.batches.length, 1, 'nothing more reaches a sink that asked to wait')
+    assert.equal(stream.queuedBytes, 'data: held\n\n'.length)
+    sink.accept = true
+    const drained = stream.drained()
+    stream.resume()
+    await drained
+    assert.equal(stream.paused, false)
+    assert.equal(sink.batches.at(-1)?.join(''), 'data: held\n\n')
+    assert.equal(stream.queuedBytes, 0)
+  })
+
+  it('disconnects a client whose queue passes maxQueueBytes and frees the queue', async () => {
+    const sink = recordingSink(false)
+    const reasons: EventStreamCloseReason[] = []
+    const stream = new EventStream(sink, { maxQueueBytes: 1000, onClose: (r) => reasons.push(r) })
+    await tick()
+    const event = encodeEvent({ data: 'x'.repeat(90) })
+    let accepted = 0
+    while (stream.write(event)) accepted++
+    assert.equal(accepted, 10, 'ten 98-byte events fit in 1000 bytes, the eleventh does not')
+    assert.deepEqual(reasons, ['overflow'])
+    assert.equal(stream.closeReason, 'overflow')
+    assert.equal(sink.destroyed, true, 'an overflowing client is cut, not sent the rest')
+    assert.equal(stream.queuedBytes, 0)
+  })
+
+  it('ignores writes after close and never hangs a waiter', async () => {
+    const sink = recordingSink(false)
+    const stream = new EventStream(sink)
+    await tick()
+    const waiting = stream.drained()
+    stream.close('client-closed')
+    await waiting
+    assert.equal(stream.send({ data: 'late' }), false)
+    assert.equal(stream.comment('late'), false)
+    await tick()
+    assert.equal(sink.batches.length, 1)
+    assert.equal(sink.ended, false, 'a gone client is not written to')
+  })
+
+  it('flushes what is queued and ends the response on a server close', async () => {
+    const sink = recordingSink()
+    const stream = new EventStream(sink)
+    stream.send({ data: 'last' })
+    stream.close('server-closed')
+    assert.equal(sink.text(), ': ok\n\ndata: last\n\n')
+    assert.equal(sink.ended, true)
+    assert.equal(sink.destroyed, false)
+  })
+
+  it('calls every close listener once, and a late one in a microtask', async () => {
+    const stream = new EventStream(recordingSink())
+    const calls: string[] = []
+    stream.onClose((r) => calls.push(`a:${r}`))
+    const off = stream.onClose((r) => calls.push(`b:${r}`))
+    off()
+    stream.close('lifetime')
+    stream.close('error')
+    stream.onClose((r) => calls.push(`c:${r}`))
+    await tick()
+    assert.deepEqual(calls, ['a:lifetime', 'c:lifetime'])
+  })
+
+  it('closes with reason error when the sink throws', async () => {
+    const stream = new EventStream({
+      write() {
+        throw new Error('EPIPE')
+      },
+      end() {},
+      destroy() {},
+    })
+    await tick()
+    assert.equal(stream.closeReason, 'error')
+  })
+
+  it('registers with the heartbeat while open and leaves it on close', async () => {
+    const heartbeat = createHeartbeat({ intervalMs: 60_000 })
+    const sink = recordingSink()
+    const stream = new EventStream(sink, { heartbeat })
+    assert.equal(heartbeat.size, 1)
+    stream.heartbeat()
+    await tick()
+    assert.equal(sink.text(), ': ok\n\n:\n')
+    stream.close()
+    assert.equal(heartbeat.size, 0)
+  })
+
+  it('refuses a maxQueueBytes that is not a positive integer', () => {
+    assert.throws(() => new EventStream(recordingSink(), { maxQueueBytes: 0 }), RangeError)
+    assert.throws(() => new EventStream(recordingSink(), { maxQueueBytes: 1.5 }), RangeError)
+  })
+
+  it('refuses an invalid retry before writing anything', () => {
+    assert.throws(() => new EventStream(recordingSink(), { retry: -1 }), { code: 'invalid-field' })
+  })
+})

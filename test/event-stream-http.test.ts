@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { connect as connectHttp2, constants } from 'node:http2'
+import type { AddressInfo } from 'node:net'
+import { after, before, describe, it } from 'node:test'
+import type { EventStream } from '../src/core/event-stream.ts'
+import { createHeartbeat } from '../src/core/heartbeat.ts'
+import { openEventStream } from '../src/server/event-stream-response.ts'
+import { readLastEventId } from '../src/server/last-event-id.ts'
+import { createSsehubServer } from '../src/server/server.ts'
+import { openRawSse } from './helpers/raw-sse.ts'
+import { selfSignedCertificate } from './helpers/tls.ts'
+
+describe('openEventStream over HTTP/1.1', () => {
+  const heartbeat = createHeartbeat({ intervalMs: 40 })
+  const streams: EventStream[] = []
+  let url = ''
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const stream = openEventStream(req, res, { heartbeat, retry: 1500 })
+    streams.push(stream)
+    if (req.url === '/echo-id') stream.send({ data: readLastEventId(req.headers) ?? '(none)' })
+  })
+
+  before(async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  })
+  after(async () => {
+    for (const stream of streams) stream.close()
+    await new Promise((resolve) => server.close(resolve))
+  })
+
+  it('answers with the SSE headers a browser and a proxy need', async () => {
+    const sse = await openRawSse(`${url}/`)
+    const h = sse.res.headers
+    assert.equal(sse.res.statusCode, 200)
+    assert.equal(h['content-type'], 'text/event-stream; charset=utf-8')
+    assert.match(h['cache-control'] ?? '', /no-cache/)
+    assert.match(h['cache-control'] ?? '', /no-transform/)
+    assert.equal(h['x-accel-buffering'], 'no')
+    assert.equal(h.connection, 'keep-alive')
+    sse.abort()
+  })
+
+  it('flushes the opening comment and retry at once, before any event exists', async () => {
+    const sse = await openRawSse(`${url}/`)
+    const text = await sse.waitFor((t) => t.includes('retry: 1500\n\n'), 2000)
+    assert.ok(text.startsWith(': ok\n\nretry: 1500\n\n'), JSON.stringify(text))
+    sse.abort()
+  })
+
+  it('sends heartbeat comments from the shared timer', async () => {
+    const sse = await openRawSse(`${url}/`)
+    await sse.waitFor((t) => t.split(':\n').length > 3, 3000)
+    sse.abort()
+  })
+
+  it('decodes a UTF-8 Last-Event-ID that Node read as latin1', async () => {
+    const wire = Buffer.from('…é😀', 'utf8').toString('latin1')
+    const sse = await openRawSse(`${url}/echo-id`, { 'last-event-id': wire })
+    await sse.waitFor((t) => t.includes('data: …é😀\n\n'))
+    sse.abort()
+  })
+
+  it('closes the stream and leaves the heartbeat when the client aborts', async () => {
+    const before = streams.length
+    const sse = await openRawSse(`${url}/`)
+    await sse.waitFor((t) => t.includes(': ok'))
+    const stream = streams[before] as EventStream
+    assert.equal(stream.closed, false)
+    sse.abort()
+    await new Promise<void>((resolve) => stream.onClose(() => resolve()))
+    assert.equal(stream.closeReason, 'client-closed')
+  })
+})
+
+describe('openEventStream over HTTP/2', () => {
+  const tls = selfSignedCertificate()
+  const hub = createSsehubServer({ tls, heartbeatMs: null, clockIntervalMs: 50 })
+  let url = ''
+  before(async () => {
+    url = (await hub.listen(0, '127.0.0.1')).url
+  })
+  after(async () => {
+    await hub.close()
+    tls.cleanup()
+  })
+
+  it('sends no connection-specific header and streams events', async () => {
+    const session = connectHttp2(url, { rejectUnauthorized: false })
+    try {
+      const req = session.request({ ':path': '/demo/clock/stream', accept: 'text/event-stream' })
+      const headers = await new Promise<Record<string, unknown>>((resolve) =>
+        req.on('response', resolve),
+      )
+      assert.equal(headers[':status'], 200)
+      assert.equal(headers['content-type'], 'text/event-stream; charset=utf-8')
+      for (const name of [
+        'connection',
+        'transfer-encoding',
+        'keep-alive',
+        'upgrade',
+        'proxy-connection',
+      ]) {
+        assert.equal(headers[name], undefined, `${name} must not appear on HTTP/2`)
+      }
+      req.setEncoding('utf8')
+      let text = ''
+      await new Promise<void>((resolve) => {
+        req.on('data', (chunk: string) => {
+          text += chunk
+          if (text.includes('Message #1 ')) resolve()
+        })
+      })
+      assert.match(text, /^: ok\n\ndata: YOUR ID IS [0-9a-f]{5}\n\n/)
+      req.close(constants.NGHTTP2_CANCEL)
+    } finally {
+      session.close()
+    }
+  })
+
+  it('still speaks HTTP/1.1 to a client that does not negotiate HTTP/2', async () => {
+    const { request } = await import('node:https')
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      request(`${url}/healthz`, { rejectUnauthorized: false }, (res) => {
+        res.resume()
+        resolve(res.statusCode)
+      })
+        .on('error', reject)
+        .end()
+    })
+    assert.equal(status, 200)
+  })
+})
