@@ -2,7 +2,10 @@ import { SseError } from './errors.ts'
 
 /** One server-sent event, as the encoder takes it. Every field is optional. */
 export interface SseEvent {
-  /** The payload. Any string: CR, LF and CRLF are kept exactly (one `data:` line per line). */
+  /**
+   * The payload: any string. Each CR, LF or CRLF starts a new `data:` line, so no payload can
+   * inject a field; the receiver sees every line break as LF (the format has no other).
+   */
   data?: string
   /** The event type; the browser's default is `message`. Must not contain CR or LF. */
   event?: string

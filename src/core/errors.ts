@@ -4,8 +4,9 @@
  * - `invalid-field`: an event field that would break the wire format (CR/LF in `event` or `id`,
  *   NUL in `id`, a `retry` that is not a non-negative integer). Thrown by the encoder.
  * - `line-too-long`: the parser met a line longer than its `maxLineLength`.
+ * - `event-too-large`: the parser met an event whose data is longer than its `maxEventLength`.
  */
-export type SseErrorCode = 'invalid-field' | 'line-too-long'
+export type SseErrorCode = 'invalid-field' | 'line-too-long' | 'event-too-large'
 
 /**
  * The one error class of ssehub's core. Check `code`, not the message: messages may be reworded.

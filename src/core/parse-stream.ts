@@ -4,9 +4,9 @@ import { createParser, type Parser, type ParserOptions, type SseMessage } from '
 /** Options for {@link EventSourceParserStream}: the parser's options except `onEvent`. */
 export interface EventSourceParserStreamOptions extends Omit<ParserOptions, 'onEvent' | 'onError'> {
   /**
-   * Called with a parse error before the stream is errored with it. The only parse error,
-   * `line-too-long`, stops the parser for good (a stream cannot `reset()` it), so the stream is
-   * always errored: readers see the `SseError` from `read()`. Defaults to none.
+   * Called with a parse error before the stream is errored with it. Parse errors
+   * (`line-too-long`, `event-too-large`) stop the parser for good (a stream cannot `reset()` it),
+   * so the stream is always errored: readers see the `SseError` from `read()`. Defaults to none.
    */
   onError?: (error: SseError) => void
 }
@@ -16,7 +16,7 @@ export interface EventSourceParserStreamOptions extends Omit<ParserOptions, 'onE
  * decoded) to {@link SseMessage}s, built on {@link createParser}.
  *
  * When the writable side closes, `end()` runs: an event not terminated by a blank line is
- * discarded, as the standard requires. A `line-too-long` error errors the stream (like
+ * discarded, as the standard requires. A parse error errors the stream (like
  * eventsource-parser's stream does for `max-buffer-size-exceeded`).
  *
  * @example

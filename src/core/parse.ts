@@ -31,7 +31,8 @@ export interface ParserOptions {
   onComment?: (text: string) => void
   /**
    * Called when the parser gives up on the stream: `line-too-long` when a line grows beyond
-   * `maxLineLength`. After that the parser ignores all input until `reset()`. Defaults to none.
+   * `maxLineLength`, `event-too-large` when an event's data grows beyond `maxEventLength`. After
+   * that the parser ignores all input until `reset()`. Defaults to none.
    */
   onError?: (error: SseError) => void
   /**
@@ -41,6 +42,13 @@ export interface ParserOptions {
    * an unterminated line can take. Pass `Infinity` to disable. Defaults to `1_048_576` (1 MiB).
    */
   maxLineLength?: number
+  /**
+   * The largest event data accepted, in characters (UTF-16 code units, LFs between lines
+   * included). Bounds the memory of an event made of endless short `data:` lines that never ends
+   * with a blank line; a larger one is reported to `onError` as `event-too-large` and the parser
+   * stops. Pass `Infinity` to disable. Defaults to `16_777_216` (16 Mi characters).
+   */
+  maxEventLength?: number
   /**
    * The initial last event ID, e.g. the `Last-Event-ID` a client resumes with. Defaults to `''`.
    */
@@ -86,6 +94,7 @@ const SPACE = 0x20
 const COLON = 0x3a
 const BOM = 0xfeff
 const DEFAULT_MAX_LINE_LENGTH = 1_048_576
+const DEFAULT_MAX_EVENT_LENGTH = 16_777_216
 const STREAM = { stream: true }
 
 /**
@@ -99,7 +108,8 @@ const STREAM = { stream: true }
  * ```
  *
  * @throws {TypeError} when `options` is a function rather than an options object.
- * @throws {RangeError} when `maxLineLength` is not a positive integer or `Infinity`.
+ * @throws {RangeError} when `maxLineLength` or `maxEventLength` is not a positive integer or
+ * `Infinity`.
  */
 export function createParser(options: ParserOptions = {}): Parser {
   if (typeof options === 'function') {
@@ -109,13 +119,12 @@ export function createParser(options: ParserOptions = {}): Parser {
   }
   const { onEvent, onRetry, onComment, onError } = options
   const emit = onEvent ?? noop
-  const maxLineLength = options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH
-  if (!(Number.isSafeInteger(maxLineLength) && maxLineLength > 0) && maxLineLength !== Infinity) {
-    throw new RangeError(
-      `maxLineLength must be a positive integer or Infinity, got ${maxLineLength}. ` +
-        'Omit it for the default of 1_048_576 characters.',
-    )
-  }
+  const maxLineLength = checkLimit('maxLineLength', options.maxLineLength, DEFAULT_MAX_LINE_LENGTH)
+  const maxEventLength = checkLimit(
+    'maxEventLength',
+    options.maxEventLength,
+    DEFAULT_MAX_EVENT_LENGTH,
+  )
 
   let lastEventId = options.lastEventId ?? ''
   // [spec] "a data buffer, an event type buffer, and a last event ID buffer". The ID buffer is
@@ -210,6 +219,7 @@ export function createParser(options: ParserOptions = {}): Parser {
       pieces.length = 0
       piecesLength = 0
       interpret(line, 0, line.length)
+      if (terminated) return
       pos = nextLineStart(text, end)
       if (cr !== -1 && cr < pos) cr = text.indexOf('\r', pos)
       if (lf !== -1 && lf < pos) lf = text.indexOf('\n', pos)
@@ -224,6 +234,7 @@ export function createParser(options: ParserOptions = {}): Parser {
         return
       }
       interpret(text, pos, end)
+      if (terminated) return
       pos = nextLineStart(text, end)
       if (cr < pos) cr = text.indexOf('\r', pos)
       if (lf !== -1 && lf < pos) lf = text.indexOf('\n', pos)
@@ -251,14 +262,15 @@ export function createParser(options: ParserOptions = {}): Parser {
           lf = text.indexOf('\n', pos)
           continue
         }
-        data = hasData ? `${data}\n${value}` : value
-        hasData = true
+        appendData(value)
+        if (terminated) return
       } else if (first === 0x65 && isEvent(text, pos)) {
         eventType = text.slice(valueStart(text, pos + 5), lf)
       } else if (first === 0x69 && isId(text, pos)) {
         setId(text.slice(valueStart(text, pos + 2), lf))
       } else {
         interpret(text, pos, lf)
+        if (terminated) return
       }
       pos = lf + 1
       lf = text.indexOf('\n', pos)
@@ -338,6 +350,8 @@ export function createParser(options: ParserOptions = {}): Parser {
     // joining the lines with LF, which saves a copy.
     data = hasData ? `${data}\n${value}` : value
     hasData = true
+    // DoS guard: many short lines without the blank line that ends an event.
+    if (data.length > maxEventLength) fail('event-too-large')
   }
 
   function dispatch(): void {
@@ -374,16 +388,14 @@ export function createParser(options: ParserOptions = {}): Parser {
     idBuffer = lastEventId
   }
 
-  function fail(): void {
+  function fail(code: 'line-too-long' | 'event-too-large' = 'line-too-long'): void {
     terminated = true
     discardStream()
-    onError?.(
-      new SseError(
-        'line-too-long',
-        `A line exceeded maxLineLength (${maxLineLength} characters); ` +
-          'the parser ignores further input until reset().',
-      ),
-    )
+    const message =
+      code === 'line-too-long'
+        ? `A line exceeded maxLineLength (${maxLineLength} characters)`
+        : `An event's data exceeded maxEventLength (${maxEventLength} characters)`
+    onError?.(new SseError(code, `${message}; the parser ignores further input until reset().`))
   }
 
   return {
@@ -449,3 +461,14 @@ function isAsciiDigits(text: string, start: number, end: number): boolean {
 }
 
 function noop(): void {}
+
+function checkLimit(name: string, value: number | undefined, fallback: number): number {
+  const limit = value ?? fallback
+  if (!(Number.isSafeInteger(limit) && limit > 0) && limit !== Infinity) {
+    throw new RangeError(
+      `${name} must be a positive integer or Infinity, got ${limit}. ` +
+        `Omit it for the default of ${fallback} characters.`,
+    )
+  }
+  return limit
+}
