@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { type Browser, chromium } from 'playwright-core'
 
 /** Debian's Chromium, which playwright-core drives (it never downloads a browser of its own). */
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium'
 
 /** Where browser tests save screenshots for people to look at. */
 export const ARTIFACTS_DIR = join(import.meta.dirname, '..', '..', 'test-artifacts')
@@ -15,7 +15,7 @@ export const ARTIFACTS_DIR = join(import.meta.dirname, '..', '..', 'test-artifac
 export function browserSkipReason(): string | null {
   if (existsSync(CHROMIUM_PATH)) return null
   const reason = `no Chromium at ${CHROMIUM_PATH} (apt-get install chromium, or set CHROMIUM_PATH)`
-  if (process.env.REQUIRE_BROWSER === '1') throw new Error(`REQUIRE_BROWSER=1 but ${reason}`)
+  if (process.env['REQUIRE_BROWSER'] === '1') throw new Error(`REQUIRE_BROWSER=1 but ${reason}`)
   process.stderr.write(`browser tests skipped: ${reason}\n`)
   return reason
 }
