@@ -1,0 +1,111 @@
+import type { IncomingHttpHeaders } from 'node:http'
+import { AuthError } from './auth-error.ts'
+
+/** Where a request carried its token. `cookie` is the one that needs the CSRF origin check. */
+export type TokenSource = 'header' | 'query' | 'cookie'
+
+/** A token found in a request, and where. */
+export interface ExtractedToken {
+  /** The compact JWS, not yet verified. */
+  token: string
+  /** Where it came from. */
+  source: TokenSource
+}
+
+/** The parts of a request {@link extractToken} reads: Node's `IncomingMessage` fits. */
+export interface TokenRequest {
+  /** The request headers, lower-cased names as Node gives them. */
+  headers: IncomingHttpHeaders
+  /** The request target, e.g. `/.well-known/mercure?topic=…`. */
+  url: string
+}
+
+/** [spec] RFC 6750 §2.1: `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`. */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
+
+/**
+ * Finds the token of a request, with Mercure draft-07's precedence:
+ *
+ * 1. An `Authorization: Bearer` header. If present it MUST be used, and the query parameter and
+ *    cookie are ignored, so an invalid header token is never rescued by a valid cookie.
+ * 2. Else the `authorization` query parameter (then the cookie is ignored).
+ * 3. Else the cookie `cookieName`.
+ *
+ * An `Authorization` header with another scheme (e.g. `Basic`, sent by browsers to a site behind
+ * a password-protected proxy) is not a Mercure credential and is skipped: RFC 6750 only defines
+ * errors for the Bearer scheme, and refusing it would lock cookie-authenticated subscribers out
+ * of such sites. An empty cookie value counts as no cookie (that is how logouts clear it).
+ *
+ * @param cookieName The cookie holding the token. Defaults to `'mercureAuthorization'`.
+ * @returns The token and its source, or `null` when the request carries none (anonymous).
+ * @throws {AuthError} 400 `malformed` (RFC 6750 `invalid_request`) for a Bearer header without a
+ *   single token, a repeated or empty `authorization` query parameter.
+ */
+export function extractToken(
+  req: TokenRequest,
+  cookieName = 'mercureAuthorization',
+): ExtractedToken | null {
+  const header: unknown = req.headers.authorization
+  if (Array.isArray(header)) {
+    throw malformed('The Authorization header is sent more than once.')
+  }
+  if (typeof header === 'string') {
+    const match = /^Bearer(?:[ \t]+(.*))?$/i.exec(header.trim())
+    if (match !== null) {
+      const token = match[1]?.trim() ?? ''
+      if (token === '') throw malformed('The Authorization header says Bearer but has no token.')
+      if (!B64TOKEN.test(token)) {
+        throw malformed("The Authorization header's Bearer value is not a single token.")
+      }
+      return { token, source: 'header' }
+    }
+  }
+
+  const fromQuery = queryToken(req.url)
+  if (fromQuery !== null) return { token: fromQuery, source: 'query' }
+
+  const cookie = readCookie(req.headers.cookie, cookieName)
+  return cookie === null ? null : { token: cookie, source: 'cookie' }
+}
+
+function queryToken(target: string): string | null {
+  const queryStart = target.indexOf('?')
+  if (queryStart === -1) return null
+  const values = new URLSearchParams(target.slice(queryStart + 1)).getAll('authorization')
+  if (values.length === 0) return null
+  // [spec] RFC 6750 §3.1: invalid_request when the request "repeats the same parameter".
+  if (values.length > 1) throw malformed('The "authorization" query parameter is repeated.')
+  const token = values[0] as string
+  if (token === '') throw malformed('The "authorization" query parameter is empty.')
+  return token
+}
+
+/**
+ * Reads one cookie from a `Cookie` header (RFC 6265 §4.2: `name=value` pairs separated by `; `).
+ * The first occurrence wins: browsers list the cookie with the longest matching path first.
+ */
+function readCookie(header: string | string[] | undefined, name: string): string | null {
+  if (header === undefined) return null
+  // HTTP/2 may deliver the cookies in several header fields (RFC 9113 §8.2.3).
+  const text = Array.isArray(header) ? header.join('; ') : header
+  for (const pair of text.split(';')) {
+    const eq = pair.indexOf('=')
+    if (eq === -1 || pair.slice(0, eq).trim() !== name) continue
+    let value = pair.slice(eq + 1).trim()
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"'))
+      value = value.slice(1, -1)
+    if (value.includes('%')) {
+      try {
+        value = decodeURIComponent(value)
+      } catch {
+        // Not percent-encoded after all: a JWS never contains '%', so the verifier will refuse it.
+      }
+    }
+    return value === '' ? null : value
+  }
+  return null
+}
+
+function malformed(message: string): AuthError {
+  return new AuthError('malformed', message)
+}
