@@ -1,0 +1,274 @@
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { describe, it } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import type { StoredUpdate } from '../src/hub/update.ts'
+import { createMemoryStore } from '../src/storage/memory.ts'
+import {
+  createSqliteStore,
+  databaseHandleForTesting,
+  type SqliteStore,
+  type SqliteStoreOptions,
+} from '../src/storage/sqlite.ts'
+import type { EventStore } from '../src/storage/store.ts'
+import { sleep } from './helpers/raw-sse.ts'
+import { makeUpdate, registerStoreTests } from './store.contract.ts'
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
+const WRITER = join(ROOT, 'test', 'fixtures', 'sqlite-writer.ts')
+
+registerStoreTests('memory', async (retention) => {
+  const store = createMemoryStore(retention)
+  return { store, cleanup: () => store.close() }
+})
+
+registerStoreTests('sqlite', async (retention) => {
+  const dir = await mkdtemp(join(tmpdir(), 'ssehub-store-'))
+  // A directory that does not exist yet: the store must create it.
+  const path = join(dir, 'data', 'hub.db')
+  const stores: EventStore[] = []
+  const open = (): EventStore => {
+    const store = createSqliteStore({ path, ...retention })
+    stores.push(store)
+    return store
+  }
+  return {
+    store: open(),
+    reopen: async () => open(),
+    cleanup: async () => {
+      for (const store of stores) await store.close()
+      await rm(dir, { recursive: true, force: true })
+    },
+  }
+})
+
+for (const [name, create] of [
+  ['MemoryStore', () => createMemoryStore()],
+  ['SqliteStore', () => createSqliteStore({ path: ':memory:' })],
+] as const) {
+  describe(name, () => {
+    it('delivers the appends made in one tick as one batch', async () => {
+      const store: EventStore = create()
+      try {
+        const batches: number[] = []
+        store.onCommit((updates) => batches.push(updates.length))
+        await Promise.all(Array.from({ length: 10 }, (_, i) => store.append(makeUpdate(`${i}`))))
+        assert.deepEqual(batches, [10])
+      } finally {
+        await store.close()
+      }
+    })
+
+    it('throws a RangeError for a maxUpdates that is not a positive integer', () => {
+      const options = { path: ':memory:', maxUpdates: 0 }
+      assert.throws(
+        () => (name === 'MemoryStore' ? createMemoryStore(options) : createSqliteStore(options)),
+        RangeError,
+      )
+    })
+  })
+}
+
+describe('MemoryStore', () => {
+  it('keeps order and ids while its ring grows and wraps around', async () => {
+    const store = createMemoryStore({ maxUpdates: 2500 })
+    try {
+      for (let chunk = 0; chunk < 6; chunk++) {
+        await Promise.all(
+          Array.from({ length: 1000 }, (_, i) =>
+            store.append(makeUpdate(`${(chunk * 1000 + i) % 3000}`)),
+          ),
+        )
+      }
+      const read = await store.read(null, store.head() ?? '', 10_000)
+      assert.deepEqual(
+        read.map((update) => update.cursor),
+        Array.from({ length: 2500 }, (_, i) => String(3501 + i)),
+      )
+      assert.deepEqual(
+        read.map((update) => update.id),
+        Array.from({ length: 2500 }, (_, i) => String((3500 + i) % 3000)),
+      )
+      // Id "600" was appended as updates 601, 3601: the first is gone, the second is retained.
+      assert.equal(await store.find('600'), '3601')
+      assert.equal(await store.find('499'), null, 'appended as updates 500 and 3500, both gone')
+    } finally {
+      await store.close()
+    }
+  })
+})
+
+describe('SqliteStore', () => {
+  /** Runs `test` with a store on a file in a fresh temporary directory, removed afterwards. */
+  async function withFileStore(
+    options: Omit<SqliteStoreOptions, 'path'>,
+    test: (store: SqliteStore, path: string) => Promise<void>,
+  ): Promise<void> {
+    const dir = await mkdtemp(join(tmpdir(), 'ssehub-sqlite-'))
+    const path = join(dir, 'hub.db')
+    const store = createSqliteStore({ path, ...options })
+    try {
+      await test(store, path)
+    } finally {
+      await store.close()
+      await rm(dir, { recursive: true, force: true })
+    }
+  }
+
+  it('creates the parent directory of its file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ssehub-sqlite-'))
+    try {
+      const path = join(dir, 'a', 'b', 'hub.db')
+      const store = createSqliteStore({ path })
+      await store.append(makeUpdate('x'))
+      await store.close()
+      assert.ok(existsSync(path))
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('keeps every acknowledged update when its process is killed mid-stream', async () => {
+    await withFileStore({}, async (_, path) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', WRITER, path], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      let stderr = ''
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+        stderr += chunk
+      })
+      const acknowledged = new Map<string, string>()
+      let rest = ''
+      const exited = new Promise<NodeJS.Signals | null>((resolve) => {
+        child.on('close', (_code, signal) => resolve(signal))
+      })
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        const lines = (rest + chunk).split('\n')
+        rest = lines.pop() ?? ''
+        for (const line of lines) {
+          const [cursor, id] = line.split(' ') as [string, string]
+          acknowledged.set(cursor, id)
+        }
+        // Killed while appends are in flight: 16 writers never pause between appends.
+        if (acknowledged.size >= 3000) child.kill('SIGKILL')
+      })
+      const signal = await exited
+      assert.equal(signal, 'SIGKILL', `the writer was killed, not ended by itself: ${stderr}`)
+      assert.ok(acknowledged.size >= 3000)
+
+      const reopened = createSqliteStore({ path })
+      try {
+        const stored = await reopened.read(null, reopened.head() ?? '0', 1_000_000)
+        const byCursor = new Map(stored.map((update) => [update.cursor, update.id]))
+        for (const [cursor, id] of acknowledged) assert.equal(byCursor.get(cursor), id, cursor)
+        // Nothing half-written either: cursors are contiguous from 1 up to the head.
+        assert.deepEqual(
+          stored.map((update) => Number(update.cursor)),
+          stored.map((_, i) => i + 1),
+        )
+        const next = await reopened.append(makeUpdate('after-crash'))
+        assert.equal(Number(next.cursor), stored.length + 1)
+      } finally {
+        await reopened.close()
+      }
+    })
+  })
+
+  // Fault injection: `databaseHandleForTesting` hands out the driver's handle, and
+  // `PRAGMA max_page_count` caps the file at its current size, so the next transaction that
+  // needs a new page fails with SQLITE_FULL, exactly as a full disk would.
+  it('rejects every append of a failed transaction with store-unavailable and dispatches none', async () => {
+    await withFileStore({}, async (store) => {
+      const before = await store.append(makeUpdate('before'))
+      const delivered: StoredUpdate[] = []
+      store.onCommit((updates) => delivered.push(...updates))
+      const db = databaseHandleForTesting(store)
+      const pages = db.pragma('page_count', { simple: true }) as number
+      db.pragma(`max_page_count = ${pages}`)
+
+      const big = (id: string) => ({ ...makeUpdate(id), data: 'x'.repeat(50_000) })
+      const results = await Promise.allSettled(
+        ['f1', 'f2', 'f3'].map((id) => store.append(big(id))),
+      )
+      for (const result of results) {
+        assert.equal(result.status, 'rejected')
+        assert.equal((result.reason as { code?: string }).code, 'store-unavailable')
+        assert.match((result.reason as Error).message, /full/)
+        assert.doesNotMatch((result.reason as Error).message, /xxx/, 'no data in the message')
+      }
+      assert.equal(delivered.length, 0, 'no listener call')
+      assert.equal(store.head(), before.cursor)
+      assert.equal(await store.find('f1'), null)
+      assert.equal(await store.size(), 1)
+
+      // Room again: the store recovers and the failed updates left no hole in the cursors.
+      db.pragma('max_page_count = 1073741823')
+      const after = await store.append(big('after'))
+      assert.equal(Number(after.cursor), Number(before.cursor) + 1)
+      assert.deepEqual(
+        delivered.map((update) => update.id),
+        ['after'],
+      )
+    })
+  })
+
+  it('rejects appends with store-unavailable and reports not ready when its database handle is gone', async () => {
+    await withFileStore({}, async (store) => {
+      await store.append(makeUpdate('before'))
+      let calls = 0
+      store.onCommit(() => calls++)
+      databaseHandleForTesting(store).close()
+      await assert.rejects(store.append(makeUpdate('lost')), { code: 'store-unavailable' })
+      await assert.rejects(store.read(null, '1', 10), { code: 'store-unavailable' })
+      assert.equal(await store.ready(), false)
+      assert.equal(calls, 0)
+    })
+  })
+
+  it('commits at most maxBatch appends per transaction', async () => {
+    const store = createSqliteStore({ path: ':memory:', maxBatch: 1000 })
+    try {
+      const batches: number[] = []
+      store.onCommit((updates) => batches.push(updates.length))
+      await Promise.all(Array.from({ length: 2500 }, (_, i) => store.append(makeUpdate(`${i}`))))
+      assert.deepEqual(batches, [1000, 1000, 500])
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('deletes the rows past maxUpdates from the file with each commit', async () => {
+    await withFileStore({ maxUpdates: 10 }, async (store) => {
+      const rows = databaseHandleForTesting(store).prepare('SELECT count(*) FROM updates').pluck()
+      for (let round = 0; round < 5; round++) {
+        await Promise.all(Array.from({ length: 7 }, (_, i) => store.append(makeUpdate(`${i}`))))
+        assert.equal(rows.get(), Math.min(10, 7 * (round + 1)))
+      }
+    })
+  })
+
+  it('deletes expired rows from the file on a timer, with no append since', async () => {
+    await withFileStore({ maxAgeMs: 100 }, async (store) => {
+      await Promise.all(['a', 'b'].map((id) => store.append(makeUpdate(id))))
+      await sleep(350)
+      const rows = databaseHandleForTesting(store).prepare('SELECT count(*) FROM updates').pluck()
+      assert.equal(rows.get(), 0)
+    })
+  })
+
+  it('refuses a database written by a newer schema version, saying what to do', async () => {
+    await withFileStore({}, async (store, path) => {
+      databaseHandleForTesting(store).pragma('user_version = 99')
+      await store.close()
+      assert.throws(() => createSqliteStore({ path }), {
+        code: 'store-unavailable',
+        message: /newer.*upgrade ssehub/,
+      })
+    })
+  })
+})
