@@ -21,30 +21,38 @@ import { makeUpdate, registerStoreTests } from './store.contract.ts'
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const WRITER = join(ROOT, 'test', 'fixtures', 'sqlite-writer.ts')
 
-registerStoreTests('memory', async (retention) => {
-  const store = createMemoryStore(retention)
-  return { store, cleanup: () => store.close() }
-})
+registerStoreTests(
+  'memory',
+  async (retention) => {
+    const store = createMemoryStore(retention)
+    return { store, cleanup: () => store.close() }
+  },
+  { durable: false },
+)
 
-registerStoreTests('sqlite', async (retention) => {
-  const dir = await mkdtemp(join(tmpdir(), 'ssehub-store-'))
-  // A directory that does not exist yet: the store must create it.
-  const path = join(dir, 'data', 'hub.db')
-  const stores: EventStore[] = []
-  const open = (): EventStore => {
-    const store = createSqliteStore({ path, ...retention })
-    stores.push(store)
-    return store
-  }
-  return {
-    store: open(),
-    reopen: async () => open(),
-    cleanup: async () => {
-      for (const store of stores) await store.close()
-      await rm(dir, { recursive: true, force: true })
-    },
-  }
-})
+registerStoreTests(
+  'sqlite',
+  async (retention) => {
+    const dir = await mkdtemp(join(tmpdir(), 'ssehub-store-'))
+    // A directory that does not exist yet: the store must create it.
+    const path = join(dir, 'data', 'hub.db')
+    const stores: EventStore[] = []
+    const open = (): EventStore => {
+      const store = createSqliteStore({ path, ...retention })
+      stores.push(store)
+      return store
+    }
+    return {
+      store: open(),
+      reopen: async () => open(),
+      cleanup: async () => {
+        for (const store of stores) await store.close()
+        await rm(dir, { recursive: true, force: true })
+      },
+    }
+  },
+  { durable: true },
+)
 
 for (const [name, create] of [
   ['MemoryStore', () => createMemoryStore()],

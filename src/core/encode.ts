@@ -6,13 +6,13 @@ export interface SseEvent {
    * The payload: any string. Each CR, LF or CRLF starts a new `data:` line, so no payload can
    * inject a field; the receiver sees every line break as LF (the format has no other).
    */
-  data?: string
+  data?: string | undefined
   /** The event type; the browser's default is `message`. Must not contain CR or LF. */
-  event?: string
+  event?: string | undefined
   /** The id the client echoes as `Last-Event-ID`. Must not contain CR, LF or NUL. */
-  id?: string
+  id?: string | undefined
   /** The client's reconnection time in milliseconds: a non-negative integer. */
-  retry?: number
+  retry?: number | undefined
 }
 
 const textEncoder = new TextEncoder()

@@ -1,12 +1,26 @@
 #!/usr/bin/env node
-import { ConfigError, loadConfig, USAGE } from './config.ts'
-import { createLogger } from './logger.ts'
+import { randomBytes } from 'node:crypto'
+import { mintToken } from '../hub/mint-token.ts'
+import { ConfigError, loadConfig, type ServerConfig, USAGE } from './config.ts'
+import { createLogger, type Logger } from './logger.ts'
+import { createMetrics } from './metrics.ts'
+import { openStore } from './open-store.ts'
 import { createSsehubServer } from './server.ts'
+import { runTokenCommand } from './token-command.ts'
 
 async function main(): Promise<void> {
-  let loaded: ReturnType<typeof loadConfig>
+  const argv = process.argv.slice(2)
   try {
-    loaded = loadConfig(process.argv.slice(2), process.env, process.stdout.isTTY === true)
+    if (argv[0] === 'token') {
+      process.stdout.write(`${await runTokenCommand(argv.slice(1), process.env)}\n`)
+      return
+    }
+    const loaded = loadConfig(argv, process.env, process.stdout.isTTY === true)
+    if (loaded.help) {
+      process.stdout.write(USAGE)
+      return
+    }
+    await serve(loaded.config)
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`ssehub: ${error.message}\n`)
@@ -14,13 +28,53 @@ async function main(): Promise<void> {
     }
     throw error
   }
-  if (loaded.help) {
-    process.stdout.write(USAGE)
-    return
-  }
-  const { config } = loaded
+}
+
+async function serve(config: ServerConfig): Promise<void> {
   const logger = createLogger({ level: config.logLevel, pretty: config.logFormat === 'pretty' })
-  const hub = createSsehubServer({ logger, heartbeatMs: config.heartbeatMs, tls: config.tls })
+  // Development mode: no key configured. One random secret for this run signs both kinds of token.
+  const devSecret = config.devMode ? randomBytes(32).toString('base64url') : null
+  let store: ReturnType<typeof openStore>
+  try {
+    store = openStore(config.store, {
+      maxUpdates: config.historySize,
+      maxAgeMs: config.historyAgeMs,
+    })
+  } catch (error) {
+    if (error instanceof ConfigError) throw error
+    throw new ConfigError(
+      `Cannot open the store (${config.store.kind}): ${(error as Error).message}`,
+    )
+  }
+  const metrics = createMetrics()
+  let hub: ReturnType<typeof createSsehubServer>
+  try {
+    hub = createSsehubServer({
+      logger,
+      heartbeatMs: config.heartbeatMs,
+      tls: config.tls,
+      metrics,
+      mercure: {
+        store,
+        publisherKey: devSecret ?? (config.publisherKey as string),
+        subscriberKey: devSecret ?? (config.subscriberKey as string),
+        publisherAlgorithms: config.publisherAlgorithms,
+        subscriberAlgorithms: config.subscriberAlgorithms,
+        anonymous: config.anonymous,
+        corsOrigins: config.corsOrigins,
+        publishOrigins: config.publishOrigins,
+        subscriptions: config.subscriptions,
+        cookieName: config.cookieName,
+        maxBodyBytes: config.maxBodyBytes,
+        maxLifetimeMs: config.maxLifetimeMs,
+      },
+    })
+  } catch (error) {
+    await store.close()
+    // Key problems are configuration mistakes; their messages say which setting and how to fix it.
+    throw new ConfigError((error as Error).message)
+  }
+
   let address: Awaited<ReturnType<typeof hub.listen>>
   try {
     address = await hub.listen(config.port, config.host)
@@ -33,33 +87,64 @@ async function main(): Promise<void> {
           ? `no permission to bind port ${config.port}: choose a port above 1023`
           : (error as Error).message
     logger.fatal({ code }, `cannot listen: ${hint}`)
+    await store.close()
     process.exitCode = 1
     return
   }
   const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : address.host
   const base = `${config.tls ? 'https' : 'http'}://${shown.includes(':') ? `[${shown}]` : shown}:${address.port}`
-  logger.info({ url: base, http2: config.tls !== null }, `ssehub listening on ${base}`)
-  logger.info(`clock demo: ${base}/demo/clock/`)
+  logger.info(
+    { url: base, http2: config.tls !== null, store: config.store.kind, devMode: config.devMode },
+    `ssehub listening on ${base}`,
+  )
+  logger.info(
+    `hub: ${base}/.well-known/mercure · clock demo: ${base}/demo/clock/ · hub demo: ${base}/demo/hub/`,
+  )
+  if (devSecret !== null) await printDevBanner(devSecret, base, logger)
 
   let stopping = false
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) return
     stopping = true
     logger.info({ signal }, 'shutting down')
-    hub.close().then(
-      () => {
-        logger.info('stopped')
-        logger.flush()
-        process.exit(0)
-      },
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed')
-        process.exit(1)
-      },
-    )
+    hub
+      .close()
+      .then(() => store.close())
+      .then(
+        () => {
+          logger.info('stopped')
+          logger.flush()
+          process.exit(0)
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed')
+          process.exit(1)
+        },
+      )
   }
   process.on('SIGINT', stop)
   process.on('SIGTERM', stop)
+}
+
+async function printDevBanner(secret: string, base: string, logger: Logger): Promise<void> {
+  const token = await mintToken({ key: secret, publish: ['*'], subscribe: ['*'], expiresIn: '24h' })
+  logger.warn(
+    'DEVELOPMENT MODE: no JWT key is configured, so a random one was generated for this run',
+  )
+  // Printed, not logged: the token is meant to be copied, and must not land in log storage.
+  process.stdout.write(`
+  ssehub is running in development mode
+  --------------------------------------
+  No JWT key is configured, so this run generated one and lets anonymous subscribers in.
+  For production set SSEHUB_JWT_KEY (or SSEHUB_PUBLISHER_JWT_KEY and SSEHUB_SUBSCRIBER_JWT_KEY).
+
+  Publisher token (valid 24 h, publishes and subscribes to everything):
+    ${token}
+
+  Open ${base}/demo/hub/ and publish to it:
+    curl -d 'topic=https://example.com/demo' -d 'data=Hello from curl' -H 'Authorization: Bearer ${token}' ${base}/.well-known/mercure
+
+`)
 }
 
 await main()

@@ -2,6 +2,12 @@ import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { parseDuration } from './duration.ts'
 
+/** Where the history is kept. */
+export type StoreConfig =
+  | { kind: 'memory' }
+  | { kind: 'sqlite'; path: string }
+  | { kind: 'redis'; url: string }
+
 /** Everything the CLI needs to start a server, validated. */
 export interface ServerConfig {
   port: number
@@ -10,6 +16,27 @@ export interface ServerConfig {
   tls: { cert: Buffer; key: Buffer } | null
   logLevel: string
   logFormat: 'json' | 'pretty'
+  /** Key (secret, PEM, JWKS URL or file) verifying publishers' tokens; `null` in development mode. */
+  publisherKey: string | null
+  /** Key verifying subscribers' tokens; `null` in development mode. */
+  subscriberKey: string | null
+  /** Allowed `alg` values of publishers' tokens; `null` for the key type's defaults. */
+  publisherAlgorithms: string[] | null
+  /** Allowed `alg` values of subscribers' tokens; `null` for the key type's defaults. */
+  subscriberAlgorithms: string[] | null
+  /** Whether subscribers without a token get public updates. */
+  anonymous: boolean
+  corsOrigins: string[] | '*'
+  publishOrigins: string[] | '*'
+  subscriptions: boolean
+  store: StoreConfig
+  maxBodyBytes: number
+  historySize: number
+  historyAgeMs: number | null
+  maxLifetimeMs: number | null
+  cookieName: string
+  /** No keys configured: a generated key, anonymous subscribers, a printed token. */
+  devMode: boolean
 }
 
 /** A configuration mistake, with a message that says how to fix it. */
@@ -20,32 +47,131 @@ export class ConfigError extends Error {
   }
 }
 
-/** The CLI's options; each also has an environment variable (see {@link USAGE}). */
-const OPTIONS = {
-  port: { type: 'string', short: 'p' },
-  host: { type: 'string' },
-  heartbeat: { type: 'string' },
-  cert: { type: 'string' },
-  key: { type: 'string' },
-  'log-level': { type: 'string' },
-  'log-format': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
+/** Each setting: its flag, its environment variables (first wins), and its help line. */
+const SETTINGS = {
+  port: { env: ['PORT'], arg: '<n>', help: 'port to listen on (3000)' },
+  host: { env: ['HOST'], arg: '<addr>', help: 'address to bind (0.0.0.0)' },
+  heartbeat: {
+    env: ['SSEHUB_HEARTBEAT'],
+    arg: '<dur>',
+    help: 'keep-alive comment interval, or "off" (15s)',
+  },
+  cert: {
+    env: ['SSEHUB_TLS_CERT'],
+    arg: '<file>',
+    help: 'TLS certificate (PEM): serve HTTPS + HTTP/2',
+  },
+  key: { env: ['SSEHUB_TLS_KEY'], arg: '<file>', help: 'TLS private key (PEM)' },
+  'publisher-jwt-key': {
+    env: [
+      'SSEHUB_PUBLISHER_JWT_KEY',
+      'MERCURE_PUBLISHER_JWT_KEY',
+      'SSEHUB_JWT_KEY',
+      'MERCURE_JWT_KEY',
+    ],
+    arg: '<key>',
+    help: 'secret, PEM, JWKS URL or JWKS file verifying publishers',
+  },
+  'subscriber-jwt-key': {
+    env: [
+      'SSEHUB_SUBSCRIBER_JWT_KEY',
+      'MERCURE_SUBSCRIBER_JWT_KEY',
+      'SSEHUB_JWT_KEY',
+      'MERCURE_JWT_KEY',
+    ],
+    arg: '<key>',
+    help: 'the same, verifying subscribers',
+  },
+  'publisher-jwt-alg': {
+    env: ['MERCURE_PUBLISHER_JWT_ALG', 'SSEHUB_JWT_ALG'],
+    arg: '<algs>',
+    help: "publishers' allowed alg list (HS256 for a secret)",
+  },
+  'subscriber-jwt-alg': {
+    env: ['MERCURE_SUBSCRIBER_JWT_ALG', 'SSEHUB_JWT_ALG'],
+    arg: '<algs>',
+    help: "subscribers' allowed alg list",
+  },
+  anonymous: {
+    env: ['SSEHUB_ANONYMOUS'],
+    arg: '<bool>',
+    help: 'let subscribers without a token in (false)',
+  },
+  'cors-origins': {
+    env: ['SSEHUB_CORS_ORIGINS'],
+    arg: '<list>',
+    help: 'origins allowed by CORS, or "*" (none)',
+  },
+  'publish-origins': {
+    env: ['SSEHUB_PUBLISH_ORIGINS'],
+    arg: '<list>',
+    help: 'origins allowed to publish with the cookie (none)',
+  },
+  subscriptions: {
+    env: ['SSEHUB_SUBSCRIPTIONS'],
+    arg: '<bool>',
+    help: 'subscription events and API (false)',
+  },
+  store: {
+    env: ['SSEHUB_STORE'],
+    arg: '<store>',
+    help: 'memory | sqlite:<path> (sqlite:./data/ssehub.db)',
+  },
+  'max-body': { env: ['SSEHUB_MAX_BODY'], arg: '<bytes>', help: 'largest publish body (1048576)' },
+  'history-size': {
+    env: ['SSEHUB_HISTORY_SIZE'],
+    arg: '<n>',
+    help: 'updates kept for replay (100000)',
+  },
+  'history-age': {
+    env: ['SSEHUB_HISTORY_AGE'],
+    arg: '<dur>',
+    help: 'drop updates older than this (off)',
+  },
+  'max-lifetime': {
+    env: ['SSEHUB_MAX_LIFETIME'],
+    arg: '<dur>',
+    help: 'longest connection, or "off" (10m)',
+  },
+  'cookie-name': {
+    env: ['SSEHUB_COOKIE_NAME'],
+    arg: '<name>',
+    help: 'authorization cookie (mercureAuthorization)',
+  },
+  'log-level': {
+    env: ['SSEHUB_LOG_LEVEL'],
+    arg: '<lvl>',
+    help: 'trace|debug|info|warn|error|silent (info)',
+  },
+  'log-format': {
+    env: ['SSEHUB_LOG_FORMAT'],
+    arg: '<fmt>',
+    help: 'json|pretty (pretty on a terminal)',
+  },
 } as const
+
+type SettingName = keyof typeof SETTINGS
+
+const OPTIONS: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
+  ...Object.fromEntries(Object.keys(SETTINGS).map((name) => [name, { type: 'string' as const }])),
+  port: { type: 'string', short: 'p' },
+  help: { type: 'boolean', short: 'h' },
+}
 
 /** The `--help` text. */
 export const USAGE = `Usage: ssehub [serve] [options]
+       ssehub token [--publish <selectors>] [--subscribe <selectors>] [--ttl <dur>] [--key <key>] [--alg <alg>]
 
-Options (each may also be set by the environment variable shown):
-  -p, --port <n>          port to listen on                     PORT              (3000)
-      --host <addr>       address to bind                       HOST              (0.0.0.0)
-      --heartbeat <dur>   keep-alive comment interval, or "off" SSEHUB_HEARTBEAT  (15s)
-      --cert <file>       TLS certificate (PEM): HTTPS + HTTP/2 SSEHUB_TLS_CERT
-      --key <file>        TLS private key (PEM)                 SSEHUB_TLS_KEY
-      --log-level <lvl>   trace|debug|info|warn|error|silent    SSEHUB_LOG_LEVEL  (info)
-      --log-format <fmt>  json|pretty                           SSEHUB_LOG_FORMAT (pretty on a terminal)
-  -h, --help              show this help
+Options (each may also be set by the environment variable shown; flags win):
+${Object.entries(SETTINGS)
+  .map(([name, s]) => `  --${`${name} ${s.arg}`.padEnd(28)} ${s.env[0]?.padEnd(26)} ${s.help}`)
+  .join('\n')}
+  -h, --help
 
-Durations: 500ms, 15s, 2m, 1h; a bare number is milliseconds. Flags win over the environment.
+Durations: 500ms, 15s, 2m, 1h; a bare number is milliseconds. Lists: comma or space separated.
+Mercure's names work too: MERCURE_PUBLISHER_JWT_KEY, MERCURE_SUBSCRIBER_JWT_KEY,
+MERCURE_PUBLISHER_JWT_ALG, MERCURE_SUBSCRIBER_JWT_ALG. With no key at all, ssehub runs in
+development mode: it generates a key, lets anonymous subscribers in and prints a publisher token.
 `
 
 /** Result of {@link loadConfig}: a config, or a request for help. */
@@ -61,9 +187,7 @@ export function loadConfig(
   env: Readonly<Record<string, string | undefined>>,
   isTerminal = false,
 ): LoadedConfig {
-  let values: {
-    [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string
-  }
+  let values: Partial<Record<SettingName, string>> & { help?: boolean }
   let positionals: string[]
   try {
     ;({ values, positionals } = parseArgs({
@@ -79,64 +203,185 @@ export function loadConfig(
   const command = positionals[0] ?? 'serve'
   if (command !== 'serve' || positionals.length > 1) {
     throw new ConfigError(
-      `Unknown command "${positionals.join(' ')}". Commands: serve.\n\n${USAGE}`,
+      `Unknown command "${positionals.join(' ')}". Commands: serve, token.\n\n${USAGE}`,
     )
   }
 
-  const pick = (flag: string | undefined, name: string): string | undefined => {
-    if (flag !== undefined) return flag
-    const fromEnv = env[name]
-    return fromEnv === '' ? undefined : fromEnv
-  }
-
-  const portText = pick(values.port, 'PORT') ?? '3000'
-  const port = Number(portText)
-  if (!/^\d+$/.test(portText) || port > 65_535) {
-    throw new ConfigError(
-      `PORT must be a whole number from 0 to 65535, got "${portText}". Example: PORT=3000.`,
-    )
-  }
-  const host = pick(values.host, 'HOST') ?? '0.0.0.0'
-
-  const heartbeatText = pick(values.heartbeat, 'SSEHUB_HEARTBEAT') ?? '15s'
-  let heartbeatMs: number | null
-  if (heartbeatText === 'off' || heartbeatText === '0') {
-    heartbeatMs = null
-  } else {
-    const parsed = parseDuration(heartbeatText)
-    if (parsed === undefined || parsed < 100) {
-      throw new ConfigError(
-        `SSEHUB_HEARTBEAT must be a duration of at least 100ms such as "15s", or "off"; got "${heartbeatText}".`,
-      )
+  /** The setting's value and the name to quote in an error (the flag or the variable it came from). */
+  const pick = (name: SettingName): { value: string; from: string } | undefined => {
+    const flag = values[name]
+    if (flag !== undefined) return { value: flag, from: `--${name}` }
+    for (const variable of SETTINGS[name].env) {
+      const value = env[variable]
+      if (value !== undefined && value !== '') return { value, from: variable }
     }
-    heartbeatMs = parsed
+    return undefined
+  }
+  const text = (name: SettingName, fallback: string): { value: string; from: string } =>
+    pick(name) ?? { value: fallback, from: SETTINGS[name].env[0] as string }
+
+  const portSetting = text('port', '3000')
+  const port = Number(portSetting.value)
+  if (!/^\d+$/.test(portSetting.value) || port > 65_535) {
+    throw new ConfigError(
+      `${portSetting.from} must be a whole number from 0 to 65535, got "${portSetting.value}". Example: PORT=3000.`,
+    )
   }
 
-  const certPath = pick(values.cert, 'SSEHUB_TLS_CERT')
-  const keyPath = pick(values.key, 'SSEHUB_TLS_KEY')
-  let tls: ServerConfig['tls'] = null
-  if ((certPath === undefined) !== (keyPath === undefined)) {
+  const tlsCert = pick('cert')
+  const tlsKey = pick('key')
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) {
     throw new ConfigError(
       'HTTPS needs both --cert and --key (SSEHUB_TLS_CERT and SSEHUB_TLS_KEY); only one was given.',
     )
   }
-  if (certPath !== undefined && keyPath !== undefined) {
-    tls = { cert: readPem(certPath, 'certificate'), key: readPem(keyPath, 'private key') }
-  }
+  const tls =
+    tlsCert && tlsKey
+      ? { cert: readPem(tlsCert.value, 'certificate'), key: readPem(tlsKey.value, 'private key') }
+      : null
 
-  const logLevel = pick(values['log-level'], 'SSEHUB_LOG_LEVEL') ?? 'info'
-  if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) {
+  const logLevel = text('log-level', 'info')
+  if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel.value)) {
     throw new ConfigError(
-      `SSEHUB_LOG_LEVEL must be one of trace, debug, info, warn, error, silent; got "${logLevel}".`,
+      `${logLevel.from} must be one of trace, debug, info, warn, error, silent; got "${logLevel.value}".`,
     )
   }
-  const logFormat =
-    pick(values['log-format'], 'SSEHUB_LOG_FORMAT') ?? (isTerminal ? 'pretty' : 'json')
-  if (logFormat !== 'json' && logFormat !== 'pretty') {
-    throw new ConfigError(`SSEHUB_LOG_FORMAT must be "json" or "pretty"; got "${logFormat}".`)
+  const logFormat = text('log-format', isTerminal ? 'pretty' : 'json')
+  if (logFormat.value !== 'json' && logFormat.value !== 'pretty') {
+    throw new ConfigError(`${logFormat.from} must be "json" or "pretty"; got "${logFormat.value}".`)
   }
 
-  return { help: false, config: { port, host, heartbeatMs, tls, logLevel, logFormat } }
+  const publisherKey = pick('publisher-jwt-key')?.value ?? null
+  const subscriberKey = pick('subscriber-jwt-key')?.value ?? null
+  if ((publisherKey === null) !== (subscriberKey === null)) {
+    throw new ConfigError(
+      publisherKey === null
+        ? 'A subscriber key is set but no publisher key: set SSEHUB_PUBLISHER_JWT_KEY too (or SSEHUB_JWT_KEY for both).'
+        : 'A publisher key is set but no subscriber key: set SSEHUB_SUBSCRIBER_JWT_KEY too (or SSEHUB_JWT_KEY for both).',
+    )
+  }
+  const devMode = publisherKey === null
+
+  return {
+    help: false,
+    config: {
+      port,
+      host: text('host', '0.0.0.0').value,
+      heartbeatMs: duration(text('heartbeat', '15s'), 100, true),
+      tls,
+      logLevel: logLevel.value,
+      logFormat: logFormat.value,
+      publisherKey,
+      subscriberKey,
+      publisherAlgorithms: algorithms(pick('publisher-jwt-alg')),
+      subscriberAlgorithms: algorithms(pick('subscriber-jwt-alg')),
+      anonymous: devMode || boolean(text('anonymous', 'false')),
+      corsOrigins: origins(text('cors-origins', '')),
+      publishOrigins: origins(text('publish-origins', '')),
+      subscriptions: boolean(text('subscriptions', 'false')),
+      store: store(text('store', 'sqlite:./data/ssehub.db')),
+      maxBodyBytes: integer(text('max-body', '1048576'), 1),
+      historySize: integer(text('history-size', '100000'), 1),
+      historyAgeMs: duration(text('history-age', 'off'), 1000, true),
+      maxLifetimeMs: duration(text('max-lifetime', '10m'), 1000, true),
+      cookieName: cookieName(text('cookie-name', 'mercureAuthorization')),
+      devMode,
+    },
+  }
+}
+
+function duration(
+  setting: { value: string; from: string },
+  minimum: number,
+  allowOff: boolean,
+): number | null {
+  if (allowOff && (setting.value === 'off' || setting.value === '0')) return null
+  const parsed = parseDuration(setting.value)
+  if (parsed === undefined || parsed < minimum) {
+    throw new ConfigError(
+      `${setting.from} must be a duration of at least ${minimum}ms such as "15s"${allowOff ? ', or "off"' : ''}; got "${setting.value}".`,
+    )
+  }
+  return parsed
+}
+
+function integer(setting: { value: string; from: string }, minimum: number): number {
+  const value = Number(setting.value)
+  if (!/^\d+$/.test(setting.value) || !Number.isSafeInteger(value) || value < minimum) {
+    throw new ConfigError(
+      `${setting.from} must be a whole number of at least ${minimum}; got "${setting.value}".`,
+    )
+  }
+  return value
+}
+
+function boolean(setting: { value: string; from: string }): boolean {
+  const value = setting.value.toLowerCase()
+  if (['1', 'true', 'yes', 'on'].includes(value)) return true
+  if (['0', 'false', 'no', 'off'].includes(value)) return false
+  throw new ConfigError(`${setting.from} must be true or false; got "${setting.value}".`)
+}
+
+function list(value: string): string[] {
+  return value.split(/[\s,]+/).filter((item) => item !== '')
+}
+
+function origins(setting: { value: string; from: string }): string[] | '*' {
+  const items = list(setting.value)
+  if (items.includes('*')) {
+    if (items.length > 1)
+      throw new ConfigError(`${setting.from}: "*" cannot be combined with other origins.`)
+    return '*'
+  }
+  for (const item of items) {
+    let parsed: URL | undefined
+    try {
+      parsed = new URL(item)
+    } catch {}
+    if (parsed === undefined || parsed.origin !== item) {
+      throw new ConfigError(
+        `${setting.from}: "${item}" is not an origin. Write scheme, host and port only, e.g. "https://example.com".`,
+      )
+    }
+  }
+  return items
+}
+
+function algorithms(setting: { value: string; from: string } | undefined): string[] | null {
+  if (setting === undefined) return null
+  const items = list(setting.value)
+  if (items.some((alg) => alg.toLowerCase() === 'none')) {
+    throw new ConfigError(
+      `${setting.from} lists "none": unsigned tokens are never accepted. Remove it.`,
+    )
+  }
+  return items
+}
+
+function store(setting: { value: string; from: string }): StoreConfig {
+  const value = setting.value
+  if (value === 'memory') return { kind: 'memory' }
+  if (value.startsWith('sqlite:')) {
+    const path = value.slice('sqlite:'.length)
+    if (path === '')
+      throw new ConfigError(
+        `${setting.from}: give the database path, e.g. "sqlite:./data/ssehub.db".`,
+      )
+    return { kind: 'sqlite', path }
+  }
+  if (value.startsWith('redis://') || value.startsWith('rediss://'))
+    return { kind: 'redis', url: value }
+  throw new ConfigError(
+    `${setting.from} must be "memory", "sqlite:<path>" or "redis://host:port"; got "${value}".`,
+  )
+}
+
+function cookieName(setting: { value: string; from: string }): string {
+  // RFC 6265 token characters: anything else would break the Cookie header parsing.
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(setting.value)) {
+    throw new ConfigError(`${setting.from} is not a valid cookie name: "${setting.value}".`)
+  }
+  return setting.value
 }
 
 function readPem(path: string, what: string): Buffer {

@@ -11,6 +11,9 @@ import {
   openEventStream,
 } from './event-stream-response.ts'
 import { type Logger, silentLogger } from './logger.ts'
+import { createMercureApp, type MercureApp, type MercureAppOptions } from './mercure-app.ts'
+import { HUB_PATH } from './mercure-handler.ts'
+import type { Metrics } from './metrics.ts'
 import { sendText } from './send-text.ts'
 import { serveStatic, WEB_ROOT } from './static-files.ts'
 
@@ -33,6 +36,10 @@ export interface SsehubServerOptions {
   webRoot?: string
   /** Milliseconds `close()` waits for connections to finish before cutting them. Defaults to `2000`. */
   shutdownGraceMs?: number
+  /** The Mercure hub at `/.well-known/mercure`, or `null` for none. Defaults to `null`. */
+  mercure?: MercureAppOptions | null
+  /** Prometheus metrics served at `/metrics`, or `null` for none. Defaults to `null`. */
+  metrics?: Metrics | null
 }
 
 /** A running ssehub server. */
@@ -45,6 +52,8 @@ export interface SsehubServer {
   readonly clock: ClockDemo
   /** How many event streams are open. */
   readonly openStreams: number
+  /** The Mercure hub, when mounted. */
+  readonly mercure: MercureApp | null
   /** Starts listening; resolves with the bound address and a base URL. */
   listen(port?: number, host?: string): Promise<{ port: number; host: string; url: string }>
   /**
@@ -68,7 +77,11 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
   const isTls = options.tls != null
   let closing = false
 
-  const openStream = (req: NodeRequest, res: NodeResponse, extra: OpenEventStreamOptions = {}) => {
+  const openStream = (
+    req: NodeRequest,
+    res: NodeResponse,
+    extra: OpenEventStreamOptions = {},
+  ): EventStream => {
     const streamOptions: OpenEventStreamOptions = { heartbeat, ...extra }
     if (options.maxQueueBytes !== undefined) streamOptions.maxQueueBytes = options.maxQueueBytes
     const stream = openEventStream(req, res, streamOptions)
@@ -86,13 +99,57 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
     return stream
   }
 
+  const mercure = options.mercure
+    ? createMercureApp(
+        { ...options.mercure, metrics: options.mercure.metrics ?? options.metrics ?? null },
+        {
+          logger,
+          openStream: (req, res, headers) => openStream(req, res, { headers }),
+          closing: () => closing,
+        },
+      )
+    : null
+  const metrics = options.metrics ?? null
+  // [spec] Mercure discovery: "Link: <…/.well-known/mercure>; rel="mercure"" on the resources.
+  const discovery = mercure ? { link: `<${HUB_PATH}>; rel="mercure"` } : {}
+
   const route = async (req: NodeRequest, res: NodeResponse): Promise<void> => {
-    const path = (req.url ?? '/').split('?', 1)[0] as string
+    let url: URL
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost')
+    } catch {
+      sendText(res, 400, 'The request target is not a valid URL.\n')
+      return
+    }
+    const path = url.pathname
     const method = req.method ?? 'GET'
     if (path === '/healthz') {
       sendText(res, 200, 'ok\n')
       return
     }
+    if (path === '/readyz') {
+      const ready = closing
+        ? false
+        : mercure
+          ? await mercure.store.ready().catch(() => false)
+          : true
+      sendText(
+        res,
+        ready ? 200 : 503,
+        ready ? 'ready\n' : 'not ready: the store is unreachable or the server is stopping\n',
+      )
+      return
+    }
+    if (path === '/metrics' && metrics) {
+      const body = await metrics.registry.metrics()
+      res.writeHead(200, {
+        'content-type': metrics.registry.contentType,
+        'cache-control': 'no-store',
+      })
+      res.end(body)
+      return
+    }
+    if (mercure && (await mercure.handle(req, res, url))) return
     if (path === '/demo/clock/stream') {
       if (method !== 'GET') {
         sendText(res, 405, 'Use GET to subscribe to the clock stream.\n', { allow: 'GET' })
@@ -104,7 +161,7 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
         })
         return
       }
-      clock.start(openStream(req, res))
+      clock.start(openStream(req, res, { headers: discovery }))
       return
     }
     if (method !== 'GET' && method !== 'HEAD') {
@@ -116,7 +173,7 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
       res.end()
       return
     }
-    if (await serveStatic(res, path, {}, webRoot)) return
+    if (await serveStatic(res, path, discovery, webRoot)) return
     sendText(res, 404, `Nothing here: ${path}. Start at /.\n`)
   }
 
@@ -147,6 +204,7 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
     get openStreams() {
       return streams.size
     },
+    mercure,
     listen(port = 0, host = '127.0.0.1') {
       return new Promise((resolve, reject) => {
         const onError = (error: Error): void => reject(error)
@@ -165,6 +223,7 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
     },
     async close() {
       closing = true
+      mercure?.close()
       const closed = new Promise<void>((resolve) => {
         server.close(() => resolve())
       })

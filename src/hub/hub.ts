@@ -1,0 +1,254 @@
+import { encodeEvent } from '../core/encode.ts'
+import type { EventStream, EventStreamCloseReason } from '../core/event-stream.ts'
+import type { EventStore } from '../storage/store.ts'
+import { createDeadlines } from './deadlines.ts'
+import { Subscriber, type SubscriberClaims, type TopicMatcher } from './subscriber.ts'
+import { subscriptionUpdate } from './subscription-events.ts'
+import { SubscriptionIndex } from './subscription-index.ts'
+import { createSelectorMatcher, type SelectorMatcher } from './topic-selector.ts'
+import type { StoredUpdate, Update } from './update.ts'
+
+/** Counters the hub reports to (see `server/metrics.ts`). Every method is optional. */
+export interface HubMetrics {
+  published?(update: StoredUpdate, seconds: number): void
+  delivered?(count: number): void
+  subscribed?(): void
+  disconnected?(reason: EventStreamCloseReason): void
+}
+
+/** Options for {@link createHub}. */
+export interface HubOptions {
+  /** Where updates are committed and history is read. */
+  store: EventStore
+  /** Decides whether a topic selector matches a topic; shared with the index. Defaults to a new one. */
+  matcher?: SelectorMatcher
+  /** Updates read from the store per history page on replay. Defaults to `500`. */
+  replayPageSize?: number
+  /**
+   * Live updates (in bytes) held for one subscriber while its history is replayed; past it the
+   * subscriber is disconnected as too slow. Defaults to `8388608` (8 MiB).
+   */
+  maxHeldBytes?: number
+  /**
+   * Longest a connection stays open, in milliseconds, randomized per connection to 80–100 % so
+   * reconnections spread out; the stream then ends cleanly and the client resumes with its last
+   * id. `null` for no limit. Defaults to `600000` (10 minutes, as the reference hub).
+   */
+  maxLifetimeMs?: number | null
+  /** Publish subscription events (private updates on connect and disconnect). Defaults to `false`. */
+  subscriptionEvents?: boolean
+  /** Counters. Defaults to none. */
+  metrics?: HubMetrics
+  /** Called when publishing a subscription event fails. Defaults to none. */
+  onError?: (error: unknown) => void
+}
+
+/** What the HTTP layer hands the hub to subscribe one connection. */
+export interface SubscribeRequest {
+  /** The `topic` selectors (at least one). */
+  selectors: readonly string[]
+  /** The verified claims, or `null` for an anonymous subscriber. */
+  claims: SubscriberClaims | null
+  /** `Last-Event-ID` or `lastEventID`, if the request had one. */
+  lastEventId: string | undefined
+  /** The moment the token expires (ms since the epoch), if it does. */
+  expiresAt?: number | undefined
+  /**
+   * Opens the response with these extra headers and returns its stream. Called once, after the
+   * history cursor is known (its header must go out with the first bytes).
+   */
+  open(headers: Record<string, string>): EventStream
+}
+
+/** A Mercure hub: publish, subscribe with gap-free replay, private updates, subscription events. */
+export interface Hub {
+  /** Commits an update, then dispatches it; resolves once it is committed (acknowledge then). */
+  publish(update: Update): Promise<StoredUpdate>
+  /** Subscribes one connection: replays history after its cursor, then delivers live updates. */
+  subscribe(request: SubscribeRequest): Promise<Subscriber>
+  /** The connected subscribers. */
+  readonly subscribers: ReadonlySet<Subscriber>
+  /** The id of the newest update dispatched, or `'earliest'` when none yet. */
+  readonly lastEventId: string
+  /** Ends every subscriber's stream cleanly and stops listening to the store. */
+  close(): void
+}
+
+/** Creates a {@link Hub}. */
+export function createHub(options: HubOptions): Hub {
+  const { store, metrics } = options
+  const matcher = options.matcher ?? createSelectorMatcher()
+  const matches: TopicMatcher = (selector, topic) => matcher.matches(selector, topic)
+  const pageSize = options.replayPageSize ?? 500
+  const maxHeldBytes = options.maxHeldBytes ?? 8 * 1024 * 1024
+  const maxLifetimeMs = options.maxLifetimeMs === undefined ? 600_000 : options.maxLifetimeMs
+  const index = new SubscriptionIndex<Subscriber>({ matcher })
+  const subscribers = new Set<Subscriber>()
+  const deadlines = createDeadlines<Subscriber>({
+    onExpire: (subscriber) => {
+      const expired =
+        subscriber.expiresAt !== undefined && subscriber.expiresAt <= Date.now() + 1500
+      subscriber.stream.close(expired ? 'expired' : 'lifetime')
+    },
+  })
+  let lastEventId = 'earliest'
+
+  const dispatch = (updates: readonly StoredUpdate[]): void => {
+    let delivered = 0
+    for (const update of updates) {
+      let bytes: Uint8Array | undefined
+      index.match(update.topics, (subscriber) => {
+        if (!subscriber.mayReceive(update, matches)) return
+        // Encoded once, on the first subscriber that gets it; every other one gets the same bytes.
+        bytes ??= encodeUpdate(update)
+        subscriber.deliver(bytes)
+        delivered++
+      })
+      lastEventId = update.id
+    }
+    if (delivered > 0) metrics?.delivered?.(delivered)
+  }
+  const stopListening = store.onCommit(dispatch)
+
+  const announce = (subscriber: Subscriber, active: boolean): void => {
+    if (!options.subscriptionEvents) return
+    for (const selector of subscriber.selectors) {
+      store
+        .append(subscriptionUpdate(subscriber, selector, active))
+        .catch((error: unknown) => options.onError?.(error))
+    }
+  }
+
+  const replay = async (
+    subscriber: Subscriber,
+    after: string | null,
+    upTo: string,
+  ): Promise<void> => {
+    const { stream } = subscriber
+    let cursor = after
+    while (!stream.closed) {
+      const page = await store.read(cursor, upTo, pageSize)
+      let delivered = 0
+      for (const update of page) {
+        if (stream.closed) return
+        if (!subscriber.wants(update, matches) || !subscriber.mayReceive(update, matches)) continue
+        stream.write(encodeUpdate(update))
+        delivered++
+        // Respect the client's pace: let the queued bytes reach the socket and wait for a drain,
+        // rather than queueing a whole page into a stream that would then overflow.
+        if (stream.queuedBytes >= 65_536) {
+          await null
+          await stream.drained()
+        }
+      }
+      if (delivered > 0) metrics?.delivered?.(delivered)
+      const last = page.at(-1)
+      if (last === undefined || page.length < pageSize || last.cursor === upTo) return
+      cursor = last.cursor
+      await stream.drained()
+    }
+  }
+
+  return {
+    get subscribers() {
+      return subscribers
+    },
+    get lastEventId() {
+      return lastEventId
+    },
+
+    async publish(update) {
+      const started = performance.now()
+      const stored = await store.append(update)
+      metrics?.published?.(stored, (performance.now() - started) / 1000)
+      return stored
+    },
+
+    async subscribe(request) {
+      // [spec] draft-07: with `Last-Event-ID`, the response's `Last-Event-ID` header is the id of
+      // the event preceding the first one sent, or `earliest` when there is none: an unknown id
+      // (expired from history, or never existed) answers `earliest` and replays nothing, so the
+      // client can tell that it may have missed updates and refetch the state.
+      let after: string | null = null
+      let doReplay = false
+      const headers: Record<string, string> = {}
+      if (request.lastEventId !== undefined) {
+        let answer = 'earliest'
+        if (request.lastEventId === 'earliest') {
+          doReplay = true
+        } else {
+          const cursor = await store.find(request.lastEventId)
+          if (cursor !== null) {
+            after = cursor
+            doReplay = true
+            answer = request.lastEventId
+          }
+        }
+        // Node writes header strings as latin1: send the id's UTF-8 bytes that way.
+        const value = Buffer.from(answer, 'utf8').toString('latin1')
+        headers['last-event-id'] = value
+        headers['mercure-last-event-id'] = value
+      }
+
+      const stream = request.open(headers)
+      const subscriber = new Subscriber(
+        {
+          id: `urn:uuid:${crypto.randomUUID()}`,
+          selectors: request.selectors,
+          claims: request.claims,
+          stream,
+          expiresAt: request.expiresAt,
+        },
+        maxHeldBytes,
+      )
+      // Registering and reading the head happen in one synchronous step: every update up to the
+      // head was dispatched before this subscriber existed (so the history has it), every later
+      // one reaches it live (held until the history is sent). No gap, no duplicate.
+      for (const selector of request.selectors) index.add(selector, subscriber)
+      subscribers.add(subscriber)
+      const head = store.head()
+      metrics?.subscribed?.()
+
+      stream.onClose((reason) => {
+        for (const selector of request.selectors) index.delete(selector, subscriber)
+        subscribers.delete(subscriber)
+        deadlines.delete(subscriber)
+        metrics?.disconnected?.(reason)
+        announce(subscriber, false)
+      })
+      let deadline = request.expiresAt ?? Number.POSITIVE_INFINITY
+      if (maxLifetimeMs !== null)
+        deadline = Math.min(deadline, Date.now() + maxLifetimeMs * (0.8 + 0.2 * Math.random()))
+      if (deadline !== Number.POSITIVE_INFINITY) deadlines.set(subscriber, deadline)
+      announce(subscriber, true)
+
+      if (doReplay && head !== null) {
+        try {
+          await replay(subscriber, after, head)
+        } catch (error) {
+          options.onError?.(error)
+          // The client resumes from the last id it received; closing beats a silent gap.
+          stream.close('error')
+          return subscriber
+        }
+      }
+      subscriber.goLive()
+      return subscriber
+    },
+
+    close() {
+      stopListening()
+      for (const subscriber of [...subscribers]) subscriber.stream.close('server-closed')
+    },
+  }
+}
+
+/** The SSE bytes of an update: `id`, `event` (its type), `retry`, `data`. */
+export function encodeUpdate(update: Update): Uint8Array {
+  return encodeEvent({
+    id: update.id,
+    event: update.type,
+    retry: update.retry,
+    data: update.data,
+  })
+}

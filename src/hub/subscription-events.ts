@@ -1,0 +1,61 @@
+import type { Subscriber } from './subscriber.ts'
+import type { Update } from './update.ts'
+
+/** The JSON-LD context of subscription documents (Mercure draft-07 §Active subscriptions). */
+export const MERCURE_CONTEXT = 'https://mercure.rocks/'
+
+/** The path under which subscriptions are published and listed. */
+export const SUBSCRIPTIONS_PATH = '/.well-known/mercure/subscriptions'
+
+/**
+ * Percent-encodes as RFC 6570 simple expansion does: everything but unreserved characters, so
+ * `:`, `/`, `{` and `}` in a selector or subscriber IRI cannot change the path's shape.
+ */
+export function encodeSegment(value: string): string {
+  return encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  )
+}
+
+/** The topic (and JSON-LD `id`) of one subscription: `/.well-known/mercure/subscriptions/{topic}/{subscriber}`. */
+export function subscriptionTopic(selector: string, subscriberId: string): string {
+  return `${SUBSCRIPTIONS_PATH}/${encodeSegment(selector)}/${encodeSegment(subscriberId)}`
+}
+
+/** The JSON-LD document of one subscription, fields in the reference hub's order. */
+export function subscriptionDocument(
+  subscriber: Pick<Subscriber, 'id' | 'claims'>,
+  selector: string,
+  active: boolean,
+  withContext = true,
+): Record<string, unknown> {
+  const document: Record<string, unknown> = {}
+  if (withContext) document['@context'] = MERCURE_CONTEXT
+  document['id'] = subscriptionTopic(selector, subscriber.id)
+  document['type'] = 'Subscription'
+  document['subscriber'] = subscriber.id
+  document['topic'] = selector
+  document['active'] = active
+  const payload = subscriber.claims?.payload
+  if (payload !== undefined) document['payload'] = payload
+  return document
+}
+
+/**
+ * The subscription event for one selector of a subscriber: [spec] "The update MUST be private",
+ * its topic the subscription's IRI, its data the JSON-LD document.
+ */
+export function subscriptionUpdate(
+  subscriber: Pick<Subscriber, 'id' | 'claims'>,
+  selector: string,
+  active: boolean,
+): Update {
+  const topic = subscriptionTopic(selector, subscriber.id)
+  return {
+    id: `urn:uuid:${crypto.randomUUID()}`,
+    topics: [topic],
+    data: JSON.stringify(subscriptionDocument(subscriber, selector, active)),
+    private: true,
+  }
+}

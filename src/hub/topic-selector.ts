@@ -1,0 +1,173 @@
+import { compileUriTemplate, type UriTemplate } from './uri-template.ts'
+
+/** Longest topic selector the hub accepts, in UTF-16 code units: longer ones get a 400. */
+export const MAX_SELECTOR_LENGTH = 2048
+
+/**
+ * Checks a topic selector taken from a request (a `topic` query parameter, or a selector in a
+ * token's claims), for the hub to answer 400 to a bad one.
+ *
+ * @returns What is wrong, as a message that never quotes the selector; `null` when it is fine.
+ */
+export function checkSelector(selector: string): string | null {
+  if (selector.length > MAX_SELECTOR_LENGTH) {
+    return `A topic selector is longer than ${MAX_SELECTOR_LENGTH} characters.`
+  }
+  for (let i = 0; i < selector.length; i++) {
+    const c = selector.charCodeAt(i)
+    // C0, DEL and C1 controls are in no IRI [RFC 3987 §2.2]; and a CR or LF in a selector that is
+    // logged or echoed in a subscription event would let a client forge lines (CWE-117).
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) {
+      return 'A topic selector contains a control character.'
+    }
+  }
+  return null
+}
+
+/** Options for {@link createSelectorMatcher}. */
+export interface SelectorMatcherOptions {
+  /**
+   * How many compiled templates, and how many (template, topic) answers, to keep: two caches that
+   * drop their least recently used entries past this count, or past `64 × cacheSize` automaton
+   * states (templates) or `256 × cacheSize` characters of selector and topic (answers), whichever
+   * comes first. So a client sending endless distinct selectors, small or as large as allowed,
+   * cannot grow memory without limit. `0` turns both caches off. Defaults to `10000`.
+   */
+  cacheSize?: number
+}
+
+/** How full the caches of a {@link SelectorMatcher} are. */
+export interface SelectorCacheStats {
+  /** Selectors held in the template cache (compiled, or known not to be templates). */
+  templates: number
+  /** Automaton states of the compiled templates held. */
+  templateStates: number
+  /** (template, topic) answers held. */
+  results: number
+  /** Characters of selector and topic held as keys of those answers. */
+  resultChars: number
+  /** The most entries each cache holds: `cacheSize`. */
+  capacity: number
+}
+
+/** Matches topics against topic selectors, caching compiled templates and answers. */
+export interface SelectorMatcher {
+  /**
+   * Whether `selector` matches `topic`. [spec] Mercure draft-07, in this order: the selector `*`
+   * matches every topic; a selector equal to the topic matches it (so a template also matches an
+   * identical template); a selector that is a URI Template (it contains `{`, as the reference hub
+   * requires, and is valid: see {@link SelectorMatcher.template}) matches the topics it could
+   * expand to; nothing else matches. A function that needs no `this`: pass it around as is.
+   */
+  matches(selector: string, topic: string): boolean
+  /**
+   * The selector compiled as a URI Template, or `null` when it is not one: no `{`, longer than
+   * {@link MAX_SELECTOR_LENGTH}, invalid per RFC 6570, or too complex for `compileUriTemplate`.
+   * Such a selector matches by string equality only (and `*`, everything).
+   */
+  template(selector: string): UriTemplate | null
+  /** The caches' current size, for metrics and tests. */
+  cacheStats(): SelectorCacheStats
+}
+
+/**
+ * Creates a {@link SelectorMatcher}.
+ *
+ * @throws {RangeError} when `cacheSize` is not a non-negative integer.
+ */
+export function createSelectorMatcher(options: SelectorMatcherOptions = {}): SelectorMatcher {
+  const capacity = options.cacheSize ?? 10_000
+  if (!Number.isSafeInteger(capacity) || capacity < 0) {
+    throw new RangeError(`cacheSize must be a non-negative integer (0 turns caching off).`)
+  }
+  // Each entry also weighs a fixed overhead, so the weight bound never lets tiny entries past the
+  // count bound, and one entry heavier than a whole cache is simply not kept.
+  const templates = new LruCache<UriTemplate | null>(capacity, 64 * capacity)
+  const results = new LruCache<boolean>(capacity, 256 * capacity)
+
+  const template = (selector: string): UriTemplate | null => {
+    if (!selector.includes('{') || selector.length > MAX_SELECTOR_LENGTH) return null
+    const cached = templates.get(selector)
+    if (cached !== undefined) return cached
+    const compiled = compileUriTemplate(selector)
+    const result = typeof compiled === 'string' ? null : compiled
+    templates.set(selector, result, 32 + (result?.stateCount ?? 0), result?.stateCount ?? 0)
+    return result
+  }
+
+  const matches = (selector: string, topic: string): boolean => {
+    if (selector === '*' || selector === topic) return true
+    const compiled = template(selector)
+    if (compiled === null) return false
+    // The length prefix makes the key unambiguous: no (selector, topic) pair shares it.
+    const key = `${selector.length}:${selector}${topic}`
+    const cached = results.get(key)
+    if (cached !== undefined) return cached
+    const result = compiled.matches(topic)
+    results.set(key, result, 32 + key.length, key.length)
+    return result
+  }
+
+  return {
+    matches,
+    template,
+    cacheStats: () => ({
+      templates: templates.size,
+      templateStates: templates.measure,
+      results: results.size,
+      resultChars: results.measure,
+      capacity,
+    }),
+  }
+}
+
+/**
+ * A map that drops its least recently used entries past `maxEntries` entries or `maxWeight`
+ * total weight. A `Map` iterates in insertion order, so re-inserting on each hit keeps the least
+ * recently used entry first.
+ */
+class LruCache<V> {
+  readonly #entries = new Map<string, { value: V; weight: number; measure: number }>()
+  readonly #maxEntries: number
+  readonly #maxWeight: number
+  #weight = 0
+  /** The sum of the entries' `measure`s (what the weights stand for, for stats). */
+  measure = 0
+
+  constructor(maxEntries: number, maxWeight: number) {
+    this.#maxEntries = maxEntries
+    this.#maxWeight = maxWeight
+  }
+
+  get size(): number {
+    return this.#entries.size
+  }
+
+  get(key: string): V | undefined {
+    const entry = this.#entries.get(key)
+    if (entry === undefined) return undefined
+    this.#entries.delete(key)
+    this.#entries.set(key, entry)
+    return entry.value
+  }
+
+  set(key: string, value: V, weight: number, measure: number): void {
+    if (this.#maxEntries === 0 || weight > this.#maxWeight) return
+    this.#remove(key)
+    this.#entries.set(key, { value, weight, measure })
+    this.#weight += weight
+    this.measure += measure
+    for (const oldest of this.#entries.keys()) {
+      if (this.#entries.size <= this.#maxEntries && this.#weight <= this.#maxWeight) break
+      this.#remove(oldest)
+    }
+  }
+
+  #remove(key: string): void {
+    const entry = this.#entries.get(key)
+    if (entry === undefined) return
+    this.#entries.delete(key)
+    this.#weight -= entry.weight
+    this.measure -= entry.measure
+  }
+}

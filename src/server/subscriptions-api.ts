@@ -1,0 +1,124 @@
+import type { OutgoingHttpHeaders } from 'node:http'
+import { AuthError } from '../hub/auth-error.ts'
+import type { Hub } from '../hub/hub.ts'
+import type { MercureClaims } from '../hub/jwt-verifier.ts'
+import type { TopicMatcher } from '../hub/subscriber.ts'
+import {
+  MERCURE_CONTEXT,
+  SUBSCRIPTIONS_PATH,
+  subscriptionDocument,
+} from '../hub/subscription-events.ts'
+import type { NodeRequest, NodeResponse } from './event-stream-response.ts'
+import { sendText } from './send-text.ts'
+
+/** What the subscriptions API needs from the request and the hub. */
+export interface SubscriptionsApiContext {
+  hub: Hub
+  matches: TopicMatcher
+  /** The caller's verified claims, or `null` without a token. */
+  claims: MercureClaims | null
+  /** CORS headers for the response. */
+  headers: OutgoingHttpHeaders
+}
+
+/**
+ * The active subscriptions API (Mercure draft-07): `GET /.well-known/mercure/subscriptions`,
+ * `…/{topic}` and `…/{topic}/{subscriber}`, as JSON-LD, with a root `lastEventID` the client can
+ * subscribe from so that it misses no change after the snapshot, and `ETag`/`If-None-Match`.
+ * Returns `false` when the path is not the API's.
+ *
+ * @throws {AuthError} 401 without a token, 403 when no `mercure.subscribe` selector matches the
+ *   request path.
+ */
+export function handleSubscriptionsApi(
+  req: NodeRequest,
+  res: NodeResponse,
+  url: URL,
+  context: SubscriptionsApiContext,
+): boolean {
+  const path = url.pathname
+  if (path !== SUBSCRIPTIONS_PATH && !path.startsWith(`${SUBSCRIPTIONS_PATH}/`)) return false
+  const { hub, matches, claims, headers } = context
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    sendText(res, 405, 'The subscriptions API is read-only: use GET.\n', {
+      ...headers,
+      allow: 'GET, HEAD',
+    })
+    return true
+  }
+  if (claims === null) {
+    throw new AuthError(
+      'missing-token',
+      'The subscriptions API requires a token with a mercure.subscribe claim.',
+    )
+  }
+  // [spec] the requested URL must match one of the mercure.subscribe selectors.
+  if (!(claims.subscribe ?? []).some((selector) => matches(selector, path))) {
+    throw new AuthError(
+      'insufficient-scope',
+      `The token's mercure.subscribe claim does not allow ${JSON.stringify(path)} (e.g. add "${SUBSCRIPTIONS_PATH}{/topic}{/subscriber}").`,
+    )
+  }
+
+  const segments = path.slice(SUBSCRIPTIONS_PATH.length).split('/').slice(1)
+  let selector: string | undefined
+  let subscriberId: string | undefined
+  try {
+    selector =
+      segments[0] === undefined || segments[0] === '' ? undefined : decodeURIComponent(segments[0])
+    subscriberId = segments[1] === undefined ? undefined : decodeURIComponent(segments[1])
+  } catch {
+    sendText(res, 400, 'The subscription path is not valid percent-encoding.\n', headers)
+    return true
+  }
+  if (segments.length > 2 || subscriberId === '') {
+    sendText(res, 404, `Nothing here: ${path}.\n`, headers)
+    return true
+  }
+
+  const lastEventID = hub.lastEventId
+  const etag = `"${lastEventID.replace(/["\\]/g, '')}"`
+  const respond = (document: Record<string, unknown>): true => {
+    const common = { ...headers, etag, 'cache-control': 'must-revalidate' }
+    const ifNoneMatch = req.headers['if-none-match']
+    if (ifNoneMatch?.split(',').some((tag) => [etag, lastEventID].includes(tag.trim()))) {
+      res.writeHead(304, common)
+      res.end()
+      return true
+    }
+    const body = Buffer.from(JSON.stringify(document))
+    res.writeHead(200, {
+      ...common,
+      'content-type': 'application/ld+json',
+      'content-length': body.byteLength,
+    })
+    if (req.method === 'HEAD') res.end()
+    else res.end(body)
+    return true
+  }
+
+  if (subscriberId !== undefined && selector !== undefined) {
+    for (const subscriber of hub.subscribers) {
+      if (subscriber.id !== subscriberId || !subscriber.selectors.includes(selector)) continue
+      const { payload, ...rest } = subscriptionDocument(subscriber, selector, true)
+      return respond({ ...rest, lastEventID, ...(payload === undefined ? {} : { payload }) })
+    }
+    sendText(res, 404, 'No active subscription with this topic and subscriber.\n', headers)
+    return true
+  }
+
+  const subscriptions: Record<string, unknown>[] = []
+  for (const subscriber of hub.subscribers) {
+    for (const own of subscriber.selectors) {
+      if (selector === undefined || own === selector)
+        subscriptions.push(subscriptionDocument(subscriber, own, true, false))
+    }
+  }
+  return respond({
+    '@context': MERCURE_CONTEXT,
+    id: path,
+    type: 'Subscriptions',
+    lastEventID,
+    subscriptions,
+  })
+}
