@@ -94,11 +94,8 @@ export class SubscriptionIndex<T> {
       const items = this.#exact.get(topic)
       if (items !== undefined) groups.push(items)
     }
-    for (const { selector, template, items } of this.#templates.values()) {
-      // [spec] A selector equal to the topic matches it, even when the template does not.
-      if (distinct.some((topic) => topic === selector || template.matches(topic))) {
-        groups.push(items)
-      }
+    for (const group of this.#templates.values()) {
+      if (matchesAny(group, distinct)) groups.push(group.items)
     }
     // Every `*` item is found once; an item with one selector is in one entry only; so only the
     // other items with several selectors need checking against those found before.
@@ -129,4 +126,13 @@ export class SubscriptionIndex<T> {
     else this.#templates.set(selector, { selector, template, items })
     return items
   }
+}
+
+/** Whether a template selector matches one of `topics`. */
+function matchesAny({ selector, template }: TemplateGroup<unknown>, topics: readonly string[]) {
+  for (const topic of topics) {
+    // [spec] A selector equal to the topic matches it, even when the template does not.
+    if (topic === selector || template.matches(topic)) return true
+  }
+  return false
 }

@@ -59,3 +59,76 @@ describe('loadConfig', () => {
     assert.deepEqual(loadConfig(['--help'], {}), { help: true })
   })
 })
+
+describe('loadConfig: the hub settings', () => {
+  const secret = 'x'.repeat(40)
+
+  it('runs in development mode when no key is set, with anonymous subscribers and SQLite in ./data', () => {
+    const c = config([])
+    assert.equal(c.devMode, true)
+    assert.equal(c.anonymous, true)
+    assert.deepEqual(c.store, { kind: 'sqlite', path: './data/ssehub.db' })
+    assert.equal(c.subscriptions, false)
+    assert.equal(c.maxBodyBytes, 1_048_576)
+    assert.equal(c.maxLifetimeMs, 600_000)
+  })
+
+  it("takes Mercure's variable names, and one shared key for both sides", () => {
+    const mercure = config([], {
+      MERCURE_PUBLISHER_JWT_KEY: 'p'.repeat(40),
+      MERCURE_SUBSCRIBER_JWT_KEY: 's'.repeat(40),
+      MERCURE_PUBLISHER_JWT_ALG: 'HS512',
+    })
+    assert.equal(mercure.publisherKey, 'p'.repeat(40))
+    assert.equal(mercure.subscriberKey, 's'.repeat(40))
+    assert.deepEqual(mercure.publisherAlgorithms, ['HS512'])
+    assert.equal(mercure.subscriberAlgorithms, null)
+    assert.equal(mercure.devMode, false)
+    assert.equal(mercure.anonymous, false)
+    const shared = config([], { SSEHUB_JWT_KEY: secret, SSEHUB_JWT_ALG: 'HS256,HS384' })
+    assert.equal(shared.publisherKey, secret)
+    assert.equal(shared.subscriberKey, secret)
+    assert.deepEqual(shared.subscriberAlgorithms, ['HS256', 'HS384'])
+  })
+
+  it('refuses a half-configured key pair and an alg list with none', () => {
+    assert.throws(() => config([], { SSEHUB_PUBLISHER_JWT_KEY: secret }), /no subscriber key/)
+    assert.throws(
+      () => config([], { SSEHUB_JWT_KEY: secret, SSEHUB_JWT_ALG: 'HS256,none' }),
+      /"none": unsigned tokens are never accepted/,
+    )
+  })
+
+  it('reads stores, origins, booleans and durations, and says what is wrong', () => {
+    assert.deepEqual(config([], { SSEHUB_STORE: 'memory' }).store, { kind: 'memory' })
+    assert.deepEqual(config(['--store', 'sqlite:/tmp/x.db']).store, {
+      kind: 'sqlite',
+      path: '/tmp/x.db',
+    })
+    assert.throws(
+      () => config([], { SSEHUB_STORE: 'postgres://db' }),
+      /SSEHUB_STORE must be "memory", "sqlite:<path>" or "redis:\/\/host:port"/,
+    )
+    assert.deepEqual(
+      config([], { SSEHUB_CORS_ORIGINS: 'https://a.example, https://b.example:8443' }).corsOrigins,
+      ['https://a.example', 'https://b.example:8443'],
+    )
+    assert.equal(config([], { SSEHUB_CORS_ORIGINS: '*' }).corsOrigins, '*')
+    assert.throws(
+      () => config([], { SSEHUB_PUBLISH_ORIGINS: 'https://a.example/path' }),
+      /is not an origin/,
+    )
+    assert.equal(config([], { SSEHUB_SUBSCRIPTIONS: 'yes' }).subscriptions, true)
+    assert.throws(
+      () => config([], { SSEHUB_SUBSCRIPTIONS: 'maybe' }),
+      /SSEHUB_SUBSCRIPTIONS must be true or false/,
+    )
+    assert.equal(config(['--max-lifetime', 'off']).maxLifetimeMs, null)
+    assert.equal(config([], { SSEHUB_HISTORY_AGE: '1h' }).historyAgeMs, 3_600_000)
+    assert.throws(
+      () => config([], { SSEHUB_MAX_BODY: '1MB' }),
+      /SSEHUB_MAX_BODY must be a whole number/,
+    )
+    assert.throws(() => config([], { SSEHUB_COOKIE_NAME: 'a b' }), /not a valid cookie name/)
+  })
+})

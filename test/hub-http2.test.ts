@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict'
+import { type ClientHttp2Session, connect } from 'node:http2'
+import { after, before, describe, it } from 'node:test'
+import { createParser, type SseMessage } from '../src/core/parse.ts'
+import { startTestHub, type TestHub } from './helpers/hub-server.ts'
+import { selfSignedCertificate } from './helpers/tls.ts'
+
+describe('the hub over HTTPS and HTTP/2', () => {
+  const tls = selfSignedCertificate()
+  let hub: TestHub
+  let session: ClientHttp2Session
+  before(async () => {
+    hub = await startTestHub({}, { tls })
+    session = connect(hub.base, { rejectUnauthorized: false })
+  })
+  after(async () => {
+    session.close()
+    await hub.close()
+    tls.cleanup()
+  })
+
+  /** Opens a subscription as one stream of the shared session. */
+  const subscribe = async (topic: string) => {
+    const stream = session.request({
+      ':path': `/.well-known/mercure?topic=${encodeURIComponent(topic)}`,
+      accept: 'text/event-stream',
+    })
+    const headers = await new Promise<Record<string, unknown>>((resolve) =>
+      stream.on('response', resolve),
+    )
+    const events: SseMessage[] = []
+    const parser = createParser({ onEvent: (m) => events.push(m) })
+    stream.on('data', (chunk: Buffer) => parser.feed(chunk))
+    return { stream, headers, events }
+  }
+
+  it('multiplexes several subscriptions and a publish on one connection', async () => {
+    const books = await subscribe('https://example.com/books/{id}')
+    const authors = await subscribe('https://example.com/authors/{id}')
+    for (const { headers } of [books, authors]) {
+      assert.equal(headers[':status'], 200)
+      assert.equal(headers['content-type'], 'text/event-stream; charset=utf-8')
+      assert.equal(headers['connection'], undefined)
+      assert.equal(headers['transfer-encoding'], undefined)
+    }
+    const token = await hub.token({ publish: ['*'] })
+    const post = session.request({
+      ':method': 'POST',
+      ':path': '/.well-known/mercure',
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Bearer ${token}`,
+    })
+    post.end('topic=https%3A%2F%2Fexample.com%2Fbooks%2F7&data=over+h2')
+    const [status, id] = await Promise.all([
+      new Promise((resolve) => post.on('response', (h) => resolve(h[':status']))),
+      new Promise<string>((resolve) => {
+        let body = ''
+        post
+          .setEncoding('utf8')
+          .on('data', (c: string) => (body += c))
+          .on('end', () => resolve(body))
+      }),
+    ])
+    assert.equal(status, 200)
+    while (books.events.length === 0) await new Promise((resolve) => setTimeout(resolve, 10))
+    assert.deepEqual(books.events, [{ type: 'message', data: 'over h2', lastEventId: id }])
+    assert.deepEqual(authors.events, [])
+    books.stream.close()
+    authors.stream.close()
+  })
+})
