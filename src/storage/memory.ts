@@ -1,5 +1,12 @@
 import type { StoredUpdate, Update } from '../hub/update.ts'
+import { CommitListeners } from './commit-listeners.ts'
 import { type EventStore, type RetentionOptions, StoreUnavailableError } from './store.ts'
+import {
+  checkMaxAgeMs,
+  checkPositiveInteger,
+  parseSequenceCursor,
+  storedUpdate,
+} from './stored-update.ts'
 
 /** Options of {@link createMemoryStore}: only retention, since nothing outlives the process. */
 export interface MemoryStoreOptions extends RetentionOptions {}
@@ -31,10 +38,6 @@ interface Pending {
   readonly resolve: (stored: StoredUpdate) => void
 }
 
-interface Registration {
-  readonly listener: (updates: readonly StoredUpdate[]) => void
-}
-
 /**
  * History kept in a bounded ring in this process: fast, and gone on restart. Cursors are decimal
  * sequence numbers starting at `"1"`. Appends made in the same tick are committed and delivered
@@ -57,14 +60,14 @@ export class MemoryStore implements EventStore {
   readonly #ids = new Map<string, IdEntry>()
   #pending: Pending[] = []
   #flushQueued = false
-  readonly #listeners = new Set<Registration>()
+  readonly #listeners = new CommitListeners()
   readonly #timer: ReturnType<typeof setInterval> | undefined
   #closed = false
   #closing: Promise<void> | undefined
 
   /** Prefer {@link createMemoryStore}. Throws a `RangeError` for invalid retention options. */
   constructor(options: MemoryStoreOptions = {}) {
-    this.#maxUpdates = checkMaxUpdates(options.maxUpdates)
+    this.#maxUpdates = checkPositiveInteger('maxUpdates', options.maxUpdates, DEFAULT_MAX_UPDATES)
     this.#maxAgeMs = checkMaxAgeMs(options.maxAgeMs)
     this.#ring = new Array(Math.min(INITIAL_CAPACITY, this.#maxUpdates))
     if (this.#maxAgeMs !== null) {
@@ -91,13 +94,7 @@ export class MemoryStore implements EventStore {
   }
 
   onCommit(listener: (updates: readonly StoredUpdate[]) => void): () => void {
-    // A wrapper per registration, so registering one function twice means two deliveries and
-    // each unregister function removes only its own.
-    const registration = { listener }
-    this.#listeners.add(registration)
-    return () => {
-      this.#listeners.delete(registration)
-    }
+    return this.#listeners.add(listener)
   }
 
   head(): string | null {
@@ -112,8 +109,13 @@ export class MemoryStore implements EventStore {
 
   async read(after: string | null, upTo: string, limit: number): Promise<StoredUpdate[]> {
     this.#prune(Date.now())
-    const from = Math.max(after === null ? 0 : parseCursor(after), this.#firstSeq - 1) + 1
-    const to = Math.min(parseCursor(upTo), this.#lastSeq, from + Math.max(0, Math.floor(limit)) - 1)
+    const from =
+      Math.max(after === null ? 0 : parseSequenceCursor(after, 'memory'), this.#firstSeq - 1) + 1
+    const to = Math.min(
+      parseSequenceCursor(upTo, 'memory'),
+      this.#lastSeq,
+      from + Math.max(0, Math.floor(limit)) - 1,
+    )
     const updates: StoredUpdate[] = []
     for (let seq = from; seq <= to; seq++) updates.push(this.#slot(seq).update)
     return updates
@@ -162,7 +164,7 @@ export class MemoryStore implements EventStore {
     }
     Object.freeze(stored)
     this.#head = stored[stored.length - 1]?.cursor ?? this.#head
-    dispatch(this.#listeners, stored)
+    this.#listeners.dispatch(stored)
     for (let i = 0; i < batch.length; i++) batch[i]?.resolve(stored[i] as StoredUpdate)
   }
 
@@ -219,65 +221,4 @@ export class MemoryStore implements EventStore {
 /** Creates a {@link MemoryStore}. Throws a `RangeError` for invalid retention options. */
 export function createMemoryStore(options?: MemoryStoreOptions): MemoryStore {
   return new MemoryStore(options)
-}
-
-function storedUpdate(update: Update, cursor: string, time: number): StoredUpdate {
-  // Copied and frozen: the history is shared by every subscriber and must not change under them.
-  const stored: {
-    -readonly [K in keyof StoredUpdate]: StoredUpdate[K]
-  } = {
-    id: update.id,
-    topics: Object.freeze([...update.topics]),
-    data: update.data,
-    private: update.private,
-    cursor,
-    time,
-  }
-  if (update.type !== undefined) stored.type = update.type
-  if (update.retry !== undefined) stored.retry = update.retry
-  return Object.freeze(stored)
-}
-
-/**
- * Calls each listener registered now with `updates`. One throwing listener neither stops the
- * others nor fails the appends (they are committed); its error is rethrown on its own so it still
- * surfaces as an uncaught exception instead of vanishing, as Node's `EventTarget` does.
- */
-function dispatch(listeners: Set<Registration>, updates: readonly StoredUpdate[]): void {
-  // A snapshot: a listener registered during this dispatch has already seen head() move past
-  // this batch, so giving it the batch too would be a duplicate.
-  for (const registration of [...listeners]) {
-    if (!listeners.has(registration)) continue
-    try {
-      registration.listener(updates)
-    } catch (error) {
-      queueMicrotask(() => {
-        throw error
-      })
-    }
-  }
-}
-
-function parseCursor(cursor: string): number {
-  const seq = Number(cursor)
-  if (!/^\d+$/.test(cursor) || !Number.isSafeInteger(seq)) {
-    throw new RangeError(`${JSON.stringify(cursor)} is not a cursor of the memory store`)
-  }
-  return seq
-}
-
-function checkMaxUpdates(value: number | undefined): number {
-  if (value === undefined) return DEFAULT_MAX_UPDATES
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new RangeError(`maxUpdates must be a positive integer, got ${value}`)
-  }
-  return value
-}
-
-function checkMaxAgeMs(value: number | null | undefined): number | null {
-  if (value === undefined || value === null) return null
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new RangeError(`maxAgeMs must be a positive number of milliseconds or null, got ${value}`)
-  }
-  return value
 }

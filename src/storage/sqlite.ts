@@ -2,7 +2,14 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import type { StoredUpdate, Update } from '../hub/update.ts'
+import { CommitListeners } from './commit-listeners.ts'
 import { type EventStore, type RetentionOptions, StoreUnavailableError } from './store.ts'
+import {
+  checkMaxAgeMs,
+  checkPositiveInteger,
+  parseSequenceCursor,
+  storedUpdate,
+} from './stored-update.ts'
 
 /** Options of {@link createSqliteStore}. */
 export interface SqliteStoreOptions extends RetentionOptions {
@@ -87,10 +94,6 @@ interface Pending {
   readonly reject: (error: Error) => void
 }
 
-interface Registration {
-  readonly listener: (updates: readonly StoredUpdate[]) => void
-}
-
 let handleOf: (store: SqliteStore) => Database.Database
 
 /**
@@ -122,7 +125,7 @@ export class SqliteStore implements EventStore {
   #lastPrune = 0
   #pending: Pending[] = []
   #flushScheduled = false
-  readonly #listeners = new Set<Registration>()
+  readonly #listeners = new CommitListeners()
   readonly #timer: ReturnType<typeof setInterval> | undefined
   #closed = false
   #closing: Promise<void> | undefined
@@ -223,11 +226,7 @@ export class SqliteStore implements EventStore {
   }
 
   onCommit(listener: (updates: readonly StoredUpdate[]) => void): () => void {
-    const registration = { listener }
-    this.#listeners.add(registration)
-    return () => {
-      this.#listeners.delete(registration)
-    }
+    return this.#listeners.add(listener)
   }
 
   head(): string | null {
@@ -240,8 +239,8 @@ export class SqliteStore implements EventStore {
   }
 
   async read(after: string | null, upTo: string, limit: number): Promise<StoredUpdate[]> {
-    const from = Math.max(after === null ? 0 : parseCursor(after), this.#floor())
-    const to = parseCursor(upTo)
+    const from = Math.max(after === null ? 0 : parseSequenceCursor(after, 'SQLite'), this.#floor())
+    const to = parseSequenceCursor(upTo, 'SQLite')
     const count = Math.max(0, Math.floor(limit))
     const rows = this.#query(() => this.#read.all(from, to, this.#cutoff(Date.now()), count))
     return rows.map(fromRow)
@@ -313,7 +312,7 @@ export class SqliteStore implements EventStore {
     this.#lastSeq = seqs[seqs.length - 1] as number
     this.#prunedUpTo = Math.max(this.#prunedUpTo, this.#floor())
     this.#head = String(this.#lastSeq)
-    dispatch(this.#listeners, stored)
+    this.#listeners.dispatch(stored)
     for (const [i, pending] of batch.entries()) pending.resolve(stored[i] as StoredUpdate)
     if (this.#maxAgeMs !== null && time - this.#lastPrune >= PRUNE_INTERVAL_MS) this.#prune(time)
   }
@@ -410,46 +409,11 @@ function toParams(update: Update): InsertParams {
   ]
 }
 
-function storedUpdate(update: Update, cursor: string, time: number): StoredUpdate {
-  // Copied and frozen: listeners share it and must not change it under one another.
-  const stored: { -readonly [K in keyof StoredUpdate]: StoredUpdate[K] } = {
-    id: update.id,
-    topics: Object.freeze([...update.topics]),
-    data: update.data,
-    private: update.private,
-    cursor,
-    time,
-  }
-  if (update.type !== undefined) stored.type = update.type
-  if (update.retry !== undefined) stored.retry = update.retry
-  return Object.freeze(stored)
-}
-
 function fromRow(row: Row): StoredUpdate {
   const { id, data, type, retry } = row
   const topics = JSON.parse(row.topics) as string[]
   const update = { id, topics, data, private: row.private === 1, type: type ?? undefined }
   return storedUpdate({ ...update, retry: retry ?? undefined }, String(row.seq), row.time)
-}
-
-/**
- * Calls each listener registered now with `updates`. One throwing listener neither stops the
- * others nor fails the appends (they are committed); its error is rethrown on its own so it still
- * surfaces as an uncaught exception instead of vanishing, as Node's `EventTarget` does.
- */
-function dispatch(listeners: Set<Registration>, updates: readonly StoredUpdate[]): void {
-  // A snapshot: a listener registered during this dispatch has already seen head() move past
-  // this batch, so giving it the batch too would be a duplicate.
-  for (const registration of [...listeners]) {
-    if (!listeners.has(registration)) continue
-    try {
-      registration.listener(updates)
-    } catch (error) {
-      queueMicrotask(() => {
-        throw error
-      })
-    }
-  }
 }
 
 /** Plain words for the failures an operator can act on. */
@@ -471,28 +435,4 @@ function describe(error: unknown): string {
   }
   // better-sqlite3's own errors (such as "The database connection is not open") carry no data.
   return error instanceof Error ? error.message : 'unknown error'
-}
-
-function parseCursor(cursor: string): number {
-  const seq = Number(cursor)
-  if (!/^\d+$/.test(cursor) || !Number.isSafeInteger(seq)) {
-    throw new RangeError(`${JSON.stringify(cursor)} is not a cursor of the SQLite store`)
-  }
-  return seq
-}
-
-function checkPositiveInteger(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new RangeError(`${name} must be a positive integer, got ${value}`)
-  }
-  return value
-}
-
-function checkMaxAgeMs(value: number | null | undefined): number | null {
-  if (value === undefined || value === null) return null
-  if (!(Number.isFinite(value) && value > 0)) {
-    throw new RangeError(`maxAgeMs must be a positive number of milliseconds or null, got ${value}`)
-  }
-  return value
 }
