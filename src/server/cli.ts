@@ -54,6 +54,8 @@ async function serve(config: ServerConfig): Promise<void> {
       heartbeatMs: config.heartbeatMs,
       tls: config.tls,
       metrics,
+      // The chat demo mints tokens for any nickname: it runs only in development mode.
+      chat: devSecret !== null ? { signingKey: devSecret } : null,
       mercure: {
         store,
         publisherKey: devSecret ?? (config.publisherKey as string),
@@ -63,7 +65,8 @@ async function serve(config: ServerConfig): Promise<void> {
         anonymous: config.anonymous,
         corsOrigins: config.corsOrigins,
         publishOrigins: config.publishOrigins,
-        subscriptions: config.subscriptions,
+        // The chat's presence list is made of subscription events: development mode turns them on.
+        subscriptions: config.subscriptions || config.devMode,
         cookieName: config.cookieName,
         maxBodyBytes: config.maxBodyBytes,
         maxLifetimeMs: config.maxLifetimeMs,

@@ -1,7 +1,7 @@
 import type { OutgoingHttpHeaders } from 'node:http'
 import type { EventStream } from '../core/event-stream.ts'
 import { createHub, type Hub } from '../hub/hub.ts'
-import { createJwtVerifier } from '../hub/jwt-verifier.ts'
+import { createJwtVerifier, type JwtVerifier } from '../hub/jwt-verifier.ts'
 import { createSelectorMatcher } from '../hub/topic-selector.ts'
 import type { EventStore } from '../storage/store.ts'
 import { createCors } from './cors.ts'
@@ -44,6 +44,8 @@ export interface MercureAppOptions {
 export interface MercureApp {
   readonly hub: Hub
   readonly store: EventStore
+  /** Verifies subscribers' tokens (apps reuse it for the tokens they issue). */
+  readonly subscriberVerifier: JwtVerifier
   handle(req: NodeRequest, res: NodeResponse, url: URL): Promise<boolean>
   close(): void
 }
@@ -94,5 +96,5 @@ export function createMercureApp(
     logger: server.logger,
     closing: server.closing,
   })
-  return { hub, store, handle, close: () => hub.close() }
+  return { hub, store, subscriberVerifier, handle, close: () => hub.close() }
 }

@@ -1,6 +1,7 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
 import { createSecureServer, type Http2SecureServer, type Http2Session } from 'node:http2'
 import type { AddressInfo } from 'node:net'
+import { createChatApi } from '../apps/chat-api.ts'
 import type { EventStream } from '../core/event-stream.ts'
 import { createHeartbeat, DEFAULT_HEARTBEAT_MS, type Heartbeat } from '../core/heartbeat.ts'
 import { type ClockDemo, createClockDemo } from '../demos/clock.ts'
@@ -40,6 +41,12 @@ export interface SsehubServerOptions {
   mercure?: MercureAppOptions | null
   /** Prometheus metrics served at `/metrics`, or `null` for none. Defaults to `null`. */
   metrics?: Metrics | null
+  /**
+   * The chat app at `/apps/chat/`: needs the hub, with subscription events on (for presence), and
+   * a key to sign members' tokens (the subscriber key: a secret or a PEM private key). `null` for
+   * none. Defaults to `null`.
+   */
+  chat?: { signingKey: string } | null
 }
 
 /** A running ssehub server. */
@@ -110,6 +117,15 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
       )
     : null
   const metrics = options.metrics ?? null
+  const chat =
+    mercure && options.chat
+      ? createChatApi({
+          hub: mercure.hub,
+          signingKey: options.chat.signingKey,
+          verifier: mercure.subscriberVerifier,
+          cookieName: options.mercure?.cookieName ?? 'mercureAuthorization',
+        })
+      : null
   // [spec] Mercure discovery: "Link: <…/.well-known/mercure>; rel="mercure"" on the resources.
   const discovery = mercure ? { link: `<${HUB_PATH}>; rel="mercure"` } : {}
 
@@ -150,6 +166,7 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
       return
     }
     if (mercure && (await mercure.handle(req, res, url))) return
+    if (chat && (await chat(req, res, url))) return
     if (path === '/demo/clock/stream') {
       if (method !== 'GET') {
         sendText(res, 405, 'Use GET to subscribe to the clock stream.\n', { allow: 'GET' })
