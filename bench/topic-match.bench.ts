@@ -1,6 +1,6 @@
 // Topic matching benchmark: SubscriptionIndex.match() for single-topic updates.
 //
-//   node --import tsx bench/topic-match.bench.ts
+//   npm run bench:topics        (= node --import tsx bench/topic-match.bench.ts)
 //
 // The index holds 10,000 exact subscribers, one per topic https://example.com/books/<n>; 100 `*`
 // subscribers; and 100 template subscribers on 100 distinct templates: 90 per-user patterns

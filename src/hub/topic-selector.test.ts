@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { checkSelector, createSelectorMatcher, MAX_SELECTOR_LENGTH } from './topic-selector.ts'
+import {
+  CACHED_MATCH_WORK,
+  checkSelector,
+  createSelectorMatcher,
+  MAX_SELECTOR_LENGTH,
+} from './topic-selector.ts'
 
 const BOOK = 'https://example.com/books/1'
 
@@ -63,13 +68,12 @@ describe('createSelectorMatcher', () => {
 
   it('keeps its caches within cacheSize entries when fed endless distinct selectors', () => {
     const matcher = createSelectorMatcher({ cacheSize: 100 })
+    // A topic long enough for its answer to be cached (see CACHED_MATCH_WORK).
+    const topic = `?topic=${'x'.repeat(CACHED_MATCH_WORK)}`
     for (let i = 0; i < 300; i++) {
-      assert.ok(
-        matcher.matches(
-          `https://example.com/users/${i}/{?topic}`,
-          `https://example.com/users/${i}/`,
-        ),
-      )
+      const selector = `https://example.com/users/${i}/{?topic}`
+      assert.ok(matcher.matches(selector, `https://example.com/users/${i}/`))
+      assert.equal(matcher.matches(selector, `https://example.com/users/${i}/${topic}`), true)
       assert.equal(matcher.matches(`https://example.com/x/${i}/{id`, BOOK), false)
     }
     const stats = matcher.cacheStats()
@@ -89,6 +93,18 @@ describe('createSelectorMatcher', () => {
     const stats = matcher.cacheStats()
     assert.ok(stats.templateStates <= 64 * 10, `${stats.templateStates} states`)
     assert.ok(stats.resultChars <= 256 * 10, `${stats.resultChars} characters`)
+  })
+
+  it('caches the answers of slow pairs only, and gives the same answers as without a cache', () => {
+    const cached = createSelectorMatcher()
+    const uncached = createSelectorMatcher({ cacheSize: 0 })
+    const selector = 'https://example.com/users/foo/{?topic}'
+    const short = `https://example.com/users/foo/?topic=${encodeURIComponent(BOOK)}`
+    const long = `https://example.com/users/foo/?topic=${'%2F'.repeat(CACHED_MATCH_WORK)}`
+    for (const topic of [short, long, `${long}/`, short, long]) {
+      assert.equal(cached.matches(selector, topic), uncached.matches(selector, topic))
+    }
+    assert.equal(cached.cacheStats().results, 2)
   })
 
   it('drops the least recently used template first', () => {

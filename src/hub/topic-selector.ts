@@ -24,6 +24,12 @@ export function checkSelector(selector: string): string | null {
   return null
 }
 
+/**
+ * Template states × topic characters from which a (template, topic) answer is cached: a bound on
+ * the steps a match may take (with every state active at once, about 20 ns each).
+ */
+export const CACHED_MATCH_WORK = 16_384
+
 /** Options for {@link createSelectorMatcher}. */
 export interface SelectorMatcherOptions {
   /**
@@ -31,7 +37,8 @@ export interface SelectorMatcherOptions {
    * drop their least recently used entries past this count, or past `64 × cacheSize` automaton
    * states (templates) or `256 × cacheSize` characters of selector and topic (answers), whichever
    * comes first. So a client sending endless distinct selectors, small or as large as allowed,
-   * cannot grow memory without limit. `0` turns both caches off. Defaults to `10000`.
+   * cannot grow memory without limit. Answers are kept only for pairs that may be slow to match
+   * (see {@link CACHED_MATCH_WORK}). `0` turns both caches off. Defaults to `10000`.
    */
   cacheSize?: number
 }
@@ -99,6 +106,10 @@ export function createSelectorMatcher(options: SelectorMatcherOptions = {}): Sel
     if (selector === '*' || selector === topic) return true
     const compiled = template(selector)
     if (compiled === null) return false
+    // An answer costs about a microsecond to look up (a key to build and hash, an LRU entry to
+    // move) and a match usually less (a few nanoseconds per character): keep only the answers of
+    // pairs whose match may be slow, a large template against a long topic.
+    if (compiled.stateCount * topic.length < CACHED_MATCH_WORK) return compiled.matches(topic)
     // The length prefix makes the key unambiguous: no (selector, topic) pair shares it.
     const key = `${selector.length}:${selector}${topic}`
     const cached = results.get(key)

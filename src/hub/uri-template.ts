@@ -17,8 +17,8 @@ export const MAX_TEMPLATE_LENGTH = 4096
 
 /**
  * Most automaton states a template may compile to: this bounds the work per topic character
- * (ReDoS guard). Leading and trailing ASCII text costs none (it is compared as a string), other
- * literal text a state per character, an expression a few dozen, a prefix `:n` 6 per unit of `n`.
+ * (ReDoS guard). Leading ASCII text costs none (it is compared as a string), other literal text
+ * a state per character, an expression a dozen or a few dozen, a prefix `:n` 6 per unit of `n`.
  */
 export const MAX_TEMPLATE_STATES = 512
 
@@ -49,17 +49,12 @@ export function compileUriTemplate(template: string): UriTemplate | string {
   const parts = parseTemplate(template)
   if (typeof parts === 'string') return parts
   // [RFC 6570 §3.1] Literal characters allowed in a URI "are copied directly to the result": the
-  // leading and trailing ASCII text is checked by string comparison, where most topics fail.
+  // leading ASCII text is checked by string comparison, where most topics fail.
   const head = typeof parts[0] === 'string' ? parts[0] : ''
   let cut = 0
   while (cut < head.length && head.charCodeAt(cut) < 0x80) cut++
   const prefix = head.slice(0, cut)
-  if (cut > 0) parts[0] = head.slice(cut)
-  const tail = parts.at(-1)
-  const text = typeof tail === 'string' ? tail : ''
-  for (cut = text.length; cut > 0 && text.charCodeAt(cut - 1) < 0x80; ) cut--
-  const suffix = text.slice(cut)
-  if (suffix !== '') parts[parts.length - 1] = text.slice(0, cut)
+  parts[0] = cut > 0 ? head.slice(cut) : (parts[0] as Part)
   const builder = new Builder()
   try {
     let state = builder.start
@@ -72,7 +67,7 @@ export function compileUriTemplate(template: string): UriTemplate | string {
     if (!(error instanceof TooComplexError)) throw error
     return `The template needs more than ${MAX_TEMPLATE_STATES} automaton states.`
   }
-  return new CompiledTemplate(template, prefix, suffix, builder)
+  return new CompiledTemplate(template, prefix, builder)
 }
 
 /** One variable: its name, whether exploded, and its prefix length (0 for none). */
@@ -363,7 +358,6 @@ class CompiledTemplate implements UriTemplate {
   readonly template: string
   readonly stateCount: number
   readonly #prefix: string
-  readonly #suffix: string
   readonly #accept: number
   readonly #sets: readonly CharSet[]
   /** The moves, grouped by state: state s's are at `#start[s]` up to `#start[s + 1]`. */
@@ -380,12 +374,11 @@ class CompiledTemplate implements UriTemplate {
   #dfaBudget: number
   readonly #initial: DfaState
 
-  constructor(template: string, prefix: string, suffix: string, builder: Builder) {
+  constructor(template: string, prefix: string, builder: Builder) {
     const { moves, stateCount, sets } = builder
     this.template = template
     this.stateCount = stateCount
     this.#prefix = prefix
-    this.#suffix = suffix
     this.#accept = builder.accept
     this.#sets = sets
     const order = Array.from({ length: moves.length / 3 }, (_, m) => 3 * m)
@@ -419,18 +412,23 @@ class CompiledTemplate implements UriTemplate {
 
   matches(uri: string): boolean {
     const prefix = this.#prefix
-    const end = uri.length - this.#suffix.length
-    if (end < prefix.length || !uri.endsWith(this.#suffix)) return false
-    // Backwards: topics share their scheme and host with a template more often than the rest.
-    for (let i = prefix.length - 1; i >= 0; i--) {
-      if (uri.charCodeAt(i) !== prefix.charCodeAt(i)) return false
-    }
+    const end = uri.length
+    // The prefix's last character first: topics share their scheme and host with a template far
+    // more often than what follows, and this fails most of them at once.
+    const last = prefix.length - 1
+    if (end <= last || (last >= 0 && uri.charCodeAt(last) !== prefix.charCodeAt(last))) return false
+    return uri.startsWith(prefix) && this.#run(uri, end)
+  }
+
+  /** Runs the DFA over `uri` between the prefix and `end`. */
+  #run(uri: string, end: number): boolean {
+    const classes = this.#classes
     let state = this.#initial
-    for (let i = prefix.length; i < end; i++) {
-      const c = uri.codePointAt(i) as number
+    for (let i = this.#prefix.length; i < end; i++) {
+      let c = uri.charCodeAt(i)
       let next: DfaState | null | undefined
       if (c < 0x80) {
-        const k = this.#classes[c] as number
+        const k = classes[c] as number
         next = state.next[k]
         if (next === undefined) {
           next = this.#step(state, c)
@@ -438,6 +436,7 @@ class CompiledTemplate implements UriTemplate {
           if (next === null || next.cached) state.next[k] = next
         }
       } else {
+        c = uri.codePointAt(i) as number
         next = this.#step(state, c)
         if (c > 0xffff) i++
       }
