@@ -36,6 +36,7 @@ export interface TestHub {
 export async function startTestHub(
   mercure: Partial<MercureAppOptions> = {},
   server: Partial<SsehubServerOptions> = {},
+  port = 0,
 ): Promise<TestHub> {
   const store = mercure.store ?? createMemoryStore()
   const hub = createSsehubServer({
@@ -49,7 +50,7 @@ export async function startTestHub(
       ...mercure,
     },
   })
-  const { url: base } = await hub.listen(0, '127.0.0.1')
+  const { url: base } = await hub.listen(port, '127.0.0.1')
   const hubUrl = `${base}/.well-known/mercure`
   const token: TestHub['token'] = (claims, key = TEST_SECRET) => mintToken({ key, ...claims })
   const publisherToken = await token({ publish: ['*'] })

@@ -1,0 +1,184 @@
+// @ts-check
+// The chat: join a room (the app sets a short-lived token cookie for it), follow its messages and
+// who is online on ONE hub connection, post through the app. Every user string goes through
+// textContent, never innerHTML: a message is text, whatever it contains.
+import { SseClient } from '/client.js'
+
+const HUB = '/.well-known/mercure'
+const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id))
+const joinForm = /** @type {HTMLFormElement} */ ($('join'))
+const sendForm = /** @type {HTMLFormElement} */ ($('send'))
+const state = $('state')
+const messages = $('messages')
+const members = $('members')
+
+/** @type {SseClient | null} */
+let client = null
+/** @type {{ room: string, topic: string, presence: string, nickname: string } | null} */
+let membership = null
+/** Online members of the room: subscriber IRI → nickname. */
+const online = new Map()
+/** Message ids already shown: history replays after a gap must not show one twice. */
+const shown = new Set()
+
+/** @param {'idle' | 'connecting' | 'live' | 'reconnecting' | 'recovered' | 'closed'} value @param {string} [label] */
+function showState(value, label = value) {
+  state.textContent = label
+  state.dataset.state = value
+}
+
+/** @param {Response} res */
+async function failure(res) {
+  return (await res.text()).trim() || `HTTP ${res.status}`
+}
+
+/** @param {string} path @param {unknown} body */
+function post(path, body) {
+  return fetch(`/apps/chat/api/${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  })
+}
+
+function renderMembers() {
+  members.replaceChildren()
+  const names = [...new Set(online.values())].sort((a, b) => a.localeCompare(b))
+  for (const name of names) {
+    const item = document.createElement('li')
+    item.textContent = name
+    members.append(item)
+  }
+  $('count').textContent = String(names.length)
+}
+
+/** @param {string} text */
+function notice(text) {
+  const item = document.createElement('li')
+  item.className = 'notice'
+  item.textContent = text
+  messages.append(item)
+  messages.scrollTop = messages.scrollHeight
+}
+
+/** @param {string} id @param {{ nickname: string, text: string, at: string }} message */
+function renderMessage(id, message) {
+  if (shown.has(id)) return
+  shown.add(id)
+  const item = document.createElement('li')
+  item.dataset.id = id
+  const who = document.createElement('span')
+  who.className = 'who'
+  who.textContent = message.nickname
+  const text = document.createElement('span')
+  text.className = 'text'
+  text.textContent = message.text
+  const at = document.createElement('time')
+  at.className = 'at'
+  at.dateTime = message.at
+  at.textContent = new Date(message.at).toLocaleTimeString()
+  item.append(who, text, at)
+  messages.append(item)
+  messages.scrollTop = messages.scrollHeight
+}
+
+/** The subscriptions already active when we joined (the events only tell what changes next). */
+async function loadMembers() {
+  if (!membership) return
+  const res = await fetch(`${HUB}/subscriptions/${encodeURIComponent(membership.topic)}`)
+  if (!res.ok) return
+  const list = await res.json()
+  for (const subscription of list.subscriptions) {
+    const name = subscription.payload?.nickname
+    if (subscription.active && typeof name === 'string') online.set(subscription.subscriber, name)
+  }
+  renderMembers()
+}
+
+/** @param {MessageEvent<string>} event */
+function onUpdate(event) {
+  let data
+  try {
+    data = JSON.parse(event.data)
+  } catch {
+    return
+  }
+  if (data?.type === 'Subscription') {
+    if (data.topic !== membership?.topic) return
+    const name = data.payload?.nickname
+    if (data.active && typeof name === 'string') online.set(data.subscriber, name)
+    else online.delete(data.subscriber)
+    renderMembers()
+  } else if (typeof data?.nickname === 'string' && typeof data?.text === 'string') {
+    renderMessage(event.lastEventId, data)
+  }
+}
+
+/** @param {string} from Where the history starts: 'earliest' for all the room's recent messages. */
+function connect(from) {
+  if (!membership) return
+  client?.close()
+  const current = new SseClient(HUB, {
+    topics: [membership.topic, membership.presence],
+    lastEventId: from,
+  })
+  client = current
+  let recovering = from === 'earliest' && shown.size > 0
+  showState('connecting')
+  current.addEventListener('open', () => {
+    showState(
+      recovering ? 'recovered' : 'live',
+      recovering ? 'live (missed updates recovered)' : 'live',
+    )
+    recovering = false
+  })
+  current.addEventListener('message', onUpdate)
+  current.addEventListener('error', () => {
+    showState(current.readyState === SseClient.CLOSED ? 'closed' : 'reconnecting')
+  })
+  // The hub could not resume from our last id: replay the room's history, skipping what is shown.
+  current.addEventListener('gap', () => {
+    notice('Some updates were missed while offline; reloading the conversation.')
+    connect('earliest')
+    online.clear()
+    void loadMembers()
+  })
+}
+
+joinForm.addEventListener('submit', async (event) => {
+  event.preventDefault()
+  const form = new FormData(joinForm)
+  const res = await post('join', { nickname: form.get('nickname'), room: form.get('room') })
+  if (!res.ok) {
+    $('join-error').textContent = await failure(res)
+    return
+  }
+  $('join-error').textContent = ''
+  const joined = await res.json()
+  membership = {
+    room: joined.room,
+    topic: joined.topic,
+    presence: joined.presence,
+    nickname: joined.nickname,
+  }
+  $('room-name').textContent = `# ${joined.room}`
+  $('room').hidden = false
+  messages.replaceChildren()
+  shown.clear()
+  online.clear()
+  connect('earliest')
+  await loadMembers()(/** @type {HTMLInputElement} */ sendForm.elements.namedItem('text')).focus()
+})
+
+sendForm.addEventListener('submit', async (event) => {
+  event.preventDefault()
+  if (!membership) return
+  const input = /** @type {HTMLInputElement} */ (sendForm.elements.namedItem('text'))
+  const res = await post('messages', { room: membership.room, text: input.value })
+  if (!res.ok) {
+    $('send-error').textContent = await failure(res)
+    return
+  }
+  $('send-error').textContent = ''
+  input.value = ''
+})
