@@ -82,11 +82,11 @@ describe('the chat in Chromium', { skip }, () => {
 
   it('shows the recent history to someone joining later', async () => {
     const early = await joinChat(browser, hub.base, 'Early', 'history')
-    for (const text of ['one', 'two', 'three']) {
+    for (const [i, text] of ['one', 'two', 'three'].entries()) {
       await early.fill('#send input', text)
       await early.click('#send button')
+      await early.waitForFunction((n) => document.querySelectorAll('#messages li').length === n, i + 1)
     }
-    await early.waitForFunction(() => document.querySelectorAll('#messages li').length === 3)
     const late = await joinChat(browser, hub.base, 'Late', 'history')
     await late.waitForFunction(() => document.querySelectorAll('#messages li').length === 3)
     assert.deepEqual(

@@ -167,7 +167,9 @@ joinForm.addEventListener('submit', async (event) => {
   shown.clear()
   online.clear()
   connect('earliest')
-  await loadMembers()(/** @type {HTMLInputElement} */ sendForm.elements.namedItem('text')).focus()
+  await loadMembers()
+  const input = /** @type {HTMLInputElement} */ (sendForm.elements.namedItem('text'))
+  input.focus()
 })
 
 sendForm.addEventListener('submit', async (event) => {
