@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { createSqliteStore } from '../src/storage/sqlite.ts'
 import { startTestHub, type TestHub } from './helpers/hub-server.ts'
+import { openRawSse } from './helpers/raw-sse.ts'
 import { subscribeSse } from './helpers/sse-events.ts'
 
 const q = (...selectors: string[]) =>
@@ -118,6 +119,31 @@ describe('history and reconnection', () => {
       ['fresh'],
     )
     sub.close()
+  })
+
+  it('gives a subscriber without a cursor the newest id at once, so nothing is lost if it drops before any event', async () => {
+    const newest = await hub.publishOk([
+      ['topic', 'urn:quiet'],
+      ['id', 'urn:r:newest'],
+      ['data', 'before'],
+    ])
+    const raw = await openRawSse(`${hub.hubUrl}?${q('urn:elsewhere')}`)
+    await raw.waitFor((text) => text.includes('\n\n'))
+    const text = await raw.waitFor((t) => t.includes(`id: ${newest}\n\n`))
+    assert.ok(!text.includes('data:'), 'an id-only block: no event is dispatched')
+    raw.abort()
+    // Published while the client is away; it resumes from the id it was given and gets it.
+    await hub.publishOk([
+      ['topic', 'urn:elsewhere'],
+      ['id', 'urn:r:while-away'],
+      ['data', 'missed?'],
+    ])
+    const resumed = await subscribeSse(`${hub.hubUrl}?${q('urn:elsewhere')}`, {
+      'last-event-id': newest,
+    })
+    await resumed.waitForEvents(1)
+    assert.equal(resumed.events[0]?.data, 'missed?')
+    resumed.close()
   })
 
   it('sets no Last-Event-ID header when the request had no cursor', async () => {

@@ -4,6 +4,7 @@ import { createMetrics } from '../src/server/metrics.ts'
 import { createMemoryStore } from '../src/storage/memory.ts'
 import type { EventStore } from '../src/storage/store.ts'
 import { startTestHub } from './helpers/hub-server.ts'
+import { eventually } from './helpers/raw-sse.ts'
 import { subscribeSse } from './helpers/sse-events.ts'
 
 describe('health, readiness and metrics', () => {
@@ -52,7 +53,7 @@ describe('health, readiness and metrics', () => {
       assert.match(text, /^ssehub_history_size 1$/m)
       a.close()
       b.close()
-      await new Promise((resolve) => setTimeout(resolve, 100))
+      await eventually(() => hub.server.openStreams === 0, 'both streams closed on the server')
       const after = await (await fetch(`${hub.base}/metrics`)).text()
       assert.match(after, /^ssehub_disconnections_total\{reason="client-closed"\} 2$/m)
       assert.match(after, /^ssehub_subscribers 0$/m)

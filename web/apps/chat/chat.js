@@ -1,8 +1,10 @@
 // @ts-check
 // The chat: join a room (the app sets a short-lived token cookie for it), follow its messages and
-// who is online on ONE hub connection, post through the app. Every user string goes through
-// textContent, never innerHTML: a message is text, whatever it contains.
-import { SseClient } from '/client.js'
+// who is online on ONE hub connection, shared by every tab open on the room (a leader tab holds it
+// and relays to the others: browsers allow six connections per host on HTTP/1.1), post through the
+// app. Every user string goes through textContent, never innerHTML: a message is text, whatever it
+// contains.
+import { SharedSseClient } from '/client.js'
 
 const HUB = '/.well-known/mercure'
 const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id))
@@ -12,7 +14,7 @@ const state = $('state')
 const messages = $('messages')
 const members = $('members')
 
-/** @type {SseClient | null} */
+/** @type {SharedSseClient | null} */
 let client = null
 /** @type {{ room: string, topic: string, presence: string, nickname: string } | null} */
 let membership = null
@@ -118,7 +120,11 @@ function onUpdate(event) {
 function connect(from) {
   if (!membership) return
   client?.close()
-  const current = new SseClient(HUB, {
+  // Named after the room: tabs on the same room share a connection. A tab joining a room another
+  // tab already follows gets the history all the same: the shared client replays it from `from`
+  // on a short connection of its own, up to where the leader tab is, then goes on with the relay.
+  const current = new SharedSseClient(HUB, {
+    name: membership.topic,
     topics: [membership.topic, membership.presence],
     lastEventId: from,
   })
@@ -134,7 +140,7 @@ function connect(from) {
   })
   current.addEventListener('message', onUpdate)
   current.addEventListener('error', () => {
-    showState(current.readyState === SseClient.CLOSED ? 'closed' : 'reconnecting')
+    showState(current.readyState === SharedSseClient.CLOSED ? 'closed' : 'reconnecting')
   })
   // The hub could not resume from our last id: replay the room's history, skipping what is shown.
   current.addEventListener('gap', () => {
