@@ -1,6 +1,10 @@
 import { encodeEvent } from '../core/encode.ts'
 import type { EventStream, EventStreamCloseReason } from '../core/event-stream.ts'
 import type { EventStore } from '../storage/store.ts'
+import {
+  createLocalSubscriptionDirectory,
+  type SubscriptionDirectory,
+} from '../storage/subscription-directory.ts'
 import { createDeadlines } from './deadlines.ts'
 import { Subscriber, type SubscriberClaims, type TopicMatcher } from './subscriber.ts'
 import { subscriptionUpdate } from './subscription-events.ts'
@@ -37,6 +41,12 @@ export interface HubOptions {
   maxLifetimeMs?: number | null
   /** Publish subscription events (private updates on connect and disconnect). Defaults to `false`. */
   subscriptionEvents?: boolean
+  /**
+   * Where the active subscriptions are recorded, for the subscriptions API: a store shared by
+   * several nodes provides one listing every node's. Defaults to a new directory of this hub's own
+   * subscribers ({@link createLocalSubscriptionDirectory}).
+   */
+  directory?: SubscriptionDirectory
   /** Counters. Defaults to none. */
   metrics?: HubMetrics
   /** Called when publishing a subscription event fails. Defaults to none. */
@@ -68,6 +78,8 @@ export interface Hub {
   subscribe(request: SubscribeRequest): Promise<Subscriber>
   /** The connected subscribers. */
   readonly subscribers: ReadonlySet<Subscriber>
+  /** Where the active subscriptions are listed (with a shared store: every node's). */
+  readonly directory: SubscriptionDirectory
   /** The id of the newest update dispatched, or `'earliest'` when none yet. */
   readonly lastEventId: string
   /** Ends every subscriber's stream cleanly and stops listening to the store. */
@@ -84,6 +96,7 @@ export function createHub(options: HubOptions): Hub {
   const maxLifetimeMs = options.maxLifetimeMs === undefined ? 600_000 : options.maxLifetimeMs
   const index = new SubscriptionIndex<Subscriber>({ matcher })
   const subscribers = new Set<Subscriber>()
+  const directory = options.directory ?? createLocalSubscriptionDirectory()
   const deadlines = createDeadlines<Subscriber>({
     onExpire: (subscriber) => {
       const expired =
@@ -153,6 +166,7 @@ export function createHub(options: HubOptions): Hub {
     get subscribers() {
       return subscribers
     },
+    directory,
     get lastEventId() {
       return lastEventId
     },
@@ -207,6 +221,11 @@ export function createHub(options: HubOptions): Hub {
       for (const selector of request.selectors) index.add(selector, subscriber)
       subscribers.add(subscriber)
       const head = store.head()
+      const headId = lastEventId
+      // Recorded before its subscription event is appended (below), and forgotten before the
+      // closing one: a client listing the subscriptions then subscribing from the returned
+      // lastEventID misses no change.
+      directory.addSubscriber(subscriber)
       metrics?.subscribed?.()
 
       stream.onClose((reason) => {
@@ -214,6 +233,7 @@ export function createHub(options: HubOptions): Hub {
         subscribers.delete(subscriber)
         deadlines.delete(subscriber)
         metrics?.disconnected?.(reason)
+        directory.deleteSubscriber(subscriber)
         announce(subscriber, false)
       })
       let deadline = request.expiresAt ?? Number.POSITIVE_INFINITY
@@ -222,6 +242,14 @@ export function createHub(options: HubOptions): Hub {
       if (deadline !== Number.POSITIVE_INFINITY) deadlines.set(subscriber, deadline)
       announce(subscriber, true)
 
+      if (!doReplay) {
+        // Give every client a cursor at once: the id of the newest update, as an id-only block
+        // (it moves the client's last event ID and dispatches nothing). Without it, a stream that
+        // ends before its first event (lifetime, token expiry, a network blip) reconnects with no
+        // Last-Event-ID, and whatever was published in between is silently lost. With no history
+        // yet, `earliest`: resuming from it replays everything published since.
+        stream.write(encodeEvent({ id: headId }))
+      }
       if (doReplay && head !== null) {
         try {
           await replay(subscriber, after, head)

@@ -34,12 +34,17 @@ async function serve(config: ServerConfig): Promise<void> {
   const logger = createLogger({ level: config.logLevel, pretty: config.logFormat === 'pretty' })
   // Development mode: no key configured. One random secret for this run signs both kinds of token.
   const devSecret = config.devMode ? randomBytes(32).toString('base64url') : null
-  let store: ReturnType<typeof openStore>
+  let store: Awaited<ReturnType<typeof openStore>>
   try {
-    store = openStore(config.store, {
-      maxUpdates: config.historySize,
-      maxAgeMs: config.historyAgeMs,
-    })
+    store = await openStore(
+      config.store,
+      { maxUpdates: config.historySize, maxAgeMs: config.historyAgeMs },
+      {
+        onError: (error) => logger.error({ err: error, store: config.store.kind }, 'store error'),
+        onReconnect: (connection) =>
+          logger.info({ store: config.store.kind, connection }, 'store reconnected'),
+      },
+    )
   } catch (error) {
     if (error instanceof ConfigError) throw error
     throw new ConfigError(

@@ -115,7 +115,7 @@ const SETTINGS = {
   store: {
     env: ['SSEHUB_STORE'],
     arg: '<store>',
-    help: 'memory | sqlite:<path> (sqlite:./data/ssehub.db)',
+    help: 'memory | sqlite:<path> | redis://host:port[?prefix=…] (sqlite:./data/ssehub.db)',
   },
   'max-body': { env: ['SSEHUB_MAX_BODY'], arg: '<bytes>', help: 'largest publish body (1048576)' },
   'history-size': {

@@ -4,6 +4,7 @@ import { createHub, type Hub } from '../hub/hub.ts'
 import { createJwtVerifier, type JwtVerifier } from '../hub/jwt-verifier.ts'
 import { createSelectorMatcher } from '../hub/topic-selector.ts'
 import type { EventStore } from '../storage/store.ts'
+import { isSubscriptionDirectory } from '../storage/subscription-directory.ts'
 import { createCors } from './cors.ts'
 import type { NodeRequest, NodeResponse } from './event-stream-response.ts'
 import type { Logger } from './logger.ts'
@@ -76,6 +77,9 @@ export function createMercureApp(
     store,
     matcher,
     subscriptionEvents: options.subscriptions ?? false,
+    // A store shared by several nodes (Redis) lists every node's subscriptions; only worth its
+    // writes when the subscriptions API is on.
+    ...(options.subscriptions && isSubscriptionDirectory(store) ? { directory: store } : {}),
     maxLifetimeMs: options.maxLifetimeMs === undefined ? 600_000 : options.maxLifetimeMs,
     ...(metrics ? { metrics } : {}),
     onError: (error) => server.logger.error({ err: error }, 'hub error'),

@@ -230,7 +230,7 @@ export function createMercureHandler(
       if (options.subscriptionsApi) {
         const verified = await verify(options.subscriberVerifier, req, url)
         if (
-          handleSubscriptionsApi(req, res, url, {
+          await handleSubscriptionsApi(req, res, url, {
             hub,
             matches: options.matches,
             claims: verified.claims,

@@ -1,21 +1,72 @@
 import { createMemoryStore } from '../storage/memory.ts'
+import type { RedisStoreOptions } from '../storage/redis.ts'
 import { createSqliteStore } from '../storage/sqlite.ts'
 import type { EventStore } from '../storage/store.ts'
 import { ConfigError, type StoreConfig } from './config.ts'
 
-/** Opens the configured store with the configured retention. */
-export function openStore(
+/** What a store reports while it runs (the Redis store: its connection), for the logs. */
+export interface StoreHooks {
+  /** A connection was lost, or a background write failed. Defaults to none. */
+  onError?: (error: Error) => void
+  /** A lost connection is back. Defaults to none. */
+  onReconnect?: (connection: string) => void
+}
+
+/**
+ * Opens the configured store with the configured retention. For Redis it connects first, and
+ * rejects with a `store-unavailable` error when Redis does not answer.
+ *
+ * @throws {ConfigError} for a Redis URL it cannot use, or when the optional `redis` package is
+ *   not installed.
+ */
+export async function openStore(
   config: StoreConfig,
   retention: { maxUpdates: number; maxAgeMs: number | null },
-): EventStore {
+  hooks: StoreHooks = {},
+): Promise<EventStore> {
   switch (config.kind) {
     case 'memory':
       return createMemoryStore(retention)
     case 'sqlite':
       return createSqliteStore({ path: config.path, ...retention })
-    case 'redis':
-      throw new ConfigError(
-        'SSEHUB_STORE=redis://… is not available in this version yet; use "sqlite:<path>" (durable, one node) or "memory".',
-      )
+    case 'redis': {
+      const options = redisOptions(config.url)
+      // Loaded only when asked for: `redis` is an optional dependency.
+      let redis: typeof import('../storage/redis.ts')
+      try {
+        redis = await import('../storage/redis.ts')
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') {
+          throw new ConfigError(
+            'SSEHUB_STORE=redis://… needs the optional "redis" package: run "npm install redis" next to ssehub.',
+          )
+        }
+        throw error
+      }
+      return redis.createRedisStore({ ...options, ...retention, ...hooks })
+    }
   }
+}
+
+/**
+ * The store options in a Redis URL: the driver's URL, and ssehub's own query parameter `prefix`
+ * (the key prefix, `ssehub:` by default), removed before the driver sees the URL.
+ */
+export function redisOptions(url: string): Pick<RedisStoreOptions, 'url' | 'keyPrefix'> {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    throw new ConfigError(
+      'SSEHUB_STORE is not a valid Redis URL. Example: "redis://127.0.0.1:6379/0?prefix=myhub:".',
+    )
+  }
+  const prefix = parsed.searchParams.get('prefix')
+  if (prefix === '') {
+    throw new ConfigError(
+      'SSEHUB_STORE: the "prefix" parameter is empty; omit it (the default is "ssehub:") or give one, e.g. "?prefix=myhub:".',
+    )
+  }
+  parsed.searchParams.delete('prefix')
+  return prefix === null ? { url: parsed.href } : { url: parsed.href, keyPrefix: prefix }
 }

@@ -2,12 +2,13 @@ import type { OutgoingHttpHeaders } from 'node:http'
 import { AuthError } from '../hub/auth-error.ts'
 import type { Hub } from '../hub/hub.ts'
 import type { MercureClaims } from '../hub/jwt-verifier.ts'
-import type { TopicMatcher } from '../hub/subscriber.ts'
+import type { Subscriber, TopicMatcher } from '../hub/subscriber.ts'
 import {
   MERCURE_CONTEXT,
   SUBSCRIPTIONS_PATH,
   subscriptionDocument,
 } from '../hub/subscription-events.ts'
+import type { ActiveSubscription } from '../storage/subscription-directory.ts'
 import type { NodeRequest, NodeResponse } from './event-stream-response.ts'
 import { sendText } from './send-text.ts'
 
@@ -25,17 +26,18 @@ export interface SubscriptionsApiContext {
  * The active subscriptions API (Mercure draft-07): `GET /.well-known/mercure/subscriptions`,
  * `…/{topic}` and `…/{topic}/{subscriber}`, as JSON-LD, with a root `lastEventID` the client can
  * subscribe from so that it misses no change after the snapshot, and `ETag`/`If-None-Match`.
- * Returns `false` when the path is not the API's.
+ * Lists the hub's directory: with a store shared by several nodes, every node's subscriptions.
+ * Resolves `false` when the path is not the API's.
  *
  * @throws {AuthError} 401 without a token, 403 when no `mercure.subscribe` selector matches the
  *   request path.
  */
-export function handleSubscriptionsApi(
+export async function handleSubscriptionsApi(
   req: NodeRequest,
   res: NodeResponse,
   url: URL,
   context: SubscriptionsApiContext,
-): boolean {
+): Promise<boolean> {
   const path = url.pathname
   if (path !== SUBSCRIPTIONS_PATH && !path.startsWith(`${SUBSCRIPTIONS_PATH}/`)) return false
   const { hub, matches, claims, headers } = context
@@ -76,7 +78,9 @@ export function handleSubscriptionsApi(
     return true
   }
 
+  // Read before the listing: a change after it is then in the listing or after lastEventID.
   const lastEventID = hub.lastEventId
+  const active = await hub.directory.listSubscriptions()
   const etag = `"${lastEventID.replace(/["\\]/g, '')}"`
   const respond = (document: Record<string, unknown>): true => {
     const common = { ...headers, etag, 'cache-control': 'must-revalidate' }
@@ -98,9 +102,9 @@ export function handleSubscriptionsApi(
   }
 
   if (subscriberId !== undefined && selector !== undefined) {
-    for (const subscriber of hub.subscribers) {
-      if (subscriber.id !== subscriberId || !subscriber.selectors.includes(selector)) continue
-      const { payload, ...rest } = subscriptionDocument(subscriber, selector, true)
+    for (const subscription of active) {
+      if (subscription.subscriber !== subscriberId || subscription.topic !== selector) continue
+      const { payload, ...rest } = subscriptionDocument(subscriberOf(subscription), selector, true)
       return respond({ ...rest, lastEventID, ...(payload === undefined ? {} : { payload }) })
     }
     sendText(res, 404, 'No active subscription with this topic and subscriber.\n', headers)
@@ -108,11 +112,11 @@ export function handleSubscriptionsApi(
   }
 
   const subscriptions: Record<string, unknown>[] = []
-  for (const subscriber of hub.subscribers) {
-    for (const own of subscriber.selectors) {
-      if (selector === undefined || own === selector)
-        subscriptions.push(subscriptionDocument(subscriber, own, true, false))
-    }
+  for (const subscription of active) {
+    if (selector === undefined || subscription.topic === selector)
+      subscriptions.push(
+        subscriptionDocument(subscriberOf(subscription), subscription.topic, true, false),
+      )
   }
   return respond({
     '@context': MERCURE_CONTEXT,
@@ -121,4 +125,10 @@ export function handleSubscriptionsApi(
     lastEventID,
     subscriptions,
   })
+}
+
+/** The fields of a subscriber that its subscription document shows. */
+function subscriberOf(subscription: ActiveSubscription): Pick<Subscriber, 'id' | 'claims'> {
+  const { subscriber: id, payload } = subscription
+  return { id, claims: payload === undefined ? null : { payload } }
 }

@@ -1,0 +1,45 @@
+// How the Redis store fails: its time limits, and errors that say what failed without any data
+// or credentials.
+
+import { StoreUnavailableError } from './store.ts'
+
+/** A command Redis did not answer in time: the connection may be hung rather than closed. */
+export class TimeoutError extends Error {}
+
+/** `promise`, or a {@link TimeoutError} with `message` after `ms` milliseconds. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError(message)), ms)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
+
+/** Resolves after `ms` milliseconds. */
+export const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms))
+
+/** A `store-unavailable` error saying what failed and why (the driver's reason, never data). */
+export function unavailable(context: string, error: unknown): StoreUnavailableError {
+  if (error instanceof StoreUnavailableError) return error
+  // The driver's and Redis's messages name the failure (ECONNREFUSED, OOM, NOSCRIPT), never data.
+  const reason = error instanceof Error ? error.message : String(error)
+  return new StoreUnavailableError(`${context}: ${reason}`, { cause: error })
+}
+
+/** A rejection handler that rethrows as {@link unavailable}, for `.catch()`. */
+export function fail(context: string): (error: unknown) => never {
+  return (error) => {
+    throw unavailable(`${context} in Redis`, error)
+  }
+}
+
+/** Host and port (and database) of a Redis URL, without credentials, for messages. */
+export function describeUrl(url: string): string {
+  try {
+    const parsed = new URL(url)
+    return `${parsed.protocol}//${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`
+  } catch {
+    return 'the configured URL'
+  }
+}

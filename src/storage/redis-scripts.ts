@@ -1,0 +1,144 @@
+import { createHash } from 'node:crypto'
+import { FIELD } from './redis-entries.ts'
+
+/**
+ * The Lua scripts of the Redis store. Kept apart from `redis.ts` (the only module that knows the
+ * driver) because they are plain data.
+ *
+ * Keys: `KEYS[1]` the stream (one entry per update, fields below), `KEYS[2]` the id index (hash:
+ * update id → `"<first entry id> <last entry id>"` of the retained entries with that id), `KEYS[3]`
+ * the duplicate chain (hash: entry id → the next entry id with the same update id, only for
+ * entries that have one). Every write goes through a script, so the stream and its index change
+ * in one atomic step, whichever node writes: `find` is an O(1) lookup rather than a scan, and the
+ * index never holds more than the stream does (it is trimmed in the same step, oldest first).
+ */
+
+/** A script and its SHA1, for `EVALSHA` with a fallback to `EVAL` after `NOSCRIPT`. */
+export interface RedisScript {
+  readonly source: string
+  readonly sha1: string
+}
+
+/** The most entries one script call evicts: bounds the time Redis spends in one call. */
+export const EVICTION_BUDGET = 1000
+
+/** The most updates appended by one script call (at most {@link EVICTION_BUDGET}). */
+export const MAX_BATCH = 256
+
+/**
+ * A batch is closed once its payloads reach this many bytes, so that one script call (during
+ * which Redis serves nobody else) stays short.
+ */
+export const MAX_BATCH_BYTES = 1_048_576
+
+const COMMON = `
+local function evict(entries)
+  for _, entry in ipairs(entries) do
+    local eid, fields, uid = entry[1], entry[2], nil
+    for i = 1, #fields, 2 do
+      if fields[i] == '${FIELD.id}' then uid = fields[i + 1] break end
+    end
+    if uid then
+      local index = redis.call('HGET', KEYS[2], uid)
+      local first, last = nil, nil
+      if index then first, last = string.match(index, '^(%S+) (%S+)$') end
+      local nxt = redis.call('HGET', KEYS[3], eid)
+      if nxt then redis.call('HDEL', KEYS[3], eid) end
+      -- Eviction goes oldest first, so an evicted entry is the first of its id: the next
+      -- duplicate (if any) becomes the first.
+      if first == eid then
+        if nxt then redis.call('HSET', KEYS[2], uid, nxt .. ' ' .. last)
+        else redis.call('HDEL', KEYS[2], uid) end
+      end
+    end
+  end
+end
+
+-- Evicts the oldest entries of the range (at most the budget) and trims exactly those.
+local function trimOldest(from, to, count)
+  local entries = redis.call('XRANGE', KEYS[1], from, to, 'COUNT', count + 1)
+  if #entries == 0 then return 0 end
+  local keep = entries[count + 1]
+  if keep then entries[count + 1] = nil end
+  evict(entries)
+  local threshold = keep and keep[1] or nil
+  if not threshold then
+    -- Every entry of the range goes: trim below the successor of the last one.
+    local ms, seq = string.match(entries[#entries][1], '^(%d+)-(%d+)$')
+    threshold = ms .. '-' .. string.format('%d', tonumber(seq) + 1)
+  end
+  redis.call('XTRIM', KEYS[1], 'MINID', threshold)
+  return #entries
+end
+
+local function pruneByAge(maxAgeMs, budget)
+  if maxAgeMs <= 0 then return 0 end
+  local now = redis.call('TIME')
+  local cutoff = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - maxAgeMs
+  if cutoff <= 0 then return 0 end
+  return trimOldest('-', '(' .. string.format('%d', cutoff) .. '-0', budget)
+end
+`
+
+/**
+ * Appends a batch of updates (group commit: one round trip and one trim for all). `ARGV`: max
+ * entries, max age in ms (`0`: none), eviction budget (at least the batch size, so retention by
+ * count stays exact), the number of updates, then for each update the number of its entry fields
+ * followed by the field/value pairs, its id first. Returns the new entry ids, in order.
+ */
+export const APPEND = defineScript(`${COMMON}
+local ids = {}
+local at = 5
+for u = 1, tonumber(ARGV[4]) do
+  local count = tonumber(ARGV[at])
+  local uid = ARGV[at + 2]
+  local eid = redis.call('XADD', KEYS[1], '*', unpack(ARGV, at + 1, at + count))
+  local index = redis.call('HGET', KEYS[2], uid)
+  if index then
+    local first, last = string.match(index, '^(%S+) (%S+)$')
+    redis.call('HSET', KEYS[3], last, eid)
+    redis.call('HSET', KEYS[2], uid, first .. ' ' .. eid)
+  else
+    redis.call('HSET', KEYS[2], uid, eid .. ' ' .. eid)
+  end
+  ids[u] = eid
+  at = at + count + 1
+end
+local budget = tonumber(ARGV[3])
+local excess = redis.call('XLEN', KEYS[1]) - tonumber(ARGV[1])
+if excess > 0 then trimOldest('-', '+', math.min(excess, budget)) end
+pruneByAge(tonumber(ARGV[2]), budget)
+return ids
+`)
+
+/**
+ * The entry id of the earliest retained update with id `ARGV[3]`, or nil. `ARGV`: max age in ms
+ * (`0`: none), eviction budget, update id. Prunes by age first, so the answer is exact.
+ */
+export const FIND = defineScript(`${COMMON}
+local maxAgeMs = tonumber(ARGV[1])
+pruneByAge(maxAgeMs, tonumber(ARGV[2]))
+local index = redis.call('HGET', KEYS[2], ARGV[3])
+if not index then return false end
+local first = string.match(index, '^(%S+)')
+-- Only entries still in the stream count (not one removed by hand with XDEL or XTRIM), and not
+-- one past the age limit that a saturated eviction budget left behind.
+if #redis.call('XRANGE', KEYS[1], first, first) == 0 then return false end
+if maxAgeMs > 0 then
+  local now = redis.call('TIME')
+  local cutoff = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - maxAgeMs
+  if tonumber(string.match(first, '^(%d+)')) < cutoff then return false end
+end
+return first
+`)
+
+/** Prunes by age (`ARGV`: max age in ms, eviction budget), then returns the stream's length. */
+export const PRUNE = defineScript(`${COMMON}
+pruneByAge(tonumber(ARGV[1]), tonumber(ARGV[2]))
+return redis.call('XLEN', KEYS[1])
+`)
+
+/** A script with its SHA1. */
+export function defineScript(source: string): RedisScript {
+  return { source, sha1: createHash('sha1').update(source).digest('hex') }
+}

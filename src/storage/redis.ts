@@ -1,0 +1,490 @@
+import { randomUUID } from 'node:crypto'
+import { createClient } from 'redis'
+import type { StoredUpdate, Update } from '../hub/update.ts'
+import { AppendBatcher } from './redis-batch.ts'
+import { StreamDelivery } from './redis-delivery.ts'
+import { DIRECTORY_SCRIPTS, RedisSubscriptionDirectory } from './redis-directory.ts'
+import {
+  canonicalEntryId,
+  compareEntryIds,
+  decodeEntries,
+  entryFields,
+  entryTime,
+  streamEntries,
+} from './redis-entries.ts'
+import {
+  describeUrl,
+  fail,
+  sleep,
+  TimeoutError,
+  unavailable,
+  withTimeout,
+} from './redis-failures.ts'
+import { APPEND, EVICTION_BUDGET, FIND, PRUNE, type RedisScript } from './redis-scripts.ts'
+import type { EventStore, RetentionOptions } from './store.ts'
+import { StoreUnavailableError } from './store.ts'
+import { checkMaxAgeMs, checkPositiveInteger, storedUpdate } from './stored-update.ts'
+import type {
+  ActiveSubscription,
+  DirectorySubscriber,
+  SubscriptionDirectory,
+} from './subscription-directory.ts'
+
+/** Options of {@link createRedisStore}. */
+export interface RedisStoreOptions extends RetentionOptions {
+  /** `redis[s]://[[user][:password]@]host[:port][/db]`. Required. */
+  url: string
+  /**
+   * Prepended to every key, so several hubs (or test runs) can share one Redis. Nodes of one hub
+   * must use the same prefix. Defaults to `'ssehub:'`.
+   */
+  keyPrefix?: string
+  /**
+   * Longest wait for Redis to answer a command, in milliseconds: past it the append fails with
+   * `store-unavailable` (the publisher gets a 503) and `ready()` answers `false`. Defaults to
+   * `5000`.
+   */
+  commandTimeoutMs?: number
+  /** Longest wait for the first connection at startup, in milliseconds. Defaults to `10000`. */
+  connectTimeoutMs?: number
+  /**
+   * Longest pause between reconnection attempts, in milliseconds: the pause starts at 50 ms and
+   * doubles (with jitter) up to this. Defaults to `2000`.
+   */
+  maxReconnectDelayMs?: number
+  /**
+   * How long the subscribers of a node that stopped without closing (killed) stay listed by the
+   * subscriptions API, in milliseconds; a heartbeat refreshes it every third of it. Defaults to
+   * `30000`.
+   */
+  subscriptionTtlMs?: number
+  /**
+   * Told when a connection to Redis is lost (once per outage and connection), when a directory
+   * write fails, and when the stream was trimmed past what this node had delivered. Defaults to
+   * none.
+   */
+  onError?: (error: Error) => void
+  /** Told when a lost connection is back. Defaults to none. */
+  onReconnect?: (connection: 'commands' | 'reader') => void
+}
+
+const DEFAULT_MAX_UPDATES = 100_000
+const DEFAULT_PREFIX = 'ssehub:'
+/** How long one XREAD blocks, in milliseconds: also how often a hung reader is noticed. */
+const BLOCK_MS = 5000
+/** Entries per XREAD: a node catching up takes them in pages of this many. */
+const READ_COUNT = 1000
+/** The age-pruning timer runs at most this often, in milliseconds. */
+const MAX_PRUNE_INTERVAL_MS = 1000
+/**
+ * Commands queued for a Redis that does not answer (hung, not closed) are refused past this many,
+ * so a stalled Redis costs publishers a fast 503, not the hub's memory.
+ */
+const MAX_QUEUED_COMMANDS = 10_000
+
+type Client = ReturnType<typeof newClient>
+
+/**
+ * History in a Redis Stream shared by every hub node: the way to run several nodes behind a load
+ * balancer. Cursors are stream entry ids (`<ms>-<seq>`), totally ordered by Redis, so
+ * `Last-Event-ID` resumes the same on any node.
+ *
+ * - `append` runs one script (XADD, the id index, trimming by count and age) and resolves once
+ *   Redis acknowledged it and this node's reader delivered it; it rejects with
+ *   `store-unavailable` when Redis is unreachable or does not answer in time. Appends made in
+ *   one event-loop turn share one script call (group commit).
+ * - Each node reads the stream with XREAD BLOCK on a dedicated connection and delivers every
+ *   entry once, in stream order, to its listeners, moving `head()` in the same step. After an
+ *   outage it resumes from the last entry it delivered, so nothing committed is skipped.
+ * - `find` is an O(1) lookup in an id index kept (and trimmed) with the stream by the same
+ *   scripts, rather than a capped scan: a thousand clients resuming at once after a node died
+ *   cost a thousand hash lookups, not a thousand scans.
+ * - As a {@link SubscriptionDirectory}, it lists the active subscriptions of every node.
+ */
+export class RedisStore implements EventStore, SubscriptionDirectory {
+  readonly kind = 'redis'
+  readonly #url: string
+  readonly #where: string
+  readonly #keys: string[]
+  readonly #maxUpdates: number
+  readonly #maxAgeMs: number | null
+  readonly #commandTimeoutMs: number
+  readonly #connectTimeoutMs: number
+  readonly #maxReconnectDelayMs: number
+  readonly #onError: (error: Error) => void
+  readonly #onReconnect: (connection: 'commands' | 'reader') => void
+  readonly #client: Client
+  #reader: Client | undefined
+  readonly #directory: RedisSubscriptionDirectory
+  /** What this node delivered: the reader resumes after its head. */
+  readonly #delivery = new StreamDelivery()
+  readonly #inflight = new Set<Promise<StoredUpdate>>()
+  readonly #batcher = new AppendBatcher((batch) => this.#commit(batch))
+  #reading: Promise<void> | undefined
+  #pruneTimer: ReturnType<typeof setInterval> | undefined
+  /** Connections currently lost, so an outage is reported once, not at every retry. */
+  readonly #down = new Set<'commands' | 'reader'>()
+  /** Set once `open` succeeded: failures before that are what `open` rejects with. */
+  #opened = false
+  #closed = false
+  #stopping = false
+  #closing: Promise<void> | undefined
+
+  /** Prefer {@link createRedisStore}, which also connects. Throws a `RangeError` for bad options. */
+  constructor(options: RedisStoreOptions) {
+    this.#maxUpdates = checkPositiveInteger('maxUpdates', options.maxUpdates, DEFAULT_MAX_UPDATES)
+    this.#maxAgeMs = checkMaxAgeMs(options.maxAgeMs)
+    this.#commandTimeoutMs = checkPositiveInteger(
+      'commandTimeoutMs',
+      options.commandTimeoutMs,
+      5000,
+    )
+    this.#connectTimeoutMs = checkPositiveInteger(
+      'connectTimeoutMs',
+      options.connectTimeoutMs,
+      10_000,
+    )
+    this.#maxReconnectDelayMs = checkPositiveInteger(
+      'maxReconnectDelayMs',
+      options.maxReconnectDelayMs,
+      2000,
+    )
+    const ttlMs = checkPositiveInteger('subscriptionTtlMs', options.subscriptionTtlMs, 30_000)
+    const prefix = options.keyPrefix ?? DEFAULT_PREFIX
+    this.#url = options.url
+    this.#where = describeUrl(options.url)
+    this.#keys = [`${prefix}updates`, `${prefix}update-ids`, `${prefix}update-next`]
+    this.#onError = options.onError ?? (() => {})
+    this.#onReconnect = options.onReconnect ?? (() => {})
+    this.#client = this.#createClient('commands')
+    this.#directory = new RedisSubscriptionDirectory({
+      commands: { send: (args) => this.#send(args), run: (s, k, a) => this.#run(s, k, a) },
+      prefix,
+      nodeId: randomUUID(),
+      ttlMs,
+      onError: (error) => {
+        // During an outage the lost connection was reported already: one line, not one a beat.
+        if (!this.#down.has('commands')) {
+          this.#onError(unavailable('could not update the subscriptions', error))
+        }
+      },
+    })
+  }
+
+  /**
+   * Connects, reads the stream's newest entry id as the head (so cursors and replay continue
+   * across restarts), and starts the reader. Rejects with `store-unavailable` when Redis does
+   * not answer within `connectTimeoutMs`.
+   */
+  async open(): Promise<this> {
+    try {
+      await this.#connect(this.#client)
+      this.#delivery.startAt(await this.#lastEntryId())
+      this.#reader = this.#createClient('reader')
+      await this.#connect(this.#reader)
+    } catch (error) {
+      this.#closed = true
+      this.#stopping = true
+      this.#client.destroy()
+      this.#reader?.destroy()
+      throw unavailable(`could not open the Redis store at ${this.#where}`, error)
+    }
+    this.#opened = true
+    this.#reading = this.#readLoop()
+    if (this.#maxAgeMs !== null) {
+      this.#pruneTimer = setInterval(
+        () => void this.#run(PRUNE, this.#keys, this.#pruneArgs()).catch(() => {}),
+        Math.min(this.#maxAgeMs, MAX_PRUNE_INTERVAL_MS),
+      )
+      // Housekeeping: it must not keep an otherwise finished process alive.
+      this.#pruneTimer.unref()
+    }
+    this.#directory.start()
+    return this
+  }
+
+  append(update: Update): Promise<StoredUpdate> {
+    if (this.#closed) return Promise.reject(new StoreUnavailableError('the Redis store is closed'))
+    const pending = this.#append(update)
+    this.#inflight.add(pending)
+    const settled = (): void => {
+      this.#inflight.delete(pending)
+    }
+    pending.then(settled, settled)
+    return pending
+  }
+
+  onCommit(listener: (updates: readonly StoredUpdate[]) => void): () => void {
+    return this.#delivery.onCommit(listener)
+  }
+
+  head(): string | null {
+    return this.#delivery.head
+  }
+
+  /**
+   * Looks the id up in the shared index. Resolves only once this node has delivered the cursor
+   * found: Redis may already hold updates this node's reader has yet to deliver, and the hub
+   * replays up to `head()` and then sends what is delivered live, so a client resuming on a node
+   * that lags behind the one it left would otherwise get the updates in between twice.
+   */
+  async find(id: string): Promise<string | null> {
+    const args = [String(this.#maxAgeMs ?? 0), String(EVICTION_BUDGET), id]
+    const cursor = await this.#run(FIND, this.#keys, args).catch(fail('could not look up an id'))
+    if (typeof cursor !== 'string') return null
+    await this.#delivery.whenDelivered(cursor, this.#commandTimeoutMs)
+    return cursor
+  }
+
+  async read(after: string | null, upTo: string, limit: number): Promise<StoredUpdate[]> {
+    upTo = canonicalEntryId(upTo)
+    if (after !== null) after = canonicalEntryId(after)
+    const count = Math.floor(limit)
+    if (!(count > 0)) return []
+    let start = after === null ? '-' : `(${after}`
+    // Entries past the age limit may still be in the stream until the next prune: skip them.
+    if (this.#maxAgeMs !== null) {
+      const cutoff = `${Math.max(0, Date.now() - this.#maxAgeMs)}-0`
+      if (after === null || compareEntryIds(cutoff, after) > 0) start = cutoff
+    }
+    const reply = await this.#send([
+      'XRANGE',
+      this.#keys[0] as string,
+      start,
+      upTo,
+      'COUNT',
+      `${count}`,
+    ]).catch(fail('could not read the history'))
+    return decodeEntries(reply)
+  }
+
+  async size(): Promise<number> {
+    const length = await this.#run(PRUNE, this.#keys, this.#pruneArgs()).catch(
+      fail('could not count the history'),
+    )
+    return Number(length)
+  }
+
+  /** Whether Redis answers a PING and this node's stream reader is running. */
+  async ready(): Promise<boolean> {
+    // Without its reader the node stores updates but delivers none to its own subscribers.
+    if (this.#closed || this.#down.has('reader')) return false
+    try {
+      return (await this.#send(['PING'])) === 'PONG'
+    } catch {
+      return false
+    }
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#close()
+    return this.#closing
+  }
+
+  addSubscriber(subscriber: DirectorySubscriber): void {
+    if (!this.#closed) this.#directory.addSubscriber(subscriber)
+  }
+
+  deleteSubscriber(subscriber: DirectorySubscriber): void {
+    if (!this.#closed) this.#directory.deleteSubscriber(subscriber)
+  }
+
+  listSubscriptions(): Promise<ActiveSubscription[]> {
+    if (this.#closed) return Promise.reject(new StoreUnavailableError('the Redis store is closed'))
+    return this.#directory.listSubscriptions().catch(fail('could not list the subscriptions'))
+  }
+
+  async #append(update: Update): Promise<StoredUpdate> {
+    const cursor = await this.#batcher.add(entryFields(update), update.data.length)
+    // Answered once this node's own subscribers have it; bounded, since it is committed anyway.
+    await this.#delivery.whenDelivered(cursor, this.#commandTimeoutMs)
+    return storedUpdate(update, cursor, entryTime(cursor))
+  }
+
+  /** Stores a batch of entries with one script call, in order; resolves with their ids. */
+  async #commit(batch: ReadonlyArray<readonly string[]>): Promise<string[]> {
+    const args = [`${this.#maxUpdates}`, ...this.#pruneArgs(), `${batch.length}`]
+    for (const fields of batch) args.push(`${fields.length}`, ...fields)
+    const ids = await this.#run(APPEND, this.#keys, args).catch(
+      fail(`could not append ${batch.length} update(s)`),
+    )
+    return ids as string[]
+  }
+
+  async #readLoop(): Promise<void> {
+    let failures = 0
+    while (!this.#stopping) {
+      const reader = this.#reader
+      try {
+        if (reader === undefined) {
+          const fresh = this.#createClient('reader')
+          this.#reader = fresh
+          await this.#connect(fresh)
+          continue
+        }
+        const key = this.#keys[0] as string
+        const command = ['XREAD', 'COUNT', `${READ_COUNT}`, 'BLOCK', `${BLOCK_MS}`]
+        const reply = await withTimeout(
+          reader.sendCommand([...command, 'STREAMS', key, this.#delivery.head ?? '0-0']),
+          BLOCK_MS + this.#commandTimeoutMs,
+          'the stream reader got no answer',
+        )
+        if (this.#stopping) return
+        if (failures > 0) {
+          failures = 0
+          if (this.#down.delete('reader')) this.#onReconnect('reader')
+          await this.#checkGap()
+        }
+        this.#delivery.deliver(streamEntries(reply))
+      } catch (error) {
+        if (this.#stopping) return
+        this.#lost('reader', error)
+        failures++
+        // Hung rather than closed: the driver would wait forever, so start a fresh connection.
+        if (error instanceof TimeoutError && this.#reader === reader) {
+          reader?.destroy()
+          this.#reader = undefined
+        }
+        await sleep(this.#backoff(failures))
+      }
+    }
+  }
+
+  /**
+   * After an outage: entries trimmed while this node was not reading are lost for its live
+   * subscribers (they resume from history when they reconnect). Says so, rather than silently.
+   */
+  async #checkGap(): Promise<void> {
+    const head = this.#delivery.head
+    if (head === null) return
+    const info = (await this.#send(['XINFO', 'STREAM', this.#keys[0] as string]).catch(
+      () => [],
+    )) as unknown[]
+    const deleted = info[info.indexOf('max-deleted-entry-id') + 1]
+    if (typeof deleted === 'string' && compareEntryIds(deleted, head) > 0) {
+      this.#onError(
+        new Error(
+          `the Redis stream was trimmed past ${head} while this node was not reading it (up to ${deleted}): its live subscribers missed updates; raise the history size`,
+        ),
+      )
+    }
+  }
+
+  async #close(): Promise<void> {
+    this.#closed = true
+    // When called from a listener, the dispatch that called it is still running: waiting here
+    // lets it finish before anything else is delivered.
+    await undefined
+    // Appends accepted before close are committed and delivered rather than lost.
+    await withTimeout(
+      Promise.allSettled([...this.#inflight]),
+      2 * this.#commandTimeoutMs,
+      'pending appends',
+    ).catch(() => {})
+    this.#stopping = true
+    clearInterval(this.#pruneTimer)
+    await this.#directory.close()
+    this.#reader?.destroy()
+    await this.#reading
+    this.#delivery.releaseAll()
+    await withTimeout(this.#client.close(), this.#commandTimeoutMs, 'closing').catch(() => {
+      this.#client.destroy()
+    })
+  }
+
+  #createClient(connection: 'commands' | 'reader'): Client {
+    const client = newClient(this.#url, Math.min(this.#connectTimeoutMs, 5000), (retries) =>
+      this.#stopping ? false : this.#backoff(retries),
+    )
+    client.on('error', (error: unknown) => this.#lost(connection, error))
+    client.on('ready', () => {
+      // Loaded before any other command on this connection can be sent: otherwise the first
+      // EVALSHA of each script after a (re)start falls back to EVAL after a NOSCRIPT round trip,
+      // behind commands sent after it, and a subscriber could be listed after its event.
+      if (connection === 'commands') {
+        for (const { source } of [APPEND, FIND, PRUNE, ...DIRECTORY_SCRIPTS]) {
+          client.sendCommand(['SCRIPT', 'LOAD', source]).catch(() => {})
+        }
+      }
+      if (this.#down.delete(connection)) this.#onReconnect(connection)
+    })
+    return client
+  }
+
+  async #connect(client: Client): Promise<void> {
+    const connecting = client.connect()
+    connecting.catch(() => {})
+    await withTimeout(connecting, this.#connectTimeoutMs, `no connection to ${this.#where}`)
+  }
+
+  async #lastEntryId(): Promise<string | null> {
+    try {
+      const info = (await this.#send(['XINFO', 'STREAM', this.#keys[0] as string])) as unknown[]
+      const last = info[info.indexOf('last-generated-id') + 1]
+      return typeof last === 'string' && last !== '0-0' ? last : null
+    } catch (error) {
+      // A fresh hub: the stream is created by the first append.
+      if (/no such key/i.test(String((error as Error).message))) return null
+      throw error
+    }
+  }
+
+  #send(args: readonly string[]): Promise<unknown> {
+    return withTimeout(
+      this.#client.sendCommand(args),
+      this.#commandTimeoutMs,
+      `Redis at ${this.#where} did not answer within ${this.#commandTimeoutMs} ms`,
+    )
+  }
+
+  async #run(script: RedisScript, keys: string[], args: string[]): Promise<unknown> {
+    const tail = [`${keys.length}`, ...keys, ...args]
+    try {
+      return await this.#send(['EVALSHA', script.sha1, ...tail])
+    } catch (error) {
+      // Redis forgets scripts when it restarts: send the source, which it caches again.
+      if (!/^NOSCRIPT/.test(String((error as Error).message))) throw error
+      return await this.#send(['EVAL', script.source, ...tail])
+    }
+  }
+
+  #pruneArgs(): [string, string] {
+    return [`${this.#maxAgeMs ?? 0}`, `${EVICTION_BUDGET}`]
+  }
+
+  #lost(connection: 'commands' | 'reader', error: unknown): void {
+    if (!this.#opened || this.#stopping || this.#down.has(connection)) return
+    this.#down.add(connection)
+    const what = connection === 'reader' ? 'stream reader' : 'command'
+    this.#onError(unavailable(`lost the ${what} connection to Redis at ${this.#where}`, error))
+  }
+
+  #backoff(retries: number): number {
+    const ceiling = Math.min(this.#maxReconnectDelayMs, 50 * 2 ** Math.min(retries, 16))
+    return Math.round(ceiling * (0.5 + Math.random() / 2))
+  }
+}
+
+/**
+ * Connects to Redis and opens a {@link RedisStore}. Throws a `RangeError` for invalid options;
+ * rejects with a `StoreUnavailableError` when Redis cannot be reached within `connectTimeoutMs`.
+ */
+export function createRedisStore(options: RedisStoreOptions): Promise<RedisStore> {
+  return new RedisStore(options).open()
+}
+
+function newClient(
+  url: string,
+  connectTimeout: number,
+  reconnectStrategy: (retries: number) => number | false,
+) {
+  return createClient({
+    url,
+    // Arrays for every reply (XREAD, XINFO), whatever the driver's default protocol.
+    RESP: 2,
+    // Never hold a command for later: a publish must fail now (503) when Redis is away.
+    disableOfflineQueue: true,
+    commandsQueueMaxLength: MAX_QUEUED_COMMANDS,
+    socket: { connectTimeout, reconnectStrategy },
+  })
+}
