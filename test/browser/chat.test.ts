@@ -85,7 +85,10 @@ describe('the chat in Chromium', { skip }, () => {
     for (const [i, text] of ['one', 'two', 'three'].entries()) {
       await early.fill('#send input', text)
       await early.click('#send button')
-      await early.waitForFunction((n) => document.querySelectorAll('#messages li').length === n, i + 1)
+      await early.waitForFunction(
+        (n) => document.querySelectorAll('#messages li').length === n,
+        i + 1,
+      )
     }
     const late = await joinChat(browser, hub.base, 'Late', 'history')
     await late.waitForFunction(() => document.querySelectorAll('#messages li').length === 3)
