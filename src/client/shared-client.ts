@@ -61,19 +61,6 @@ const PROTOCOL = 'ssehub-shared/1:'
  * ```
  */
 export class SharedSseClient extends SseEventTarget {
-  /** The connection is being made, or a reconnection is waiting. */
-  static readonly CONNECTING = CONNECTING
-  /** The connection is open and events are arriving. */
-  static readonly OPEN = OPEN
-  /** Closed by `close()`, or given up: no more events. */
-  static readonly CLOSED = CLOSED
-  /** The connection is being made, or a reconnection is waiting. */
-  readonly CONNECTING = CONNECTING
-  /** The connection is open and events are arriving. */
-  readonly OPEN = OPEN
-  /** Closed by `close()`, or given up: no more events. */
-  readonly CLOSED = CLOSED
-
   readonly #url: string
   readonly #name: string
   readonly #withCredentials: boolean

@@ -46,19 +46,6 @@ const MAX_TIMER_MS = 2_147_483_647
  * ```
  */
 export class SseClient extends SseEventTarget {
-  /** The connection is being made, or a reconnection is waiting. */
-  static readonly CONNECTING = CONNECTING
-  /** The connection is open and events are arriving. */
-  static readonly OPEN = OPEN
-  /** Closed by `close()`, or given up: no more events. */
-  static readonly CLOSED = CLOSED
-  /** The connection is being made, or a reconnection is waiting. */
-  readonly CONNECTING = CONNECTING
-  /** The connection is open and events are arriving. */
-  readonly OPEN = OPEN
-  /** Closed by `close()`, or given up: no more events. */
-  readonly CLOSED = CLOSED
-
   readonly #url: URL
   readonly #withCredentials: boolean
   readonly #fetch: FetchLike

@@ -25,6 +25,19 @@ type Handler = 'open' | 'message' | 'error' | 'gap'
  * tab's connection, say) can present the same surface by extending it.
  */
 export class SseEventTarget extends EventTarget {
+  /** The connection is being made, or a reconnection is waiting. */
+  static readonly CONNECTING = 0
+  /** The connection is open and events are arriving. */
+  static readonly OPEN = 1
+  /** Closed by `close()`, or given up: no more events. */
+  static readonly CLOSED = 2
+  /** The connection is being made, or a reconnection is waiting. */
+  readonly CONNECTING = 0
+  /** The connection is open and events are arriving. */
+  readonly OPEN = 1
+  /** Closed by `close()`, or given up: no more events. */
+  readonly CLOSED = 2
+
   readonly #handlers: Record<Handler, EventListener | null> = {
     open: null,
     message: null,
