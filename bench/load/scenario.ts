@@ -1,0 +1,236 @@
+// Runs one scenario against each peer in turn with the same load generator, then prints the
+// table and writes bench/results/<scenario>.json and .svg. Every peer run is bounded in time;
+// a peer that fails or overruns is reported as such and the run goes on with the next one.
+
+import { startNchan } from '../peers/nchan.ts'
+import {
+  ALL_PEERS,
+  PEER_NAMES,
+  type PeerName,
+  type PeerOptions,
+  pairOf,
+  type RunningPeer,
+} from '../peers/peer.ts'
+import { startRawNode } from '../peers/raw-node.ts'
+import { deleteKeys, REDIS_URL, uniquePrefix } from '../peers/redis.ts'
+import { type SsehubEntry, startSsehub } from '../peers/ssehub.ts'
+import { LoadGenerator } from './generator.ts'
+import { machineInfo, printTable, writeResults } from './report.ts'
+
+/** One figure a scenario reports per peer. */
+export interface Metric {
+  key: string
+  label: string
+  unit: string
+  /** Which way is better, for the ratios' reading. */
+  better: 'higher' | 'lower'
+  /** Drawn in the chart. Defaults to `true`. */
+  chart?: boolean
+}
+
+/** What a scenario measured against one peer. */
+export interface PeerResult {
+  metrics: Record<string, number>
+  /** Deliveries expected and not received. */
+  lost: number
+  duplicates: number
+  /** Subscriber connections that failed to open, or that the server dropped. */
+  failedConnections: number
+  latencySamples: number
+  /** Free-form remarks shown under the table (e.g. "2 publishes failed"). */
+  notes: string[]
+}
+
+/** What a scenario's `run` gets. */
+export interface RunContext<P> {
+  peer: RunningPeer
+  gen: LoadGenerator
+  params: P
+  /** Prints an indented progress line. */
+  log(text: string): void
+}
+
+/** A benchmark scenario, run against each peer by {@link runScenario}. */
+export interface Scenario<P extends object> {
+  /** The bench file's stem: `fan-out` for `bench/fan-out.bench.ts`. */
+  id: string
+  title: string
+  /** One or two sentences: what is measured, with which load. */
+  description: string
+  defaults: P
+  metrics: Metric[]
+  /** Peers this scenario runs against by default. Defaults to all. */
+  peers?: readonly PeerName[]
+  /** History and the like each peer needs. */
+  peerOptions?(params: P): PeerOptions
+  /** Longest one peer's run may take, in ms. */
+  timeoutMs(params: P): number
+  run(context: RunContext<P>): Promise<PeerResult>
+}
+
+/** The outcome of a whole scenario run. */
+export interface ScenarioRun<P extends object> {
+  scenario: Scenario<P>
+  params: P
+  results: Partial<Record<PeerName, PeerResult | { error: string }>>
+  startedAt: string
+  seconds: number
+  loadAverage: number[]
+}
+
+/** Options of {@link runScenario}. */
+export interface RunOptions<P> {
+  peers?: readonly PeerName[]
+  params?: Partial<P>
+  /** Write bench/results/ files. Defaults to `true`. */
+  write?: boolean
+  /** Print the table. Defaults to `true`. */
+  print?: boolean
+  /** Which ssehub code to run (see peers/ssehub.ts). */
+  ssehubEntry?: SsehubEntry
+  /** Subscriber worker processes. Defaults to `2`. */
+  workers?: number
+}
+
+/** Starts a peer by name (a `-redis` peer is two nodes sharing the Redis at REDIS_URL). */
+export async function startPeer(
+  name: PeerName,
+  options: PeerOptions,
+  entry?: SsehubEntry,
+): Promise<RunningPeer> {
+  const code = entry ? { entry } : {}
+  switch (name) {
+    case 'ssehub-sqlite':
+      return startSsehub({ ...options, store: 'sqlite', ...code })
+    case 'ssehub-memory':
+      return startSsehub({ ...options, store: 'memory', ...code })
+    case 'raw-node':
+      return startRawNode(options)
+    case 'nchan':
+      return startNchan(options)
+    case 'ssehub-redis': {
+      const prefix = uniquePrefix('ssehub')
+      const url = new URL(REDIS_URL)
+      url.searchParams.set('prefix', prefix)
+      const store = { redis: url.href }
+      const [a, b] = await Promise.all([
+        startSsehub({ ...options, store, ...code }),
+        startSsehub({ ...options, store, ...code }),
+      ])
+      return pairOf(name, a, b, () => deleteKeys(prefix))
+    }
+    case 'nchan-redis': {
+      const redis = { url: REDIS_URL, namespace: uniquePrefix('nchan') }
+      const a = await startNchan({ ...options, redis })
+      const b = await startNchan({ ...options, redis }).catch(async (error: unknown) => {
+        await a.stop()
+        throw error
+      })
+      return pairOf(name, a, b, () => deleteKeys(redis.namespace))
+    }
+  }
+}
+
+/** Runs `scenario` against each peer, one after the other, with one load generator. */
+export async function runScenario<P extends object>(
+  scenario: Scenario<P>,
+  options: RunOptions<P> = {},
+): Promise<ScenarioRun<P>> {
+  const params = { ...scenario.defaults, ...options.params } as P
+  const peers = options.peers ?? scenario.peers ?? ALL_PEERS
+  const print = options.print ?? true
+  const say = (text: string): void => {
+    if (print) console.log(text)
+  }
+  const started = Date.now()
+  const loadAverage = machineInfo().loadAverage
+  say(`\n## ${scenario.title}  (${JSON.stringify(params)})`)
+  say(`   load average before: ${loadAverage.map((l) => l.toFixed(2)).join(' ')}`)
+  const results: ScenarioRun<P>['results'] = {}
+  const gen = LoadGenerator.start({ subscriberWorkers: options.workers ?? 2 })
+  try {
+    for (const name of peers) {
+      say(`  ${name}`)
+      let peer: RunningPeer | null = null
+      try {
+        peer = await startPeer(name, scenario.peerOptions?.(params) ?? {}, options.ssehubEntry)
+        const running = peer
+        const budget = scenario.timeoutMs(params)
+        let timer: NodeJS.Timeout | undefined
+        const overrun = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`overran its ${budget} ms budget`)), budget)
+        })
+        try {
+          results[name] = await Promise.race([
+            scenario.run({
+              peer: running,
+              gen,
+              params,
+              log: (text) => say(`    ${text}`),
+            }),
+            overrun,
+          ])
+        } finally {
+          clearTimeout(timer)
+        }
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error)
+        say(`    FAILED: ${message}`)
+        results[name] = { error: message }
+      } finally {
+        await gen.closeSubscribers().catch(() => {})
+        await peer?.stop().catch((error: unknown) => say(`    stop failed: ${error}`))
+      }
+    }
+  } finally {
+    await gen.stop()
+  }
+  const run: ScenarioRun<P> = {
+    scenario,
+    params,
+    results,
+    startedAt: new Date(started).toISOString(),
+    seconds: (Date.now() - started) / 1000,
+    loadAverage,
+  }
+  if (print) printTable(run)
+  if (options.write ?? true) writeResults(run)
+  return run
+}
+
+/**
+ * The command line of a bench file: `--peers a,b` picks peers, `--set key=value` overrides a
+ * parameter (numbers only), `--no-write` keeps bench/results/ untouched.
+ */
+export async function runScenarioCli<P extends object>(scenario: Scenario<P>): Promise<void> {
+  const args = process.argv.slice(2)
+  const options: RunOptions<P> = { params: {} }
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]
+    if (arg === '--peers') {
+      options.peers = (args[++i] ?? '').split(',').filter((p) => p !== '') as PeerName[]
+      for (const peer of options.peers) {
+        if (!PEER_NAMES.includes(peer))
+          throw new Error(`unknown peer ${peer}: use ${PEER_NAMES.join(', ')}`)
+      }
+    } else if (arg === '--set') {
+      const [key, value] = (args[++i] ?? '').split('=')
+      if (key === undefined || value === undefined || !(key in scenario.defaults)) {
+        throw new Error(
+          `--set needs key=value with key one of ${Object.keys(scenario.defaults).join(', ')}`,
+        )
+      }
+      ;(options.params as Record<string, number>)[key] = Number(value)
+    } else if (arg === '--no-write') {
+      options.write = false
+    } else {
+      throw new Error(`unknown argument ${arg}`)
+    }
+  }
+  await runScenario(scenario, options)
+}
+
+/** Whether the module at `url` is the process's entry point (a bench file run directly). */
+export function isMain(url: string): boolean {
+  return process.argv[1] !== undefined && new URL(url).pathname === process.argv[1]
+}
