@@ -62,6 +62,26 @@ export const DEFAULT_MAX_QUEUE_BYTES = 1_048_576
 const HEARTBEAT = encodeComment()
 const textEncoder = new TextEncoder()
 
+// Streams with queued writes, flushed together once per turn of the event loop rather than each
+// in its own microtask: updates dispatched in the same turn (publishes completing together) then
+// leave as one socket write per stream, and a fan-out schedules one callback, not one per stream.
+const dirty: Array<() => void> = []
+let flushQueued = false
+const flushDirty = (): void => {
+  flushQueued = false
+  for (const flush of dirty.splice(0)) flush()
+}
+// setImmediate runs right after this turn's I/O callbacks; browsers (the core runs there too)
+// have no setImmediate.
+const scheduleFlush: (callback: () => void) => void =
+  typeof globalThis.setImmediate === 'function'
+    ? (callback) => {
+        globalThis.setImmediate(callback)
+      }
+    : (callback) => {
+        setTimeout(callback, 0)
+      }
+
 /**
  * The server side of one SSE connection: a bounded, coalescing, backpressure-aware writer.
  *
@@ -135,7 +155,11 @@ export class EventStream implements HeartbeatTarget {
     }
     if (!this.#flushScheduled && !this.#paused) {
       this.#flushScheduled = true
-      queueMicrotask(this.#flush)
+      dirty.push(this.#flush)
+      if (!flushQueued) {
+        flushQueued = true
+        scheduleFlush(flushDirty)
+      }
     }
     return true
   }

@@ -86,6 +86,9 @@ export interface Hub {
   close(): void
 }
 
+/** Bytes of encoded updates kept for replays (see `encodeStored`). */
+const ENCODED_CACHE_BYTES = 8 * 1024 * 1024
+
 /** Creates a {@link Hub}. */
 export function createHub(options: HubOptions): Hub {
   const { store, metrics } = options
@@ -105,6 +108,24 @@ export function createHub(options: HubOptions): Hub {
     },
   })
   let lastEventId = 'earliest'
+  // The bytes of recent updates by cursor: subscribers replaying the same history (a reconnect
+  // storm) encode each update once, not once each. Bounded in bytes; the oldest entry goes first.
+  const encoded = new Map<string, Uint8Array>()
+  let encodedBytes = 0
+  const encodeStored = (update: StoredUpdate): Uint8Array => {
+    let bytes = encoded.get(update.cursor)
+    if (bytes === undefined) {
+      bytes = encodeUpdate(update)
+      encoded.set(update.cursor, bytes)
+      encodedBytes += bytes.byteLength
+      for (const [cursor, old] of encoded) {
+        if (encodedBytes <= ENCODED_CACHE_BYTES) break
+        encoded.delete(cursor)
+        encodedBytes -= old.byteLength
+      }
+    }
+    return bytes
+  }
 
   const dispatch = (updates: readonly StoredUpdate[]): void => {
     let delivered = 0
@@ -113,7 +134,7 @@ export function createHub(options: HubOptions): Hub {
       index.match(update.topics, (subscriber) => {
         if (!subscriber.mayReceive(update, matches)) return
         // Encoded once, on the first subscriber that gets it; every other one gets the same bytes.
-        bytes ??= encodeUpdate(update)
+        bytes ??= encodeStored(update)
         subscriber.deliver(bytes)
         delivered++
       })
@@ -145,7 +166,7 @@ export function createHub(options: HubOptions): Hub {
       for (const update of page) {
         if (stream.closed) return
         if (!subscriber.wants(update, matches) || !subscriber.mayReceive(update, matches)) continue
-        stream.write(encodeUpdate(update))
+        stream.write(encodeStored(update))
         delivered++
         // Respect the client's pace: let the queued bytes reach the socket and wait for a drain,
         // rather than queueing a whole page into a stream that would then overflow.

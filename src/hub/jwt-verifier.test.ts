@@ -298,6 +298,15 @@ describe('createJwtVerifier time claims', () => {
     assert.ok(error.message.includes(new Date(nbf * 1000).toISOString()))
   })
 
+  it('refuses a token it verified before once it has expired', async () => {
+    const exp = nowSec() + 1
+    const token = await signToken({ mercure: GRANTS, exp }, bytes(SECRET), { alg: 'HS256' })
+    assert.deepEqual((await verifier.verify(token)).publish, GRANTS.publish)
+    assert.deepEqual((await verifier.verify(token)).publish, GRANTS.publish)
+    await new Promise((resolve) => setTimeout(resolve, (exp - Date.now() / 1000) * 1000 + 50))
+    await assertInvalidToken(verifier.verify(token), /^The token expired at /)
+  })
+
   it('refuses a token whose exp is not a number', async () => {
     const token = await signToken(
       { mercure: GRANTS, exp: 'tomorrow' as unknown as number },

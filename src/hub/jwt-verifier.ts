@@ -98,11 +98,28 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
     jwksCooldownMs: options.jwksCooldownMs,
   })
   const algorithms = [...key.algorithms]
+  const verified = new Map<
+    string,
+    { claims: MercureClaims; exp: number | undefined; nbf: number | undefined; until: number }
+  >()
 
   return {
     algorithms,
     keyDescription: key.description,
     async verify(token) {
+      // A token verified before is the same bytes with the same signature: only its time claims
+      // need checking again. Kept at most a minute, so a key removed from a JWKS stops being
+      // honoured soon; at most 1000 tokens of at most 4 KiB, the oldest out first.
+      const known = verified.get(token)
+      const now = Date.now() / 1000
+      if (
+        known !== undefined &&
+        now < known.until &&
+        (known.exp === undefined || now < known.exp + tolerance) &&
+        (known.nbf === undefined || now >= known.nbf - tolerance)
+      ) {
+        return known.claims
+      }
       checkHeader(token, algorithms)
       let payload: JWTPayload
       try {
@@ -110,7 +127,13 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
       } catch (error) {
         throw toAuthError(error)
       }
-      return readClaims(payload)
+      const claims = readClaims(payload)
+      // Only ordinary-sized tokens: a thousand of the largest accepted would hold 64 MiB.
+      if (token.length <= 4096) {
+        verified.set(token, { claims, exp: payload.exp, nbf: payload.nbf, until: now + 60 })
+        if (verified.size > 1000) verified.delete(verified.keys().next().value as string)
+      }
+      return claims
     },
   }
 }
