@@ -9,7 +9,7 @@
 // latency; counts lost and duplicate deliveries. Every peer: ssehub (SQLite, memory), the raw
 // node:http ceiling, Nchan. Writes bench/results/fan-out.{json,svg}.
 
-import { deliveryResult, publishAndCollect, subscribeAll } from './load/measure.ts'
+import { deliveryResult, publishAndCollect, subscribeAll, throughput } from './load/measure.ts'
 import { isMain, runScenarioCli, type Scenario } from './load/scenario.ts'
 
 export interface FanOutParams {
@@ -48,15 +48,11 @@ export const fanOut: Scenario<FanOutParams> = {
       label: 'fan-out',
       warmup: Math.min(200, params.updates),
     })
-    const { published, collected, latency } = delivery
+    const { latency } = delivery
     return deliveryResult(
       delivery,
       {
-        deliveriesPerSecond: collected.unique / delivery.seconds,
-        cpuMicrosPerDelivery: (delivery.serverCpuMs * 1000) / Math.max(1, collected.unique),
-        publishesPerSecond:
-          published.acknowledged /
-          Math.max(1e-9, (published.lastAckNs - published.firstSendNs) / 1e9),
+        ...throughput(delivery),
         p50: latency.p50,
         p99: latency.p99,
       },

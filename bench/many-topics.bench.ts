@@ -8,7 +8,7 @@
 // Measures the connect rate, deliveries per second, server CPU per delivery and latency; counts
 // lost and duplicate deliveries. Writes bench/results/many-topics.{json,svg}.
 
-import { deliveryResult, publishAndCollect, subscribeAll } from './load/measure.ts'
+import { deliveryResult, publishAndCollect, subscribeAll, throughput } from './load/measure.ts'
 import { isMain, runScenarioCli, type Scenario } from './load/scenario.ts'
 
 export interface ManyTopicsParams {
@@ -55,15 +55,11 @@ export const manyTopics: Scenario<ManyTopicsParams> = {
       timeoutMs: 90_000,
       label: 'publish',
     })
-    const { published, collected, latency } = delivery
+    const { latency } = delivery
     return deliveryResult(
       delivery,
       {
-        deliveriesPerSecond: collected.unique / delivery.seconds,
-        cpuMicrosPerDelivery: (delivery.serverCpuMs * 1000) / Math.max(1, collected.unique),
-        publishesPerSecond:
-          published.acknowledged /
-          Math.max(1e-9, (published.lastAckNs - published.firstSendNs) / 1e9),
+        ...throughput(delivery),
         p99: latency.p99,
         connectRate: subscribed.connectRate,
       },

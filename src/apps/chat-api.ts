@@ -1,6 +1,7 @@
 import type { Hub } from '../hub/hub.ts'
 import type { JwtVerifier } from '../hub/jwt-verifier.ts'
 import { mintToken } from '../hub/mint-token.ts'
+import { readCookie } from '../hub/read-cookie.ts'
 import type { NodeRequest, NodeResponse } from '../server/event-stream-response.ts'
 import { BodyTooLargeError, readBody } from '../server/read-body.ts'
 import { sendText } from '../server/send-text.ts'
@@ -61,7 +62,7 @@ export function createChatApi(options: ChatApiOptions) {
     req: NodeRequest,
   ): Promise<{ nickname: string; rooms: string[] } | null> => {
     const token = readCookie(req.headers.cookie, SESSION_COOKIE)
-    if (token === undefined) return null
+    if (token === null) return null
     try {
       const claims = await verifier.verify(token)
       const payload = claims.payload as { nickname?: unknown; rooms?: unknown } | undefined
@@ -200,16 +201,4 @@ function sameOrigin(origin: string | undefined, host: string | string[] | undefi
   } catch {
     return false
   }
-}
-
-function readCookie(header: string | undefined, name: string): string | undefined {
-  if (header === undefined) return undefined
-  for (const part of header.split(';')) {
-    const index = part.indexOf('=')
-    if (index !== -1 && part.slice(0, index).trim() === name) {
-      const value = part.slice(index + 1).trim()
-      return value === '' ? undefined : value
-    }
-  }
-  return undefined
 }

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { AuthError } from './auth-error.ts'
+import { readCookie } from './read-cookie.ts'
 
 /** Where a request carried its token. `cookie` is the one that needs the CSRF origin check. */
 export type TokenSource = 'header' | 'query' | 'cookie'
@@ -78,32 +79,6 @@ function queryToken(target: string): string | null {
   const token = values[0] as string
   if (token === '') throw malformed('The "authorization" query parameter is empty.')
   return token
-}
-
-/**
- * Reads one cookie from a `Cookie` header (RFC 6265 §4.2: `name=value` pairs separated by `; `).
- * The first occurrence wins: browsers list the cookie with the longest matching path first.
- */
-function readCookie(header: string | string[] | undefined, name: string): string | null {
-  if (header === undefined) return null
-  // HTTP/2 may deliver the cookies in several header fields (RFC 9113 §8.2.3).
-  const text = Array.isArray(header) ? header.join('; ') : header
-  for (const pair of text.split(';')) {
-    const eq = pair.indexOf('=')
-    if (eq === -1 || pair.slice(0, eq).trim() !== name) continue
-    let value = pair.slice(eq + 1).trim()
-    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"'))
-      value = value.slice(1, -1)
-    if (value.includes('%')) {
-      try {
-        value = decodeURIComponent(value)
-      } catch {
-        // Not percent-encoded after all: a JWS never contains '%', so the verifier will refuse it.
-      }
-    }
-    return value === '' ? null : value
-  }
-  return null
 }
 
 function malformed(message: string): AuthError {

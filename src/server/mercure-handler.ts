@@ -4,7 +4,7 @@ import { AuthError } from '../hub/auth-error.ts'
 import { canPublish, checkPublishOrigin } from '../hub/authorize.ts'
 import type { Hub } from '../hub/hub.ts'
 import { JwksUnavailableError } from '../hub/jwt-keys.ts'
-import type { JwtVerifier, MercureClaims } from '../hub/jwt-verifier.ts'
+import type { JwtVerifier } from '../hub/jwt-verifier.ts'
 import { isPublishFormError, parsePublishForm } from '../hub/publish-form.ts'
 import type { TopicMatcher } from '../hub/subscriber.ts'
 import { extractToken } from '../hub/token-source.ts'
@@ -141,6 +141,11 @@ export function createMercureHandler(
       })
       return
     }
+    if (req.method === 'HEAD') {
+      res.writeHead(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8' })
+      res.end()
+      return
+    }
     // [spec] the header wins over the query parameter; draft-08 and compat names also accepted.
     const lastEventId =
       readLastEventId(req.headers) ??
@@ -148,20 +153,14 @@ export function createMercureHandler(
       url.searchParams.get('last_event_id') ??
       url.searchParams.get('Last-Event-ID') ??
       undefined
-    const request = {
+    await hub.subscribe({
       selectors,
       claims: claims === null ? null : { subscribe: claims.subscribe, payload: claims.payload },
       lastEventId,
       expiresAt: claims?.exp === undefined ? undefined : claims.exp * 1000,
       open: (extra: Record<string, string>) =>
         options.openStream(req, res, { ...headers, ...extra }),
-    }
-    if (req.method === 'HEAD') {
-      res.writeHead(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8' })
-      res.end()
-      return
-    }
-    await hub.subscribe(request)
+    })
   }
 
   const publish = async (
@@ -191,7 +190,7 @@ export function createMercureHandler(
       sendText(res, 400, `${update.message}\n`, headers)
       return
     }
-    const refused = canPublish(claims as MercureClaims | null, update.topics, options.matches)
+    const refused = canPublish(claims, update.topics, options.matches)
     if (refused !== null) throw refused
     const reserved = update.topics.find((topic) => topic.includes(HUB_PATH))
     if (reserved !== undefined) {

@@ -44,7 +44,11 @@ export function uniquePrefix(name: string): string {
 }
 
 /** Deletes every key starting with `prefix` (the tests' own keys only). */
-export async function deleteKeys(prefix: string, url = REDIS_URL): Promise<void> {
+export async function deleteKeys(
+  prefix: string,
+  url = REDIS_URL,
+  timeoutMs = 30_000,
+): Promise<void> {
   // One script: SCAN over a shared Redis from a test is fine, and nothing else is touched.
   await redisCommand(
     [
@@ -60,6 +64,7 @@ export async function deleteKeys(prefix: string, url = REDIS_URL): Promise<void>
       `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`,
     ],
     url,
+    timeoutMs,
   )
 }
 
