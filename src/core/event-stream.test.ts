@@ -59,6 +59,28 @@ describe('EventStream', () => {
     assert.match(sink.text(), /^data: n0\n\ndata: n1\n\n/)
   })
 
+  it('flushes a large fan-out 128 streams per turn, merging writes made between slices', async () => {
+    const sinks = Array.from({ length: 300 }, () => recordingSink())
+    const streams = sinks.map((sink) => new EventStream(sink))
+    for (let turn = 0; turn < 10 && sinks.some((sink) => sink.batches.length === 0); turn++) {
+      await tick()
+    }
+    for (const sink of sinks) sink.batches.length = 0
+    const first = encodeEvent({ data: 'first' })
+    for (const stream of streams) stream.write(first)
+    await tick()
+    const flushed = sinks.filter((sink) => sink.batches.length > 0).length
+    assert.equal(flushed, 128, 'one slice per turn, so I/O is polled between slices')
+    // An update published between slices: the streams not yet flushed carry both in one write.
+    const second = encodeEvent({ data: 'second' })
+    for (const stream of streams) stream.write(second)
+    for (let turn = 0; turn < 10; turn++) await tick()
+    for (const [index, sink] of sinks.entries()) {
+      assert.equal(sink.text(), 'data: first\n\ndata: second\n\n', `stream ${index}`)
+      assert.equal(sink.batches.length, index < 128 ? 2 : 1, `stream ${index}`)
+    }
+  })
+
   it('writes the very same bytes object it was given (encode once, write to many)', async () => {
     const seen: Uint8Array[] = []
     const sink: EventSink = {

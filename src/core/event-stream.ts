@@ -62,14 +62,36 @@ export const DEFAULT_MAX_QUEUE_BYTES = 1_048_576
 const HEARTBEAT = encodeComment()
 const textEncoder = new TextEncoder()
 
-// Streams with queued writes, flushed together once per turn of the event loop rather than each
-// in its own microtask: updates dispatched in the same turn (publishes completing together) then
-// leave as one socket write per stream, and a fan-out schedules one callback, not one per stream.
-const dirty: Array<() => void> = []
+// Streams with queued writes, flushed together rather than each in its own microtask: updates
+// dispatched in the same turn (publishes completing together) leave as one socket write per
+// stream, and a fan-out schedules one callback, not one per stream.
+//
+// The flush goes in slices of FLUSH_SLICE streams, one slice per turn of the event loop, so that
+// I/O is polled between slices. A fan-out to 10,000 subscribers then never blocks the loop for
+// the ~40 ms its writes take: publishes, health checks and new subscribers are served between
+// slices, and updates published meanwhile join the queues of the streams not yet flushed, so each
+// socket write carries more events. Measured (bench/fan-out.bench.ts, 1,000 subscribers, memory
+// store): 294k deliveries/s unsliced, 784k with slices of 128, 643k of 256, 798k of 64 but with
+// p99 latency doubling; the paced latency bench's p99 went from 23.5 to 15.4 ms with 128.
+const FLUSH_SLICE = 128
+const dirty: Array<(() => void) | undefined> = []
+let dirtyHead = 0
 let flushQueued = false
 const flushDirty = (): void => {
+  const end = Math.min(dirty.length, dirtyHead + FLUSH_SLICE)
+  while (dirtyHead < end) {
+    const flush = dirty[dirtyHead] as () => void
+    // Released as it runs: the array keeps no closed stream alive until the round ends.
+    dirty[dirtyHead++] = undefined
+    flush()
+  }
+  if (dirtyHead < dirty.length) {
+    scheduleFlush(flushDirty)
+    return
+  }
+  dirty.length = 0
+  dirtyHead = 0
   flushQueued = false
-  for (const flush of dirty.splice(0)) flush()
 }
 // setImmediate runs right after this turn's I/O callbacks; browsers (the core runs there too)
 // have no setImmediate.
@@ -85,8 +107,9 @@ const scheduleFlush: (callback: () => void) => void =
 /**
  * The server side of one SSE connection: a bounded, coalescing, backpressure-aware writer.
  *
- * Every write made in the same tick is queued and handed to the sink as one batch in a microtask,
- * so a burst of updates costs one socket write. When the sink reports backpressure the queue holds
+ * Every write made in the same turn of the event loop is queued and handed to the sink as one
+ * batch at the end of the turn (streams are flushed 128 per turn, oldest first, so a large
+ * fan-out yields to I/O between slices), so a burst of updates costs one socket write. When the sink reports backpressure the queue holds
  * writes until {@link resume}; if it grows past `maxQueueBytes`, the client is disconnected.
  * Writes after close are ignored and return `false` at once: they never hang (honojs/hono#1902).
  */
