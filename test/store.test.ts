@@ -30,29 +30,35 @@ registerStoreTests(
   { durable: false },
 )
 
-registerStoreTests(
-  'sqlite',
-  async (retention) => {
-    const dir = await mkdtemp(join(tmpdir(), 'ssehub-store-'))
-    // A directory that does not exist yet: the store must create it.
-    const path = join(dir, 'data', 'hub.db')
-    const stores: EventStore[] = []
-    const open = (): EventStore => {
-      const store = createSqliteStore({ path, ...retention })
-      stores.push(store)
-      return store
-    }
-    return {
-      store: open(),
-      reopen: async () => open(),
-      cleanup: async () => {
-        for (const store of stores) await store.close()
-        await rm(dir, { recursive: true, force: true })
-      },
-    }
-  },
-  { durable: true },
-)
+// Twice: with the recent-history window (the default) and reading every replay from the file.
+for (const [name, recentBytes] of [
+  ['sqlite', undefined],
+  ['sqlite without a recent window', 0],
+] as const) {
+  registerStoreTests(
+    name,
+    async (retention) => {
+      const dir = await mkdtemp(join(tmpdir(), 'ssehub-store-'))
+      // A directory that does not exist yet: the store must create it.
+      const path = join(dir, 'data', 'hub.db')
+      const stores: EventStore[] = []
+      const open = (): EventStore => {
+        const store = createSqliteStore({ path, recentBytes, ...retention })
+        stores.push(store)
+        return store
+      }
+      return {
+        store: open(),
+        reopen: async () => open(),
+        cleanup: async () => {
+          for (const store of stores) await store.close()
+          await rm(dir, { recursive: true, force: true })
+        },
+      }
+    },
+    { durable: true },
+  )
+}
 
 for (const [name, create] of [
   ['MemoryStore', () => createMemoryStore()],
@@ -226,7 +232,8 @@ describe('SqliteStore', () => {
   })
 
   it('rejects appends with store-unavailable and reports not ready when its database handle is gone', async () => {
-    await withFileStore({}, async (store) => {
+    // No recent window: the read below must go to the file.
+    await withFileStore({ recentBytes: 0 }, async (store) => {
       await store.append(makeUpdate('before'))
       let calls = 0
       store.onCommit(() => calls++)
@@ -235,6 +242,39 @@ describe('SqliteStore', () => {
       await assert.rejects(store.read(null, '1', 10), { code: 'store-unavailable' })
       assert.equal(await store.ready(), false)
       assert.equal(calls, 0)
+    })
+  })
+
+  it('replays recent history from memory and older history from the file, alike', async () => {
+    // About three updates of makeUpdate's size fit in 600 bytes.
+    await withFileStore({ recentBytes: 600 }, async (store) => {
+      const fileOnly = createSqliteStore({ path: ':memory:', recentBytes: 0 })
+      try {
+        for (let i = 0; i < 20; i++) {
+          await Promise.all([store.append(makeUpdate(`u${i}`)), fileOnly.append(makeUpdate(`u${i}`))])
+        }
+        const head = store.head() as string
+        for (const after of [null, '1', '10', '16', '17', '18', '19', '20']) {
+          for (const limit of [1, 2, 100]) {
+            const strip = (updates: StoredUpdate[]) => updates.map(({ time, ...rest }) => rest)
+            assert.deepEqual(
+              strip(await store.read(after, head, limit)),
+              strip(await fileOnly.read(after, head, limit)),
+              `after ${after}, limit ${limit}`,
+            )
+          }
+        }
+        // With the file gone, what the window holds is still served; what it does not, is not.
+        databaseHandleForTesting(store).close()
+        const recent = await store.read('18', head, 100)
+        assert.deepEqual(
+          recent.map((update) => update.id),
+          ['u18', 'u19'],
+        )
+        await assert.rejects(store.read('10', head, 100), { code: 'store-unavailable' })
+      } finally {
+        await fileOnly.close()
+      }
     })
   })
 

@@ -3,6 +3,7 @@ import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import type { StoredUpdate, Update } from '../hub/update.ts'
 import { CommitListeners } from './commit-listeners.ts'
+import { DEFAULT_RECENT_BYTES, RecentUpdates } from './recent-updates.ts'
 import { type EventStore, type RetentionOptions, StoreUnavailableError } from './store.ts'
 import {
   checkMaxAgeMs,
@@ -36,6 +37,12 @@ export interface SqliteStoreOptions extends RetentionOptions {
    * next one, after the event loop had a turn. Defaults to `1000`.
    */
   maxBatch?: number
+  /**
+   * Approximate bytes of the newest updates also kept in memory, so that replaying recent history
+   * (clients reconnecting a few hundred updates behind) reads no rows from the file; `0` keeps
+   * none. Older history is read from the file. Defaults to `16777216` (16 MiB).
+   */
+  recentBytes?: number
 }
 
 const DEFAULT_MAX_UPDATES = 100_000
@@ -126,6 +133,7 @@ export class SqliteStore implements EventStore {
   #pending: Pending[] = []
   #flushScheduled = false
   readonly #listeners = new CommitListeners()
+  readonly #recent: RecentUpdates
   readonly #timer: ReturnType<typeof setInterval> | undefined
   #closed = false
   #closing: Promise<void> | undefined
@@ -142,6 +150,7 @@ export class SqliteStore implements EventStore {
     this.#maxUpdates = checkPositiveInteger('maxUpdates', options.maxUpdates, DEFAULT_MAX_UPDATES)
     this.#maxAgeMs = checkMaxAgeMs(options.maxAgeMs)
     this.#maxBatch = checkPositiveInteger('maxBatch', options.maxBatch, DEFAULT_MAX_BATCH)
+    this.#recent = new RecentUpdates(options.recentBytes ?? DEFAULT_RECENT_BYTES, this.#maxUpdates)
     const synchronous = options.synchronous ?? 'full'
     if (synchronous !== 'full' && synchronous !== 'normal') {
       throw new RangeError(`synchronous must be 'full' or 'normal', got ${String(synchronous)}`)
@@ -242,7 +251,10 @@ export class SqliteStore implements EventStore {
     const from = Math.max(after === null ? 0 : parseSequenceCursor(after, 'SQLite'), this.#floor())
     const to = parseSequenceCursor(upTo, 'SQLite')
     const count = Math.max(0, Math.floor(limit))
-    const rows = this.#query(() => this.#read.all(from, to, this.#cutoff(Date.now()), count))
+    const cutoff = this.#cutoff(Date.now())
+    const recent = this.#recent.read(from, to, count, cutoff)
+    if (recent !== null) return recent
+    const rows = this.#query(() => this.#read.all(from, to, cutoff, count))
     return rows.map(fromRow)
   }
 
@@ -312,6 +324,7 @@ export class SqliteStore implements EventStore {
     this.#lastSeq = seqs[seqs.length - 1] as number
     this.#prunedUpTo = Math.max(this.#prunedUpTo, this.#floor())
     this.#head = String(this.#lastSeq)
+    this.#recent.add(seqs, stored)
     this.#listeners.dispatch(stored)
     for (const [i, pending] of batch.entries()) pending.resolve(stored[i] as StoredUpdate)
     if (this.#maxAgeMs !== null && time - this.#lastPrune >= PRUNE_INTERVAL_MS) this.#prune(time)
