@@ -251,7 +251,10 @@ describe('SqliteStore', () => {
       const fileOnly = createSqliteStore({ path: ':memory:', recentBytes: 0 })
       try {
         for (let i = 0; i < 20; i++) {
-          await Promise.all([store.append(makeUpdate(`u${i}`)), fileOnly.append(makeUpdate(`u${i}`))])
+          await Promise.all([
+            store.append(makeUpdate(`u${i}`)),
+            fileOnly.append(makeUpdate(`u${i}`)),
+          ])
         }
         const head = store.head() as string
         for (const after of [null, '1', '10', '16', '17', '18', '19', '20']) {

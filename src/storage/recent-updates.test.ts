@@ -15,7 +15,10 @@ const ids = (updates: StoredUpdate[] | null): string[] | null =>
 describe('RecentUpdates', () => {
   it('serves a contiguous range after a cursor, bounded by upTo and limit', () => {
     const recent = new RecentUpdates(1_000_000, 100)
-    recent.add([5, 6, 7, 8], [5, 6, 7, 8].map((seq) => update(seq)))
+    recent.add(
+      [5, 6, 7, 8],
+      [5, 6, 7, 8].map((seq) => update(seq)),
+    )
     assert.deepEqual(ids(recent.read(4, 8, 100, 0)), ['u5', 'u6', 'u7', 'u8'])
     assert.deepEqual(ids(recent.read(5, 7, 100, 0)), ['u6', 'u7'])
     assert.deepEqual(ids(recent.read(5, 8, 2, 0)), ['u6', 'u7'])
@@ -32,14 +35,20 @@ describe('RecentUpdates', () => {
   it('drops the oldest past its count and byte bounds', () => {
     const byCount = new RecentUpdates(1_000_000, 3)
     const seqs = Array.from({ length: 10 }, (_, i) => i + 1)
-    byCount.add(seqs, seqs.map((seq) => update(seq)))
+    byCount.add(
+      seqs,
+      seqs.map((seq) => update(seq)),
+    )
     assert.equal(byCount.size, 3)
     assert.deepEqual(ids(byCount.read(7, 10, 100, 0)), ['u8', 'u9', 'u10'])
     assert.equal(byCount.read(6, 10, 100, 0), null)
 
     const oneSize = 160 + 'u1'.length + 1 + 1
     const byBytes = new RecentUpdates(oneSize * 4, 1000)
-    byBytes.add(seqs, seqs.map((seq) => update(seq)))
+    byBytes.add(
+      seqs,
+      seqs.map((seq) => update(seq)),
+    )
     assert.ok(byBytes.size >= 3 && byBytes.size <= 4, `holds ${byBytes.size}`)
     assert.deepEqual(ids(byBytes.read(9, 10, 100, 0)), ['u10'])
   })
@@ -57,7 +66,10 @@ describe('RecentUpdates', () => {
     for (let seq = 1; seq <= 5000; seq++) recent.add([seq], [update(seq)])
     assert.equal(recent.size, 50)
     const held = recent.read(4950, 5000, 100, 0)
-    assert.deepEqual(ids(held), Array.from({ length: 50 }, (_, i) => `u${4951 + i}`))
+    assert.deepEqual(
+      ids(held),
+      Array.from({ length: 50 }, (_, i) => `u${4951 + i}`),
+    )
   })
 
   it('holds nothing with a zero byte bound, and refuses a negative one', () => {
