@@ -55,8 +55,9 @@ describe('EventStream', () => {
     for (let i = 0; i < 50; i++) stream.send({ data: `n${i}` })
     await tick()
     assert.equal(sink.batches.length, 1)
-    assert.equal(sink.batches[0]?.length, 50)
+    assert.equal(sink.batches[0]?.length, 1, 'joined into one chunk: one write of the response')
     assert.match(sink.text(), /^data: n0\n\ndata: n1\n\n/)
+    assert.match(sink.text(), /data: n49\n\n$/)
   })
 
   it('flushes a large fan-out 128 streams per turn, merging writes made between slices', async () => {
@@ -93,11 +94,41 @@ describe('EventStream', () => {
     }
     const a = new EventStream(sink, { openingComment: 'a' })
     const b = new EventStream(sink, { openingComment: 'b' })
+    await tick()
     const bytes = encodeEvent({ data: 'shared' })
     a.write(bytes)
     b.write(bytes)
     await tick()
     assert.equal(seen.filter((chunk) => chunk === bytes).length, 2)
+  })
+
+  it('joins the same queued events once for every stream that holds them', async () => {
+    const written = new Map<string, Uint8Array[]>()
+    const sinkFor = (name: string): EventSink => ({
+      write: (chunks) => {
+        written.set(name, [...(written.get(name) ?? []), ...chunks])
+        return true
+      },
+      end() {},
+      destroy() {},
+    })
+    const streams = ['a', 'b', 'c'].map((name) => new EventStream(sinkFor(name)))
+    await tick()
+    written.clear()
+    const one = encodeEvent({ data: 'one' })
+    const two = encodeEvent({ data: 'two' })
+    for (const stream of streams.slice(0, 2)) {
+      stream.write(one)
+      stream.write(two)
+    }
+    streams[2]?.write(two)
+    streams[2]?.write(one)
+    await tick()
+    const [a, b, c] = ['a', 'b', 'c'].map((name) => written.get(name)?.[0])
+    assert.equal(decoder.decode(a), 'data: one\n\ndata: two\n\n')
+    assert.equal(a, b, 'the very same buffer: joined once')
+    assert.notEqual(c, a)
+    assert.equal(decoder.decode(c), 'data: two\n\ndata: one\n\n')
   })
 
   it('holds writes while the sink signals backpressure and sends them on resume', async () => {
