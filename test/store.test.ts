@@ -43,7 +43,11 @@ for (const [name, recentBytes] of [
       const path = join(dir, 'data', 'hub.db')
       const stores: EventStore[] = []
       const open = (): EventStore => {
-        const store = createSqliteStore({ path, recentBytes, ...retention })
+        const store = createSqliteStore({
+          path,
+          ...retention,
+          ...(recentBytes === 0 ? { recentBytes } : {}),
+        })
         stores.push(store)
         return store
       }

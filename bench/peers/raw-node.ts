@@ -1,9 +1,10 @@
 // The raw node:http ceiling: the least a Node SSE fan-out server can do, to show what our
 // runtime allows. GET /sub?topic=a[&topic=b] subscribes (`topic=*` to everything), POST
-// /pub?topic=a publishes the body as one event, framed once into a Buffer and written as is to
-// every subscriber; a ring of the last `history` frames answers Last-Event-ID. No auth, no
-// topic templates, no backpressure handling (write() return values are ignored, so a slow client
-// makes it buffer without bound): it is a ceiling, not a product.
+// /pub?topic=a publishes the body as one event, framed once into a Buffer, queued for every
+// subscriber and written once per turn (see `flush`); a ring of the last `history` frames
+// answers Last-Event-ID. No auth, no topic templates, no backpressure handling (write() return
+// values are ignored, so a slow client makes it buffer without bound): it is a ceiling, not a
+// product.
 //
 //   node --import tsx bench/peers/raw-node.ts <port> [history]   (the benches start it themselves)
 //
@@ -73,6 +74,56 @@ function serve(port: number, history: number): void {
   let lastId = 0
   const opening = Buffer.from(':ok\n\n')
 
+  // The same techniques as the hub's core, done the least costly way: each subscriber queues the
+  // frames published for it in a turn of the event loop; queues are flushed 128 subscribers per
+  // turn (so publishes are read between slices), each as one write of the frames joined, and the
+  // join is shared by consecutive subscribers holding the very same frames.
+  const queues = new Map<ServerResponse, Buffer[]>()
+  let dirty: ServerResponse[] = []
+  let dirtyHead = 0
+  let scheduled = false
+  let lastFrames: Buffer[] = []
+  let lastJoined = Buffer.alloc(0)
+  const queueFrame = (sub: ServerResponse, frame: Buffer): void => {
+    const queue = queues.get(sub)
+    if (queue !== undefined) {
+      queue.push(frame)
+      return
+    }
+    queues.set(sub, [frame])
+    dirty.push(sub)
+    if (!scheduled) {
+      scheduled = true
+      setImmediate(flush)
+    }
+  }
+  const flush = (): void => {
+    const end = Math.min(dirty.length, dirtyHead + 128)
+    for (; dirtyHead < end; dirtyHead++) {
+      const sub = dirty[dirtyHead] as ServerResponse
+      const frames = queues.get(sub) as Buffer[]
+      queues.delete(sub)
+      if (sub.destroyed) continue
+      if (frames.length === 1) {
+        sub.write(frames[0] as Buffer)
+        continue
+      }
+      if (frames.length !== lastFrames.length || frames.some((f, i) => f !== lastFrames[i])) {
+        lastFrames = frames
+        lastJoined = Buffer.concat(frames)
+      }
+      sub.write(lastJoined)
+    }
+    if (dirtyHead < dirty.length) {
+      setImmediate(flush)
+      return
+    }
+    dirty = []
+    dirtyHead = 0
+    scheduled = false
+    lastFrames = []
+  }
+
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x')
     if (req.method === 'GET' && url.pathname === '/sub') {
@@ -119,8 +170,8 @@ function serve(port: number, history: number): void {
         const frame = Buffer.from(`id: ${id}\ndata: ${Buffer.concat(chunks).toString('utf8')}\n\n`)
         ring[id % history] = { id, topic, frame }
         const subscribers = exact.get(topic)
-        if (subscribers !== undefined) for (const sub of subscribers) sub.write(frame)
-        for (const sub of everything) sub.write(frame)
+        if (subscribers !== undefined) for (const sub of subscribers) queueFrame(sub, frame)
+        for (const sub of everything) queueFrame(sub, frame)
         res.writeHead(200, { 'content-type': 'text/plain' })
         res.end(String(id))
       })

@@ -136,6 +136,25 @@ describe('SubscriptionIndex', () => {
     assert.equal(index.size, 3)
     assert.deepEqual(visited(index, [BOOK_1]), [])
   })
+
+  it('visits the items of a lone exact entry as they were, whatever visit changes', () => {
+    const index = new SubscriptionIndex<string>()
+    for (const item of ['alice', 'bob', 'carol']) index.add(BOOK_1, item)
+    const seen: string[] = []
+    index.match([BOOK_1], (item) => {
+      seen.push(item)
+      index.delete(BOOK_1, 'carol')
+      index.add(BOOK_1, `${item}-new`)
+    })
+    assert.deepEqual(seen, ['alice', 'bob', 'carol'])
+    assert.deepEqual(sorted(visited(index, [BOOK_1])), [
+      'alice',
+      'alice-new',
+      'bob',
+      'bob-new',
+      'carol-new',
+    ])
+  })
 })
 
 describe('SubscriptionIndex, by property', () => {

@@ -4,8 +4,14 @@
  * order they were made on this process (handy in logs and for humans; the hub orders by cursor).
  */
 export function uuidV7(now: number = Date.now()): string {
-  const bytes = new Uint8Array(16)
-  crypto.getRandomValues(bytes)
+  // Random bytes are drawn 4 KiB at a time, as Node's randomUUID does: one call to the system's
+  // generator per 256 ids rather than per id (it showed in the publish profile).
+  if (poolOffset === POOL_BYTES) {
+    crypto.getRandomValues(pool)
+    poolOffset = 0
+  }
+  const bytes = pool.slice(poolOffset, poolOffset + 16)
+  poolOffset += 16
   if (now <= lastMs) {
     now = lastMs
     sequence = (sequence + 1) & 0xfff
@@ -24,9 +30,13 @@ export function uuidV7(now: number = Date.now()): string {
   bytes[7] = sequence & 0xff
   bytes[8] = 0x80 | ((bytes[8] as number) & 0x3f)
   let hex = ''
-  for (const byte of bytes) hex += byte.toString(16).padStart(2, '0')
+  for (const byte of bytes) hex += HEX[byte] as string
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
 }
 
+const POOL_BYTES = 4096
+const pool = new Uint8Array(POOL_BYTES)
+let poolOffset = POOL_BYTES
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'))
 let lastMs = 0
 let sequence = 0
