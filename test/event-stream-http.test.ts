@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { connect as connectHttp2, constants } from 'node:http2'
-import type { AddressInfo } from 'node:net'
+import { type AddressInfo, connect as connectTcp, type Socket } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import type { EventStream } from '../src/core/event-stream.ts'
 import { createHeartbeat } from '../src/core/heartbeat.ts'
@@ -19,7 +19,58 @@ describe('openEventStream over HTTP/1.1', () => {
     const stream = openEventStream(req, res, { heartbeat, retry: 1500 })
     streams.push(stream)
     if (req.url === '/echo-id') stream.send({ data: readLastEventId(req.headers) ?? '(none)' })
+    if (req.url === '/short') {
+      stream.send({ data: 'a' })
+      stream.send({ data: 'b' })
+      setImmediate(() => stream.close('server-closed'))
+    }
   })
+
+  /** Sends `request` on a raw socket and resolves with all bytes read until `done` holds. */
+  const exchange = (
+    request: string,
+    done: (text: string) => boolean,
+  ): Promise<{ text: string; socket: Socket }> =>
+    new Promise((resolve, reject) => {
+      const socket = connectTcp((server.address() as AddressInfo).port, '127.0.0.1')
+      let text = ''
+      const timer = setTimeout(
+        () => reject(new Error(`timed out with ${JSON.stringify(text)}`)),
+        3000,
+      )
+      socket.on('data', (chunk: Buffer) => {
+        text += chunk.toString('latin1')
+        if (done(text)) {
+          clearTimeout(timer)
+          socket.removeAllListeners('data')
+          resolve({ text, socket })
+        }
+      })
+      socket.on('error', reject)
+      socket.write(request)
+    })
+
+  /** Undoes chunked coding, checking every size line; returns the body and what follows. */
+  const unchunk = (body: string): { body: string; rest: string } => {
+    let out = ''
+    let at = 0
+    for (;;) {
+      const eol = body.indexOf('\r\n', at)
+      const size = Number.parseInt(body.slice(at, eol), 16)
+      assert.ok(Number.isInteger(size), `size line at ${at}: ${JSON.stringify(body.slice(at))}`)
+      at = eol + 2
+      if (size === 0) {
+        assert.equal(body.slice(at, at + 2), '\r\n')
+        return { body: out, rest: body.slice(at + 2) }
+      }
+      out += body.slice(at, at + size)
+      assert.equal(body.slice(at + size, at + size + 2), '\r\n', 'a chunk ends with CRLF')
+      at += size + 2
+    }
+  }
+
+  const SHORT_BODY = ': ok\n\nretry: 1500\n\ndata: a\n\ndata: b\n\n'
+  const twoResponses = (text: string) => text.split('\r\n0\r\n\r\n').length === 3
 
   before(async () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -60,6 +111,58 @@ describe('openEventStream over HTTP/1.1', () => {
     const sse = await openRawSse(`${url}/echo-id`, { 'last-event-id': wire })
     await sse.waitFor((t) => t.includes('data: …é😀\n\n'))
     sse.abort()
+  })
+
+  it('frames its chunks itself and ends the response so the connection serves the next request', async () => {
+    const request = 'GET /short HTTP/1.1\r\nHost: x\r\n\r\n'
+    const first = await exchange(request, (t) => t.includes('\r\n0\r\n\r\n'))
+    const [head, body] = first.text.split('\r\n\r\n', 2) as [string, string]
+    assert.equal(head.match(/transfer-encoding: chunked/gi)?.length, 1, head)
+    assert.match(head, /connection: keep-alive/i)
+    const decoded = unchunk(first.text.slice(head.length + 4))
+    assert.equal(decoded.body, SHORT_BODY, body)
+    // The same socket, a second request: the first response was delimited exactly.
+    const second = await new Promise<string>((resolve) => {
+      let text = ''
+      first.socket.on('data', (chunk: Buffer) => {
+        text += chunk.toString('latin1')
+        if (text.includes('\r\n0\r\n\r\n')) resolve(text)
+      })
+      first.socket.write(request)
+    })
+    assert.match(second, /^HTTP\/1\.1 200 OK/)
+    assert.equal(unchunk(second.slice(second.indexOf('\r\n\r\n') + 4)).body, SHORT_BODY)
+    first.socket.destroy()
+  })
+
+  it('answers pipelined requests in order, each exactly delimited', async () => {
+    const request = 'GET /short HTTP/1.1\r\nHost: x\r\n\r\n'
+    const { text, socket } = await exchange(request + request, twoResponses)
+    const firstBody = unchunk(text.slice(text.indexOf('\r\n\r\n') + 4))
+    assert.equal(firstBody.body, SHORT_BODY)
+    assert.match(firstBody.rest, /^HTTP\/1\.1 200 OK/)
+    assert.equal(
+      unchunk(firstBody.rest.slice(firstBody.rest.indexOf('\r\n\r\n') + 4)).body,
+      SHORT_BODY,
+    )
+    socket.destroy()
+  })
+
+  it('sends an HTTP/1.0 client a body delimited by closing the connection, without chunks', async () => {
+    const { text, socket } = await new Promise<{ text: string; socket: Socket }>((resolve) => {
+      const socket = connectTcp((server.address() as AddressInfo).port, '127.0.0.1')
+      let text = ''
+      socket.on('data', (chunk: Buffer) => {
+        text += chunk.toString('latin1')
+      })
+      socket.on('end', () => resolve({ text, socket }))
+      socket.write('GET /short HTTP/1.0\r\n\r\n')
+    })
+    const [head, body] = text.split('\r\n\r\n', 2) as [string, string]
+    assert.doesNotMatch(head, /transfer-encoding/i)
+    assert.match(head, /connection: close/i, 'not keep-alive: the end of the body is the close')
+    assert.equal(body, SHORT_BODY)
+    socket.destroy()
   })
 
   it('closes the stream and leaves the heartbeat when the client aborts', async () => {

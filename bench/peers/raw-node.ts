@@ -76,14 +76,14 @@ function serve(port: number, history: number): void {
 
   // The same techniques as the hub's core, done the least costly way: each subscriber queues the
   // frames published for it in a turn of the event loop; queues are flushed 128 subscribers per
-  // turn (so publishes are read between slices), each as one write of the frames joined, and the
-  // join is shared by consecutive subscribers holding the very same frames.
+  // turn (so publishes are read between slices), each as one socket write of the frames joined
+  // and framed as one HTTP chunk, shared by consecutive subscribers holding the very same frames.
   const queues = new Map<ServerResponse, Buffer[]>()
   let dirty: ServerResponse[] = []
   let dirtyHead = 0
   let scheduled = false
   let lastFrames: Buffer[] = []
-  let lastJoined = Buffer.alloc(0)
+  let lastChunk = Buffer.alloc(0)
   const queueFrame = (sub: ServerResponse, frame: Buffer): void => {
     const queue = queues.get(sub)
     if (queue !== undefined) {
@@ -104,15 +104,16 @@ function serve(port: number, history: number): void {
       const frames = queues.get(sub) as Buffer[]
       queues.delete(sub)
       if (sub.destroyed) continue
-      if (frames.length === 1) {
-        sub.write(frames[0] as Buffer)
-        continue
-      }
       if (frames.length !== lastFrames.length || frames.some((f, i) => f !== lastFrames[i])) {
         lastFrames = frames
-        lastJoined = Buffer.concat(frames)
+        const joined = frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames)
+        lastChunk = Buffer.concat([
+          Buffer.from(`${joined.length.toString(16)}\r\n`),
+          joined,
+          Buffer.from('\r\n'),
+        ])
       }
-      sub.write(lastJoined)
+      sub.socket?.write(lastChunk)
     }
     if (dirtyHead < dirty.length) {
       setImmediate(flush)
@@ -132,6 +133,8 @@ function serve(port: number, history: number): void {
         'content-type': 'text/event-stream',
         'cache-control': 'no-cache',
         connection: 'keep-alive',
+        // Chunks are framed here (see `chunked`), once per joined buffer, and written to the socket.
+        'transfer-encoding': 'chunked',
       })
       req.socket.setNoDelay(true)
       res.write(opening)
