@@ -53,14 +53,33 @@ export interface EventStreamOptions {
   /** A `retry` (milliseconds) sent right after the opening comment, or `null`. Defaults to `null`. */
   retry?: number | null
   /** Called once when the stream closes, with the reason. */
-  onClose?: (reason: EventStreamCloseReason) => void
+  onClose?: EventStreamCloseListener
 }
+
+/**
+ * Called once when a stream closes, with the reason and the stream itself: one function can then
+ * serve every stream (a closure per stream costs memory for as long as the connection lasts).
+ */
+export type EventStreamCloseListener = (reason: EventStreamCloseReason, stream: EventStream) => void
 
 /** The default bound of a stream's queue: 1 MiB. */
 export const DEFAULT_MAX_QUEUE_BYTES = 1_048_576
 
 const HEARTBEAT = encodeComment()
 const textEncoder = new TextEncoder()
+
+// Nearly every stream opens with the same bytes (`: ok` and no retry): they are encoded once and
+// shared. An encoded string is an off-heap buffer, and the native memory of one per connection
+// stays in the process (the allocator keeps freed blocks) long after the buffer is collected.
+let lastHead = ''
+let lastHeadBytes: Uint8Array = new Uint8Array(0)
+const encodeHead = (head: string): Uint8Array => {
+  if (head !== lastHead) {
+    lastHeadBytes = textEncoder.encode(head)
+    lastHead = head
+  }
+  return lastHeadBytes
+}
 
 // Streams with queued writes, flushed together rather than each in its own microtask: updates
 // dispatched in the same turn (publishes completing together) leave as one socket write per
@@ -74,16 +93,16 @@ const textEncoder = new TextEncoder()
 // store): 294k deliveries/s unsliced, 784k with slices of 128, 643k of 256, 798k of 64 but with
 // p99 latency doubling; the paced latency bench's p99 went from 23.5 to 15.4 ms with 128.
 const FLUSH_SLICE = 128
-const dirty: Array<(() => void) | undefined> = []
+const dirty: Array<EventStream | undefined> = []
 let dirtyHead = 0
 let flushQueued = false
 const flushDirty = (): void => {
   const end = Math.min(dirty.length, dirtyHead + FLUSH_SLICE)
   while (dirtyHead < end) {
-    const flush = dirty[dirtyHead] as () => void
+    const stream = dirty[dirtyHead] as EventStream
     // Released as it runs: the array keeps no closed stream alive until the round ends.
     dirty[dirtyHead++] = undefined
-    flush()
+    flushStream(stream)
   }
   if (dirtyHead < dirty.length) {
     scheduleFlush(flushDirty)
@@ -118,6 +137,9 @@ const joined = (queue: readonly Uint8Array[], bytes: number): Uint8Array => {
   lastJoined = buffer
   return buffer
 }
+// Set by EventStream's static block: the flush loop above reaches a stream's private #flush
+// without a bound function per stream.
+let flushStream: (stream: EventStream) => void
 // setImmediate runs right after this turn's I/O callbacks; browsers (the core runs there too)
 // have no setImmediate.
 const scheduleFlush: (callback: () => void) => void =
@@ -142,13 +164,19 @@ export class EventStream implements HeartbeatTarget {
   readonly #sink: EventSink
   readonly #maxQueueBytes: number
   readonly #heartbeat: Heartbeat | null
-  #queue: Uint8Array[] = []
+  // Allocated when needed: an idle stream (the common state of most of a hub's connections)
+  // holds no empty arrays, and its one close listener, the usual case, needs no array either.
+  #queue: Uint8Array[] | null = null
   #queuedBytes = 0
   #flushScheduled = false
   #paused = false
   #closeReason: EventStreamCloseReason | undefined
-  #closeListeners: Array<(reason: EventStreamCloseReason) => void> = []
-  #drainWaiters: Array<() => void> = []
+  #closeListeners: EventStreamCloseListener | EventStreamCloseListener[] | null = null
+  #drainWaiters: Array<() => void> | null = null
+
+  static {
+    flushStream = (stream) => stream.#flush()
+  }
 
   constructor(sink: EventSink, options: EventStreamOptions = {}) {
     this.#sink = sink
@@ -159,12 +187,12 @@ export class EventStream implements HeartbeatTarget {
       )
     }
     this.#heartbeat = options.heartbeat ?? null
-    if (options.onClose) this.#closeListeners.push(options.onClose)
+    if (options.onClose) this.#closeListeners = options.onClose
     const opening = options.openingComment ?? 'ok'
     // The blank line after the comment ends a block that dispatches nothing.
     let head = `${formatComment(opening)}\n`
     if (options.retry != null) head += formatRetry(options.retry)
-    this.write(textEncoder.encode(head))
+    this.write(encodeHead(head))
     this.#heartbeat?.add(this)
   }
 
@@ -195,7 +223,8 @@ export class EventStream implements HeartbeatTarget {
    */
   write(bytes: Uint8Array): boolean {
     if (this.#closeReason !== undefined) return false
-    this.#queue.push(bytes)
+    if (this.#queue === null) this.#queue = [bytes]
+    else this.#queue.push(bytes)
     this.#queuedBytes += bytes.byteLength
     if (this.#queuedBytes > this.#maxQueueBytes) {
       this.close('overflow')
@@ -203,7 +232,7 @@ export class EventStream implements HeartbeatTarget {
     }
     if (!this.#flushScheduled && !this.#paused) {
       this.#flushScheduled = true
-      dirty.push(this.#flush)
+      dirty.push(this)
       if (!flushQueued) {
         flushQueued = true
         scheduleFlush(flushDirty)
@@ -236,11 +265,7 @@ export class EventStream implements HeartbeatTarget {
     if (!this.#paused) return
     this.#paused = false
     this.#flush()
-    if (!this.#paused) {
-      const waiters = this.#drainWaiters
-      this.#drainWaiters = []
-      for (const waiter of waiters) waiter()
-    }
+    if (!this.#paused) this.#releaseDrainWaiters()
   }
 
   /**
@@ -249,23 +274,37 @@ export class EventStream implements HeartbeatTarget {
    */
   drained(): Promise<void> {
     if (!this.#paused || this.#closeReason !== undefined) return Promise.resolve()
-    return new Promise((resolve) => this.#drainWaiters.push(resolve))
+    return new Promise((resolve) => {
+      this.#drainWaiters ??= []
+      this.#drainWaiters.push(resolve)
+    })
   }
 
   /**
    * Registers `listener` to run once when the stream closes (at once, in a microtask, if it
    * already has). Returns a function that unregisters it.
    */
-  onClose(listener: (reason: EventStreamCloseReason) => void): () => void {
+  onClose(listener: EventStreamCloseListener): () => void {
     const reason = this.#closeReason
     if (reason !== undefined) {
-      queueMicrotask(() => listener(reason))
+      queueMicrotask(() => listener(reason, this))
       return () => {}
     }
-    this.#closeListeners.push(listener)
+    const listeners = this.#closeListeners
+    // Arrays of the exact length: a pushed-to (or spread) array reserves room for 17 entries.
+    this.#closeListeners =
+      listeners === null
+        ? listener
+        : typeof listeners === 'function'
+          ? [listeners, listener]
+          : listeners.concat([listener])
     return () => {
-      const index = this.#closeListeners.indexOf(listener)
-      if (index !== -1) this.#closeListeners.splice(index, 1)
+      const current = this.#closeListeners
+      if (current === listener) this.#closeListeners = null
+      else if (Array.isArray(current)) {
+        const index = current.indexOf(listener)
+        if (index !== -1) this.#closeListeners = current.toSpliced(index, 1)
+      }
     }
   }
 
@@ -280,32 +319,37 @@ export class EventStream implements HeartbeatTarget {
     this.#closeReason = reason
     this.#heartbeat?.delete(this)
     const queue = this.#queue
-    this.#queue = []
+    this.#queue = null
     this.#queuedBytes = 0
     try {
       if (reason === 'overflow' || reason === 'error') {
         this.#sink.destroy()
       } else if (reason !== 'client-closed') {
-        if (queue.length > 0) this.#sink.write(queue)
+        if (queue !== null) this.#sink.write(queue)
         this.#sink.end()
       }
     } catch {
       // The transport is already gone; closing is all that was asked.
     }
-    const waiters = this.#drainWaiters
-    this.#drainWaiters = []
-    for (const waiter of waiters) waiter()
+    this.#releaseDrainWaiters()
     const listeners = this.#closeListeners
-    this.#closeListeners = []
-    for (const listener of listeners) listener(reason)
+    this.#closeListeners = null
+    if (typeof listeners === 'function') listeners(reason, this)
+    else if (listeners !== null) for (const listener of listeners) listener(reason, this)
   }
 
-  readonly #flush = (): void => {
+  #releaseDrainWaiters(): void {
+    const waiters = this.#drainWaiters
+    this.#drainWaiters = null
+    if (waiters !== null) for (const waiter of waiters) waiter()
+  }
+
+  #flush(): void {
     this.#flushScheduled = false
-    if (this.#closeReason !== undefined || this.#paused || this.#queue.length === 0) return
     const queue = this.#queue
+    if (this.#closeReason !== undefined || this.#paused || queue === null) return
     const bytes = this.#queuedBytes
-    this.#queue = []
+    this.#queue = null
     this.#queuedBytes = 0
     let accepted: boolean
     try {

@@ -1,10 +1,7 @@
 import { encodeEvent } from '../core/encode.ts'
 import type { EventStream, EventStreamCloseReason } from '../core/event-stream.ts'
 import type { EventStore } from '../storage/store.ts'
-import {
-  createLocalSubscriptionDirectory,
-  type SubscriptionDirectory,
-} from '../storage/subscription-directory.ts'
+import { type SubscriptionDirectory, subscriptionsOf } from '../storage/subscription-directory.ts'
 import { createDeadlines } from './deadlines.ts'
 import { Subscriber, type SubscriberClaims, type TopicMatcher } from './subscriber.ts'
 import { subscriptionUpdate } from './subscription-events.ts'
@@ -43,8 +40,8 @@ export interface HubOptions {
   subscriptionEvents?: boolean
   /**
    * Where the active subscriptions are recorded, for the subscriptions API: a store shared by
-   * several nodes provides one listing every node's. Defaults to a new directory of this hub's own
-   * subscribers ({@link createLocalSubscriptionDirectory}).
+   * several nodes provides one listing every node's. Defaults to a directory listing this hub's own
+   * subscribers, in connection order.
    */
   directory?: SubscriptionDirectory
   /** Counters. Defaults to none. */
@@ -99,7 +96,13 @@ export function createHub(options: HubOptions): Hub {
   const maxLifetimeMs = options.maxLifetimeMs === undefined ? 600_000 : options.maxLifetimeMs
   const index = new SubscriptionIndex<Subscriber>({ matcher })
   const subscribers = new Set<Subscriber>()
-  const directory = options.directory ?? createLocalSubscriptionDirectory()
+  // The hub's own set of subscribers already is the local directory, in connection order and
+  // with the same timing: a second map of them would cost an entry per connection.
+  const directory: SubscriptionDirectory = options.directory ?? {
+    addSubscriber() {},
+    deleteSubscriber() {},
+    listSubscriptions: async () => [...subscribers].flatMap(subscriptionsOf),
+  }
   const deadlines = createDeadlines<Subscriber>({
     onExpire: (subscriber) => {
       const expired =
@@ -125,6 +128,14 @@ export function createHub(options: HubOptions): Hub {
       }
     }
     return bytes
+  }
+
+  // The id-only block of a cursor-less subscriber (below) is the same for all of them until the
+  // next update: encoded once, rather than into an off-heap buffer per connection.
+  let cursor: { id: string; bytes: Uint8Array } = { id: '', bytes: new Uint8Array(0) }
+  const cursorBlock = (id: string): Uint8Array => {
+    if (cursor.id !== id) cursor = { id, bytes: encodeEvent({ id }) }
+    return cursor.bytes
   }
 
   const dispatch = (updates: readonly StoredUpdate[]): void => {
@@ -228,7 +239,6 @@ export function createHub(options: HubOptions): Hub {
       const stream = request.open(headers)
       const subscriber = new Subscriber(
         {
-          id: `urn:uuid:${crypto.randomUUID()}`,
           selectors: request.selectors,
           claims: request.claims,
           stream,
@@ -249,8 +259,10 @@ export function createHub(options: HubOptions): Hub {
       directory.addSubscriber(subscriber)
       metrics?.subscribed?.()
 
+      // Captures the subscriber only, not the request: the request's `open` holds the HTTP
+      // request, response and headers, which an idle connection must not keep alive through it.
       stream.onClose((reason) => {
-        for (const selector of request.selectors) index.delete(selector, subscriber)
+        for (const selector of subscriber.selectors) index.delete(selector, subscriber)
         subscribers.delete(subscriber)
         deadlines.delete(subscriber)
         metrics?.disconnected?.(reason)
@@ -269,7 +281,7 @@ export function createHub(options: HubOptions): Hub {
         // ends before its first event (lifetime, token expiry, a network blip) reconnects with no
         // Last-Event-ID, and whatever was published in between is silently lost. With no history
         // yet, `earliest`: resuming from it replays everything published since.
-        stream.write(encodeEvent({ id: headId }))
+        stream.write(cursorBlock(headId))
       }
       if (doReplay && head !== null) {
         try {

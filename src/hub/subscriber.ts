@@ -17,8 +17,6 @@ export type TopicMatcher = (selector: string, topic: string) => boolean
  * replayed the live updates held back so they follow the history, in order, with none twice.
  */
 export class Subscriber {
-  /** Hub-generated IRI, the same for all subscriptions of this connection (`urn:uuid:…`). */
-  readonly id: string
   /** The `topic` selectors it asked for. */
   readonly selectors: readonly string[]
   /** Its claims, or `null` when anonymous. */
@@ -27,6 +25,7 @@ export class Subscriber {
   readonly stream: EventStream
   /** When its token expires (ms since the epoch), if it does. */
   readonly expiresAt: number | undefined
+  #id: string | undefined
   /** Live updates that arrived while history was replayed; `null` once live. */
   #held: Uint8Array[] | null = []
   #heldBytes = 0
@@ -34,7 +33,8 @@ export class Subscriber {
 
   constructor(
     init: {
-      id: string
+      /** Its IRI; defaults to a new `urn:uuid:…`, made when first asked for. */
+      id?: string | undefined
       selectors: readonly string[]
       claims: SubscriberClaims | null
       stream: EventStream
@@ -42,12 +42,21 @@ export class Subscriber {
     },
     maxHeldBytes: number,
   ) {
-    this.id = init.id
-    this.selectors = init.selectors
+    this.#id = init.id
+    // An exact-size copy: the array `URLSearchParams.getAll` returns reserves room for 17.
+    this.selectors = init.selectors.slice()
     this.claims = init.claims
     this.stream = init.stream
     this.expiresAt = init.expiresAt
     this.#maxHeldBytes = maxHeldBytes
+  }
+
+  /** Hub-generated IRI, the same for all subscriptions of this connection (`urn:uuid:…`). */
+  get id(): string {
+    // Made on first use: only subscription events and the subscriptions API need it, and an idle
+    // connection should not hold a string it never sends.
+    this.#id ??= newSubscriberId()
+    return this.#id
   }
 
   /** Whether it may receive `update`: public, or private with a `mercure.subscribe` selector matching one of its topics. */
@@ -96,4 +105,13 @@ export class Subscriber {
     if (held === null) return
     for (const bytes of held) this.stream.write(bytes)
   }
+}
+
+/**
+ * A new `urn:uuid:` IRI as one flat string. `crypto.randomUUID()` returns (in V8) a tree of about
+ * 20 concatenations, 32 bytes each, that stays a tree for as long as the string lives; joining
+ * copies it into one sequential string of 64 bytes.
+ */
+function newSubscriberId(): string {
+  return ['urn:uuid:', crypto.randomUUID()].join('')
 }

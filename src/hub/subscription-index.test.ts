@@ -9,7 +9,10 @@ const BOOK_2 = 'https://example.com/books/2'
 const BOOKS = 'https://example.com/books/{id}'
 
 /** The items `match` visits, in visiting order (duplicates kept, to catch them). */
-function visited<T>(index: SubscriptionIndex<T>, topics: readonly string[]): T[] {
+function visited<T extends NonNullable<unknown>>(
+  index: SubscriptionIndex<T>,
+  topics: readonly string[],
+): T[] {
   const items: T[] = []
   index.match(topics, (item) => items.push(item))
   return items

@@ -10,6 +10,14 @@ export interface SubscriptionIndexOptions {
   matcher?: SelectorMatcher
 }
 
+/**
+ * The items of an exact selector held by several items. A selector held by one item (a topic per
+ * subscriber is common) maps to the item itself: a `Set` of one costs about 150 bytes.
+ */
+class ExactGroup<T> {
+  readonly items = new Set<T>()
+}
+
 /** The items of one template selector, with the template compiled once for all of them. */
 interface TemplateGroup<T> {
   readonly selector: string
@@ -22,18 +30,18 @@ interface TemplateGroup<T> {
  * selector (Mercure draft-07 §Topic selectors), items subscribed with
  *
  * - `*` sit in one set, matched by every update;
- * - an exact selector (one that is not a valid template) sit in a map from selector to items,
- *   looked up once per topic;
+ * - an exact selector (one that is not a valid template) sit in a map from selector to items
+ *   (or to the item, when it is the only one), looked up once per topic;
  * - a template selector sit in a map from selector to items, and each distinct template is
  *   tested once per topic, however many items share it.
  *
  * So an update costs O(topics × distinct templates + items matched), not O(items). An item may
  * hold several selectors; it counts and is visited once.
  */
-export class SubscriptionIndex<T> {
+export class SubscriptionIndex<T extends NonNullable<unknown>> {
   readonly #matcher: SelectorMatcher
   readonly #wildcard = new Set<T>()
-  readonly #exact = new Map<string, Set<T>>()
+  readonly #exact = new Map<string, T | ExactGroup<T>>()
   readonly #templates = new Map<string, TemplateGroup<T>>()
   /** How many selectors each item holds here. */
   readonly #selectorCounts = new Map<T, number>()
@@ -58,9 +66,22 @@ export class SubscriptionIndex<T> {
    * @returns `false` when `item` already held `selector` (nothing changes).
    */
   add(selector: string, item: T): boolean {
-    const items = this.#items(selector) ?? this.#createGroup(selector)
-    if (items.has(item)) return false
-    items.add(item)
+    const entry = this.#exact.get(selector)
+    if (entry instanceof ExactGroup) {
+      if (entry.items.has(item)) return false
+      entry.items.add(item)
+    } else if (entry !== undefined) {
+      if (entry === item) return false
+      const group = new ExactGroup<T>()
+      group.items.add(entry).add(item)
+      this.#exact.set(selector, group)
+    } else {
+      const items = this.#items(selector) ?? this.#createGroup(selector, item)
+      if (items !== null) {
+        if (items.has(item)) return false
+        items.add(item)
+      }
+    }
     this.#selectorCounts.set(item, (this.#selectorCounts.get(item) ?? 0) + 1)
     return true
   }
@@ -71,9 +92,18 @@ export class SubscriptionIndex<T> {
    * @returns `false` when `item` did not hold `selector`.
    */
   delete(selector: string, item: T): boolean {
-    const items = this.#items(selector)
-    if (items === undefined || !items.delete(item)) return false
-    if (items.size === 0 && !this.#exact.delete(selector)) this.#templates.delete(selector)
+    const entry = this.#exact.get(selector)
+    if (entry instanceof ExactGroup) {
+      if (!entry.items.delete(item)) return false
+      if (entry.items.size === 1) this.#exact.set(selector, entry.items.values().next().value as T)
+    } else if (entry !== undefined) {
+      if (entry !== item) return false
+      this.#exact.delete(selector)
+    } else {
+      const items = this.#items(selector)
+      if (items === undefined || !items.delete(item)) return false
+      if (items.size === 0) this.#templates.delete(selector)
+    }
     const count = this.#selectorCounts.get(item) ?? 1
     if (count > 1) this.#selectorCounts.set(item, count - 1)
     else this.#selectorCounts.delete(item)
@@ -87,12 +117,13 @@ export class SubscriptionIndex<T> {
    * visited are still those that matched when the call began.
    */
   match(topics: readonly string[], visit: (item: T) => void): void {
-    const groups: Set<T>[] = []
+    const groups: Iterable<T>[] = []
     // Distinct topics find distinct exact entries, so no entry is collected twice.
     const distinct = topics.length > 1 ? [...new Set(topics)] : topics
     for (const topic of distinct) {
-      const items = this.#exact.get(topic)
-      if (items !== undefined) groups.push(items)
+      const entry = this.#exact.get(topic)
+      if (entry instanceof ExactGroup) groups.push(entry.items)
+      else if (entry !== undefined) groups.push([entry])
     }
     for (const group of this.#templates.values()) {
       if (matchesAny(group, distinct)) groups.push(group.items)
@@ -100,7 +131,7 @@ export class SubscriptionIndex<T> {
     // The common case, one entry and no `*` item (a fan-out to one topic): every item is found
     // once, with no bookkeeping per item.
     if (groups.length === 1 && this.#wildcard.size === 0) {
-      for (const item of [...(groups[0] as Set<T>)]) visit(item)
+      for (const item of [...(groups[0] as Iterable<T>)]) visit(item)
       return
     }
     // Every `*` item is found once; an item with one selector is in one entry only; so only the
@@ -120,16 +151,24 @@ export class SubscriptionIndex<T> {
     for (const item of found) visit(item)
   }
 
+  /** The items of `*` or of a template selector already held. */
   #items(selector: string): Set<T> | undefined {
     if (selector === '*') return this.#wildcard
-    return this.#exact.get(selector) ?? this.#templates.get(selector)?.items
+    return this.#templates.get(selector)?.items
   }
 
-  #createGroup(selector: string): Set<T> {
-    const items = new Set<T>()
+  /**
+   * Creates the entry of a selector not held yet: an exact selector maps to `item` itself (and
+   * `null` is returned: nothing left to add); a template gets a group, returned empty.
+   */
+  #createGroup(selector: string, item: T): Set<T> | null {
     const template = this.#matcher.template(selector)
-    if (template === null) this.#exact.set(selector, items)
-    else this.#templates.set(selector, { selector, template, items })
+    if (template === null) {
+      this.#exact.set(selector, item)
+      return null
+    }
+    const items = new Set<T>()
+    this.#templates.set(selector, { selector, template, items })
     return items
   }
 }

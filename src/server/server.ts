@@ -2,7 +2,7 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createSecureServer, type Http2SecureServer, type Http2Session } from 'node:http2'
 import type { AddressInfo } from 'node:net'
 import { createChatApi } from '../apps/chat-api.ts'
-import type { EventStream } from '../core/event-stream.ts'
+import type { EventStream, EventStreamCloseReason } from '../core/event-stream.ts'
 import { createHeartbeat, DEFAULT_HEARTBEAT_MS, type Heartbeat } from '../core/heartbeat.ts'
 import { type ClockDemo, createClockDemo } from '../demos/clock.ts'
 import {
@@ -79,10 +79,24 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
   const clockOptions =
     options.clockIntervalMs === undefined ? {} : { intervalMs: options.clockIntervalMs }
   const clock = createClockDemo(clockOptions)
-  const streams = new Set<EventStream>()
+  // Each open stream, with its request path for the log line when it closes.
+  const streams = new Map<EventStream, string | undefined>()
   const sessions = new Set<Http2Session>()
   const isTls = options.tls != null
   let closing = false
+
+  // One listener for every stream: a closure per stream would stay alive as long as the stream.
+  const onStreamClose = (reason: EventStreamCloseReason, stream: EventStream): void => {
+    const path = streams.get(stream)
+    streams.delete(stream)
+    if (reason === 'overflow') {
+      logger.warn({ reason, path }, 'disconnected a client that stopped reading')
+    } else if (reason === 'error') {
+      logger.warn({ reason, path }, 'disconnected a client after a write error')
+    } else {
+      logger.debug({ reason, path }, 'stream closed')
+    }
+  }
 
   const openStream = (
     req: NodeRequest,
@@ -92,17 +106,8 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
     const streamOptions: OpenEventStreamOptions = { heartbeat, ...extra }
     if (options.maxQueueBytes !== undefined) streamOptions.maxQueueBytes = options.maxQueueBytes
     const stream = openEventStream(req, res, streamOptions)
-    streams.add(stream)
-    stream.onClose((reason) => {
-      streams.delete(stream)
-      if (reason === 'overflow') {
-        logger.warn({ reason, path: req.url }, 'disconnected a client that stopped reading')
-      } else if (reason === 'error') {
-        logger.warn({ reason, path: req.url }, 'disconnected a client after a write error')
-      } else {
-        logger.debug({ reason, path: req.url }, 'stream closed')
-      }
-    })
+    streams.set(stream, req.url)
+    stream.onClose(onStreamClose)
     return stream
   }
 
@@ -244,7 +249,7 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
       const closed = new Promise<void>((resolve) => {
         server.close(() => resolve())
       })
-      for (const stream of [...streams]) stream.close('server-closed')
+      for (const stream of [...streams.keys()]) stream.close('server-closed')
       for (const session of sessions) session.close()
       if (!isTls) (server as HttpServer).closeIdleConnections()
       const grace = setTimeout(() => {
