@@ -18,6 +18,8 @@ export {
   DEFAULT_MAX_QUEUE_BYTES,
   type EventSink,
   EventStream,
+  type EventStreamCloseHandler,
+  type EventStreamCloseListener,
   type EventStreamCloseReason,
   type EventStreamOptions,
 } from './core/event-stream.ts'

@@ -201,6 +201,22 @@ describe('EventStream', () => {
     assert.deepEqual(calls, ['a:lifetime', 'c:lifetime'])
   })
 
+  it('tells close listeners in registration order, functions and handleClose objects alike', () => {
+    const stream = new EventStream(recordingSink(), { onClose: (r) => calls.push(`option:${r}`) })
+    const calls: string[] = []
+    const handler = {
+      handleClose(reason: EventStreamCloseReason, closed: EventStream) {
+        calls.push(`handler:${reason}:${closed === stream}`)
+      },
+    }
+    stream.onClose(handler)
+    const off = stream.onClose(() => calls.push('removed'))
+    stream.onClose((r, closed) => calls.push(`last:${r}:${closed === stream}`))
+    off()
+    stream.close('expired')
+    assert.deepEqual(calls, ['option:expired', 'handler:expired:true', 'last:expired:true'])
+  })
+
   it('closes with reason error when the sink throws', async () => {
     const stream = new EventStream({
       write() {

@@ -57,10 +57,20 @@ export interface EventStreamOptions {
 }
 
 /**
- * Called once when a stream closes, with the reason and the stream itself: one function can then
+ * Told once when a stream closes, with the reason and the stream itself: one function can then
  * serve every stream (a closure per stream costs memory for as long as the connection lasts).
+ * Either a function or, as DOM's `EventListenerObject`, an object with `handleClose`: an object
+ * that exists for each stream anyway (a hub's subscriber) then needs no closure at all.
  */
-export type EventStreamCloseListener = (reason: EventStreamCloseReason, stream: EventStream) => void
+export type EventStreamCloseListener =
+  | ((reason: EventStreamCloseReason, stream: EventStream) => void)
+  | EventStreamCloseHandler
+
+/** The object form of an {@link EventStreamCloseListener}. */
+export interface EventStreamCloseHandler {
+  /** Called once when the stream closes. */
+  handleClose(reason: EventStreamCloseReason, stream: EventStream): void
+}
 
 /** The default bound of a stream's queue: 1 MiB. */
 export const DEFAULT_MAX_QUEUE_BYTES = 1_048_576
@@ -171,7 +181,10 @@ export class EventStream implements HeartbeatTarget {
   #flushScheduled = false
   #paused = false
   #closeReason: EventStreamCloseReason | undefined
-  #closeListeners: EventStreamCloseListener | EventStreamCloseListener[] | null = null
+  // Two listeners (the server's and the hub's) are the usual case: they take two fields, more
+  // spill into an exact-size array in the second.
+  #closeListener: EventStreamCloseListener | null = null
+  #moreCloseListeners: EventStreamCloseListener | EventStreamCloseListener[] | null = null
   #drainWaiters: Array<() => void> | null = null
 
   static {
@@ -187,7 +200,7 @@ export class EventStream implements HeartbeatTarget {
       )
     }
     this.#heartbeat = options.heartbeat ?? null
-    if (options.onClose) this.#closeListeners = options.onClose
+    if (options.onClose) this.#closeListener = options.onClose
     const opening = options.openingComment ?? 'ok'
     // The blank line after the comment ends a block that dispatches nothing.
     let head = `${formatComment(opening)}\n`
@@ -287,24 +300,16 @@ export class EventStream implements HeartbeatTarget {
   onClose(listener: EventStreamCloseListener): () => void {
     const reason = this.#closeReason
     if (reason !== undefined) {
-      queueMicrotask(() => listener(reason, this))
+      queueMicrotask(() => notify(listener, reason, this))
       return () => {}
     }
-    const listeners = this.#closeListeners
-    // Arrays of the exact length: a pushed-to (or spread) array reserves room for 17 entries.
-    this.#closeListeners =
-      listeners === null
-        ? listener
-        : typeof listeners === 'function'
-          ? [listeners, listener]
-          : listeners.concat([listener])
+    this.#setCloseListeners([...this.#closeListeners(), listener])
     return () => {
-      const current = this.#closeListeners
-      if (current === listener) this.#closeListeners = null
-      else if (Array.isArray(current)) {
-        const index = current.indexOf(listener)
-        if (index !== -1) this.#closeListeners = current.toSpliced(index, 1)
-      }
+      const listeners = this.#closeListeners()
+      const index = listeners.indexOf(listener)
+      if (index === -1) return
+      listeners.splice(index, 1)
+      this.#setCloseListeners(listeners)
     }
   }
 
@@ -332,10 +337,29 @@ export class EventStream implements HeartbeatTarget {
       // The transport is already gone; closing is all that was asked.
     }
     this.#releaseDrainWaiters()
-    const listeners = this.#closeListeners
-    this.#closeListeners = null
-    if (typeof listeners === 'function') listeners(reason, this)
-    else if (listeners !== null) for (const listener of listeners) listener(reason, this)
+    const listeners = this.#closeListeners()
+    this.#closeListener = null
+    this.#moreCloseListeners = null
+    for (const listener of listeners) notify(listener, reason, this)
+  }
+
+  #closeListeners(): EventStreamCloseListener[] {
+    const first = this.#closeListener
+    const more = this.#moreCloseListeners
+    if (first === null) return []
+    if (more === null) return [first]
+    return Array.isArray(more) ? [first, ...more] : [first, more]
+  }
+
+  #setCloseListeners(listeners: readonly EventStreamCloseListener[]): void {
+    this.#closeListener = listeners[0] ?? null
+    // slice() allocates the exact length; a pushed-to array reserves room for 17 entries.
+    this.#moreCloseListeners =
+      listeners.length < 2
+        ? null
+        : listeners.length === 2
+          ? (listeners[1] ?? null)
+          : listeners.slice(1)
   }
 
   #releaseDrainWaiters(): void {
@@ -360,6 +384,15 @@ export class EventStream implements HeartbeatTarget {
     }
     if (!accepted) this.#paused = true
   }
+}
+
+function notify(
+  listener: EventStreamCloseListener,
+  reason: EventStreamCloseReason,
+  stream: EventStream,
+): void {
+  if (typeof listener === 'function') listener(reason, stream)
+  else listener.handleClose(reason, stream)
 }
 
 /** Creates an {@link EventStream} writing to `sink`. */

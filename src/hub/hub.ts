@@ -164,6 +164,16 @@ export function createHub(options: HubOptions): Hub {
     }
   }
 
+  /** Forgets a subscriber whose stream closed. */
+  const release = (subscriber: Subscriber, reason: EventStreamCloseReason): void => {
+    for (const selector of subscriber.selectors) index.delete(selector, subscriber)
+    subscribers.delete(subscriber)
+    deadlines.delete(subscriber)
+    metrics?.disconnected?.(reason)
+    directory.deleteSubscriber(subscriber)
+    announce(subscriber, false)
+  }
+
   const replay = async (
     subscriber: Subscriber,
     after: string | null,
@@ -243,6 +253,7 @@ export function createHub(options: HubOptions): Hub {
           claims: request.claims,
           stream,
           expiresAt: request.expiresAt,
+          onClose: release,
         },
         maxHeldBytes,
       )
@@ -259,16 +270,9 @@ export function createHub(options: HubOptions): Hub {
       directory.addSubscriber(subscriber)
       metrics?.subscribed?.()
 
-      // Captures the subscriber only, not the request: the request's `open` holds the HTTP
-      // request, response and headers, which an idle connection must not keep alive through it.
-      stream.onClose((reason) => {
-        for (const selector of subscriber.selectors) index.delete(selector, subscriber)
-        subscribers.delete(subscriber)
-        deadlines.delete(subscriber)
-        metrics?.disconnected?.(reason)
-        directory.deleteSubscriber(subscriber)
-        announce(subscriber, false)
-      })
+      // The subscriber is the stream's close handler (it calls `release`): no closure per
+      // connection, and none keeping the request alive (its `open` holds the HTTP objects).
+      stream.onClose(subscriber)
       let deadline = request.expiresAt ?? Number.POSITIVE_INFINITY
       if (maxLifetimeMs !== null)
         deadline = Math.min(deadline, Date.now() + maxLifetimeMs * (0.8 + 0.2 * Math.random()))

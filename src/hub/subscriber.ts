@@ -1,4 +1,8 @@
-import type { EventStream } from '../core/event-stream.ts'
+import type {
+  EventStream,
+  EventStreamCloseHandler,
+  EventStreamCloseReason,
+} from '../core/event-stream.ts'
 import type { StoredUpdate } from './update.ts'
 
 /** What a subscriber is allowed, from its token (or nothing, for an anonymous subscriber). */
@@ -16,7 +20,7 @@ export type TopicMatcher = (selector: string, topic: string) => boolean
  * One subscriber connection: its selectors, its claims, its stream, and while history is being
  * replayed the live updates held back so they follow the history, in order, with none twice.
  */
-export class Subscriber {
+export class Subscriber implements EventStreamCloseHandler {
   /** The `topic` selectors it asked for. */
   readonly selectors: readonly string[]
   /** Its claims, or `null` when anonymous. */
@@ -26,6 +30,7 @@ export class Subscriber {
   /** When its token expires (ms since the epoch), if it does. */
   readonly expiresAt: number | undefined
   #id: string | undefined
+  readonly #onClose: ((subscriber: Subscriber, reason: EventStreamCloseReason) => void) | undefined
   /** Live updates that arrived while history was replayed; `null` once live. */
   #held: Uint8Array[] | null = []
   #heldBytes = 0
@@ -39,6 +44,11 @@ export class Subscriber {
       claims: SubscriberClaims | null
       stream: EventStream
       expiresAt?: number | undefined
+      /**
+       * Called once when its stream closes (when the subscriber is registered as the stream's
+       * close handler): one function for every subscriber, rather than a closure each.
+       */
+      onClose?: ((subscriber: Subscriber, reason: EventStreamCloseReason) => void) | undefined
     },
     maxHeldBytes: number,
   ) {
@@ -49,6 +59,12 @@ export class Subscriber {
     this.stream = init.stream
     this.expiresAt = init.expiresAt
     this.#maxHeldBytes = maxHeldBytes
+    this.#onClose = init.onClose
+  }
+
+  /** Its stream closed: passes it on to the `onClose` it was made with. */
+  handleClose(reason: EventStreamCloseReason): void {
+    this.#onClose?.(this, reason)
   }
 
   /** Hub-generated IRI, the same for all subscriptions of this connection (`urn:uuid:…`). */
