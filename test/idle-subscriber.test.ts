@@ -12,6 +12,7 @@ import { type EventSink, EventStream } from '../src/core/event-stream.ts'
 import { createHub, type SubscribeRequest } from '../src/hub/hub.ts'
 import { openEventStream } from '../src/server/event-stream-response.ts'
 import { createMemoryStore } from '../src/storage/memory.ts'
+import { startTestHub } from './helpers/hub-server.ts'
 import { openRawSse } from './helpers/raw-sse.ts'
 
 setFlagsFromString('--expose-gc')
@@ -103,5 +104,35 @@ describe('an idle event stream over HTTP/1.1', () => {
     assert.equal(typeof head, 'string')
     assert.match(head as string, /^HTTP\/1\.1 200 OK\r\n/)
     raw.abort()
+  })
+})
+
+describe('an idle subscriber of the hub over HTTP/1.1', () => {
+  it('has its request headers used (token, Last-Event-ID) and then released', async () => {
+    const hub = await startTestHub({ anonymous: false })
+    const requests: IncomingMessage[] = []
+    hub.server.server.on('request', (req: IncomingMessage) => requests.push(req))
+    try {
+      const id = await hub.publishOk({ topic: 'https://example.com/a', data: 'first' })
+      await hub.publishOk({ topic: 'https://example.com/a', data: 'second' })
+      const token = await hub.token({ subscribe: ['https://example.com/a'] })
+      const raw = await openRawSse(
+        `${hub.hubUrl}?topic=${encodeURIComponent('https://example.com/a')}`,
+        {
+          authorization: `Bearer ${token}`,
+          'last-event-id': id,
+        },
+      )
+      // The token let it in, the cursor made it resume after `first`.
+      await raw.waitFor((text) => text.includes('data: second\n\n'))
+      assert.equal(raw.res.statusCode, 200)
+      assert.doesNotMatch(raw.text(), /data: first/)
+      const subscribe = requests.find((req) => req.method === 'GET') as IncomingMessage
+      assert.deepEqual(subscribe.rawHeaders, [])
+      assert.deepEqual(subscribe.headers, {})
+      raw.abort()
+    } finally {
+      await hub.close()
+    }
   })
 })
