@@ -129,6 +129,18 @@ describe('subscribing to the hub', () => {
     )
     assert.equal(many.status, 400)
     assert.match(await many.text(), /Too many "topic" parameters: 1001/)
+    // 200 ordinary templates are fine (a 16 KiB request line holds no more); 68 of 485 states are
+    // too much work for every publish.
+    const ordinary = await fetch(
+      `${hub.hubUrl}?${Array.from({ length: 200 }, (_, i) => q(`u${i}/{id}/{?topic}`)).join('&')}`,
+    )
+    assert.equal(ordinary.status, 200)
+    await ordinary.body?.cancel()
+    const heavy = await fetch(
+      `${hub.hubUrl}?${Array.from({ length: 68 }, (_, i) => q(`https://example.com/${i}/{a:80}`)).join('&')}`,
+    )
+    assert.equal(heavy.status, 400)
+    assert.match(await heavy.text(), /need 32980 automaton states together, more than 32768/)
   })
 
   it('answers 401 to an invalid token, even when anonymous subscribers are allowed', async () => {

@@ -3,8 +3,10 @@ import { describe, it } from 'node:test'
 import {
   CACHED_MATCH_WORK,
   checkSelector,
+  checkTemplateBudget,
   createSelectorMatcher,
   MAX_SELECTOR_LENGTH,
+  MAX_SUBSCRIPTION_TEMPLATE_STATES,
 } from './topic-selector.ts'
 
 const BOOK = 'https://example.com/books/1'
@@ -160,5 +162,31 @@ describe('checkSelector', () => {
       assert.match(message ?? '', /control character/)
       assert.ok(!message?.includes('secret'))
     }
+  })
+})
+
+describe('checkTemplateBudget', () => {
+  const matcher = createSelectorMatcher()
+  const heavy = (i: number) => `https://example.com/${i}/{a:80}`
+  const statesOf = (selector: string) => matcher.template(selector)?.stateCount ?? 0
+
+  it('lets through templates up to MAX_SUBSCRIPTION_TEMPLATE_STATES together', () => {
+    const count = Math.floor(MAX_SUBSCRIPTION_TEMPLATE_STATES / statesOf(heavy(0)))
+    const selectors = Array.from({ length: count }, (_, i) => heavy(i))
+    assert.equal(checkTemplateBudget(selectors, matcher), null)
+    // Exact topics, `*` and invalid templates cost no state.
+    assert.equal(
+      checkTemplateBudget([...selectors, '*', 'https://example.com/a', '{'], matcher),
+      null,
+    )
+  })
+
+  it('refuses one template more, counting a selector given twice once', () => {
+    const count = Math.floor(MAX_SUBSCRIPTION_TEMPLATE_STATES / statesOf(heavy(0)))
+    const fits = Array.from({ length: count }, (_, i) => heavy(i))
+    assert.equal(checkTemplateBudget([...fits, heavy(0)], matcher), null)
+    const problem = checkTemplateBudget([...fits, heavy(count)], matcher)
+    assert.match(problem ?? '', /automaton states together, more than 32768/)
+    assert.doesNotMatch(problem ?? '', /example\.com/, 'no selector quoted')
   })
 })

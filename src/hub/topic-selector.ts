@@ -25,6 +25,35 @@ export function checkSelector(selector: string): string | null {
 }
 
 /**
+ * Most automaton states the URI Template selectors of one subscription may compile to together.
+ * Each distinct template is tested against the topics of every update published, so a
+ * subscription's templates are CPU spent on every publish: without a bound, one connection with
+ * 1000 selectors of 512 states (`MAX_TEMPLATE_STATES`) would add half a million states to every
+ * update's work. 32768 lets 1000 ordinary templates through (`https://example.com/books/{id}`
+ * takes 12 states, `https://example.com/users/{id}/{?topic}` 32) or 64 of the largest.
+ */
+export const MAX_SUBSCRIPTION_TEMPLATE_STATES = 32_768
+
+/**
+ * Checks that the templates among one subscription's selectors stay within
+ * {@link MAX_SUBSCRIPTION_TEMPLATE_STATES} together (a selector given twice counts once).
+ *
+ * @returns Why not, as a message for a 400 that quotes no selector; `null` when they do.
+ */
+export function checkTemplateBudget(
+  selectors: readonly string[],
+  matcher: SelectorMatcher,
+): string | null {
+  let states = 0
+  for (const selector of new Set(selectors)) states += matcher.template(selector)?.stateCount ?? 0
+  if (states <= MAX_SUBSCRIPTION_TEMPLATE_STATES) return null
+  return (
+    `The URI templates among the topic selectors need ${states} automaton states together, ` +
+    `more than ${MAX_SUBSCRIPTION_TEMPLATE_STATES}: subscribe with fewer or simpler templates.`
+  )
+}
+
+/**
  * Template states × topic characters from which a (template, topic) answer is cached: a bound on
  * the steps a match may take (with every state active at once, about 20 ns each).
  */

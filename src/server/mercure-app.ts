@@ -88,6 +88,7 @@ export function createMercureApp(
   const handle = createMercureHandler({
     hub,
     matches,
+    matcher,
     publisherVerifier,
     subscriberVerifier,
     anonymous: options.anonymous ?? false,

@@ -8,7 +8,7 @@ import type { JwtVerifier } from '../hub/jwt-verifier.ts'
 import { isPublishFormError, parsePublishForm } from '../hub/publish-form.ts'
 import type { TopicMatcher } from '../hub/subscriber.ts'
 import { extractToken } from '../hub/token-source.ts'
-import { checkSelector } from '../hub/topic-selector.ts'
+import { checkSelector, checkTemplateBudget, type SelectorMatcher } from '../hub/topic-selector.ts'
 import { StoreUnavailableError } from '../storage/store.ts'
 import type { Cors } from './cors.ts'
 import type { NodeRequest, NodeResponse } from './event-stream-response.ts'
@@ -25,6 +25,8 @@ export const HUB_PATH = '/.well-known/mercure'
 export interface MercureHandlerOptions {
   hub: Hub
   matches: TopicMatcher
+  /** The hub's selector matcher, for the template budget of a subscription. */
+  matcher: SelectorMatcher
   publisherVerifier: JwtVerifier
   subscriberVerifier: JwtVerifier
   /** Whether subscribers without a token get public updates. */
@@ -126,6 +128,11 @@ export function createMercureHandler(
         sendText(res, 400, `Invalid "topic" parameter: ${problem}\n`, headers)
         return
       }
+    }
+    const tooComplex = checkTemplateBudget(selectors, options.matcher)
+    if (tooComplex !== null) {
+      sendText(res, 400, `Invalid "topic" parameters: ${tooComplex}\n`, headers)
+      return
     }
     const { claims } = await verify(options.subscriberVerifier, req, url)
     if (claims === null && !options.anonymous) {
