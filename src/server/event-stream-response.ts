@@ -56,10 +56,6 @@ export function openEventStream(
   // A response that does not own its socket yet (pipelined behind another) is written through
   // Node, which queues its bytes until the ones before it are done.
   const socket = framesItself ? (res as ServerResponse).socket : null
-  // Not flushHeaders(): it hands the head to the socket with no encoding, so as UTF-8, which
-  // garbles header values carried as latin1 (a UTF-8 Last-Event-ID echoed back). An empty write
-  // sends the head as latin1, as every other write does.
-  if (socket !== null) (res as ServerResponse).write('', 'latin1')
 
   const sink =
     socket !== null
@@ -156,6 +152,7 @@ class Http1Sink extends NodeSink {
 class Http1DirectSink extends NodeSink {
   readonly #res: ServerResponse
   readonly #socket: Socket
+  #headSent = false
 
   constructor(res: ServerResponse, socket: Socket) {
     super()
@@ -167,6 +164,16 @@ class Http1DirectSink extends NodeSink {
     const socket = this.#socket
     if (socket.destroyed) return true
     let accepted = true
+    if (!this.#headSent) {
+      // The first batch (the opening comment) goes through Node, which sends the head with it in
+      // one write, as latin1 (flushHeaders() would send it as UTF-8, garbling a UTF-8
+      // Last-Event-ID echoed back): one packet and one syscall per connect, not two.
+      this.#headSent = true
+      const res = this.#res
+      for (const chunk of chunks) if (chunk.byteLength > 0) accepted = res.write(chunk)
+      if (!accepted) this.awaitDrain(res)
+      return accepted
+    }
     // An empty chunk would be the last-chunk marker and end the body early.
     for (const chunk of chunks) if (chunk.byteLength > 0) accepted = socket.write(framed(chunk))
     // Writes to the socket directly are drained by the socket.
