@@ -21,8 +21,8 @@ export interface ActiveSubscription {
 /**
  * Where the active subscriptions are listed, for the subscriptions API: an optional capability
  * of a store (mercure's `TransportSubscribers`). A store shared by several hub nodes implements
- * it so that the API lists every node's subscribers; without it the hub lists its own with
- * {@link createLocalSubscriptionDirectory}.
+ * it so that the API lists every node's subscribers; without it the hub lists its own, from its
+ * set of connected subscribers.
  *
  * Ordering contract: a change made by `addSubscriber`/`deleteSubscriber` is visible to
  * `listSubscriptions` (on every node) before any update this node appends to the store after it.
@@ -56,26 +56,4 @@ export function subscriptionsOf(subscriber: DirectorySubscriber): ActiveSubscrip
       ? { subscriber: subscriber.id, topic }
       : { subscriber: subscriber.id, topic, payload },
   )
-}
-
-/** The directory of one process: the subscribers connected to this hub, in connection order. */
-export class LocalSubscriptionDirectory implements SubscriptionDirectory {
-  readonly #subscribers = new Map<string, DirectorySubscriber>()
-
-  addSubscriber(subscriber: DirectorySubscriber): void {
-    this.#subscribers.set(subscriber.id, subscriber)
-  }
-
-  deleteSubscriber(subscriber: DirectorySubscriber): void {
-    this.#subscribers.delete(subscriber.id)
-  }
-
-  async listSubscriptions(): Promise<ActiveSubscription[]> {
-    return [...this.#subscribers.values()].flatMap(subscriptionsOf)
-  }
-}
-
-/** Creates a {@link LocalSubscriptionDirectory}: the default when the store has no directory. */
-export function createLocalSubscriptionDirectory(): LocalSubscriptionDirectory {
-  return new LocalSubscriptionDirectory()
 }
