@@ -69,7 +69,7 @@ describe('openEventStream over HTTP/1.1', () => {
     }
   }
 
-  const SHORT_BODY = ': ok\n\nretry: 1500\n\ndata: a\n\ndata: b\n\n'
+  const SHORT_BODY = ': ok\nretry: 1500\ndata: a\n\ndata: b\n\n'
   const twoResponses = (text: string) => text.split('\r\n0\r\n\r\n').length === 3
 
   before(async () => {
@@ -95,8 +95,8 @@ describe('openEventStream over HTTP/1.1', () => {
 
   it('flushes the opening comment and retry at once, before any event exists', async () => {
     const sse = await openRawSse(`${url}/`)
-    const text = await sse.waitFor((t) => t.includes('retry: 1500\n\n'), 2000)
-    assert.ok(text.startsWith(': ok\n\nretry: 1500\n\n'), JSON.stringify(text))
+    const text = await sse.waitFor((t) => t.includes('retry: 1500\n'), 2000)
+    assert.ok(text.startsWith(': ok\nretry: 1500\n'), JSON.stringify(text))
     sse.abort()
   })
 
@@ -215,7 +215,7 @@ describe('openEventStream over HTTP/2', () => {
           if (text.includes('Message #1 ')) resolve()
         })
       })
-      assert.match(text, /^: ok\n\ndata: YOUR ID IS [0-9a-f]{5}\n\n/)
+      assert.match(text, /^: ok\ndata: YOUR ID IS [0-9a-f]{5}\n\n/)
       req.close(constants.NGHTTP2_CANCEL)
     } finally {
       session.close()

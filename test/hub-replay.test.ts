@@ -121,14 +121,14 @@ describe('history and reconnection', () => {
     sub.close()
   })
 
-  it('gives a subscriber without a cursor the newest id at once, so nothing is lost if it drops before any event', async () => {
+  it('gives a subscriber without a cursor that asks (cursor=1) the newest id at once, so nothing is lost if it drops before any event', async () => {
     const newest = await hub.publishOk([
       ['topic', 'urn:quiet'],
       ['id', 'urn:r:newest'],
       ['data', 'before'],
     ])
-    const raw = await openRawSse(`${hub.hubUrl}?${q('urn:elsewhere')}`)
-    await raw.waitFor((text) => text.includes('\n\n'))
+    const raw = await openRawSse(`${hub.hubUrl}?${q('urn:elsewhere')}&cursor=1`)
+    await raw.waitFor((text) => text.startsWith(': ok\n'))
     const text = await raw.waitFor((t) => t.includes(`id: ${newest}\n\n`))
     assert.ok(!text.includes('data:'), 'an id-only block: no event is dispatched')
     raw.abort()
@@ -144,6 +144,46 @@ describe('history and reconnection', () => {
     await resumed.waitForEvents(1)
     assert.equal(resumed.events[0]?.data, 'missed?')
     resumed.close()
+  })
+
+  it('sends no id-only block to a subscriber that did not ask: third-party clients would show it as an empty message', async () => {
+    await hub.publishOk([
+      ['topic', 'urn:quiet'],
+      ['id', 'urn:r:not-announced'],
+      ['data', 'before'],
+    ])
+    const raw = await openRawSse(`${hub.hubUrl}?${q('urn:quiet-2')}`)
+    await raw.waitFor((text) => text.startsWith(': ok\n'))
+    await hub.publishOk([
+      ['topic', 'urn:quiet-2'],
+      ['id', 'urn:r:first-event'],
+      ['data', 'first'],
+    ])
+    const text = await raw.waitFor((t) => t.includes('data: first'))
+    assert.equal(
+      text.indexOf('id: '),
+      text.indexOf('id: urn:r:first-event'),
+      'the first id is the first event',
+    )
+    raw.abort()
+  })
+
+  it('resumes from the lastEventId query parameter, the spelling of event-source-polyfill', async () => {
+    const from = await hub.publishOk([
+      ['topic', 'urn:polyfill'],
+      ['data', 'seen'],
+    ])
+    await hub.publishOk([
+      ['topic', 'urn:polyfill'],
+      ['data', 'missed while away'],
+    ])
+    const sub = await subscribeSse(
+      `${hub.hubUrl}?${q('urn:polyfill')}&lastEventId=${encodeURIComponent(from)}`,
+    )
+    await sub.waitForEvents(1)
+    assert.equal(sub.events[0]?.data, 'missed while away')
+    assert.equal(sub.headers['last-event-id'], from)
+    sub.close()
   })
 
   it('sets no Last-Event-ID header when the request had no cursor', async () => {

@@ -19,7 +19,7 @@ describe('subscribing to the hub', () => {
     assert.equal(raw.res.statusCode, 200)
     assert.equal(raw.res.headers['content-type'], 'text/event-stream; charset=utf-8')
     assert.equal(raw.res.headers['x-accel-buffering'], 'no')
-    await raw.waitFor((text) => text.startsWith(': ok\n\n'))
+    await raw.waitFor((text) => text.startsWith(': ok\n'))
     raw.abort()
   })
 

@@ -88,7 +88,7 @@ describe('an idle event stream over HTTP/1.1', () => {
 
   it("listens for 'drain' only once a write is refused, not for the stream's whole life", async () => {
     const raw = await openRawSse(url)
-    await raw.waitFor((text) => text.startsWith(': ok\n\n'))
+    await raw.waitFor((text) => text.startsWith(': ok\n'))
     const { req, res, drainsBefore } = opened.at(-1) as (typeof opened)[number]
     assert.equal(res.listenerCount('drain'), 0)
     assert.equal(req.socket.listenerCount('drain'), drainsBefore)
@@ -98,7 +98,7 @@ describe('an idle event stream over HTTP/1.1', () => {
 
   it('finds the response head where it flattens it (Node keeps it as `_header`)', async () => {
     const raw = await openRawSse(url)
-    await raw.waitFor((text) => text.startsWith(': ok\n\n'))
+    await raw.waitFor((text) => text.startsWith(': ok\n'))
     const { res } = opened.at(-1) as (typeof opened)[number]
     const head = (res as unknown as { _header: unknown })._header
     assert.equal(typeof head, 'string')

@@ -17,6 +17,7 @@ describe('health, readiness and metrics', () => {
       append: (update) => store.append(update),
       onCommit: (listener) => store.onCommit(listener),
       head: () => store.head(),
+      headId: () => store.headId(),
       find: (id) => store.find(id),
       read: (after, upTo, limit) => store.read(after, upTo, limit),
       size: () => store.size(),

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { createRedisStore, type RedisStore } from '../src/storage/redis.ts'
 import {
   type HubProcess,
   publisherToken,
@@ -8,8 +9,10 @@ import {
   resumingSubscriber,
   startHubProcess,
 } from './helpers/hub-process.ts'
+import { startTestHub, type TestHub } from './helpers/hub-server.ts'
 import { sleep } from './helpers/raw-sse.ts'
-import { redisSkipReason, startOwnRedis } from './helpers/redis.ts'
+import { redisCommand, redisSkipReason, startOwnRedis } from './helpers/redis.ts'
+import { type SseSubscription, subscribeSse } from './helpers/sse-events.ts'
 
 const skip = (await redisSkipReason({ server: true })) ?? false
 
@@ -116,6 +119,60 @@ describe('hub nodes while their Redis stops and restarts', { skip }, () => {
     } finally {
       for (const sub of subscribers) sub.close()
       await Promise.all(nodes.map((node) => node.stop('SIGKILL')))
+      await redis.cleanup()
+    }
+  })
+  it('answers 503 "may have been stored" to a publish Redis took but did not confirm in time, and its retry is stored once', async () => {
+    // A Redis of this test's own: pausing the shared one would stall every other test.
+    const redis = await startOwnRedis()
+    const topic = 'urn:unconfirmed'
+    let store: RedisStore | undefined
+    let hub: TestHub | undefined
+    let sub: SseSubscription | undefined
+    try {
+      store = await createRedisStore({ url: redis.url, commandTimeoutMs: 300 })
+      const started = await startTestHub({ store })
+      hub = started
+      /** Publishes while Redis holds write commands past the timeout; returns the id to retry. */
+      const publishUnconfirmed = async (fields: Record<string, string>): Promise<string> => {
+        // As a hung or overloaded Redis would: it takes the command and runs it 1.5 s later.
+        await redisCommand(['CLIENT', 'PAUSE', '1500', 'WRITE'], redis.url)
+        const res = await started.publish(fields)
+        const text = await res.text()
+        assert.equal(res.status, 503, text)
+        assert.equal(res.headers.get('retry-after'), '1')
+        const id = decodeURIComponent(res.headers.get('mercure-update-id') ?? '')
+        assert.match(text, /may have been stored/)
+        assert.ok(text.includes(`Retry with id=${id}:`), text)
+        return id
+      }
+      sub = await subscribeSse(`${hub.hubUrl}?topic=${topic}`)
+      const update = { topic, id: 'urn:unconfirmed:1', data: 'chosen id' }
+      assert.equal(await publishUnconfirmed(update), update.id)
+      // Redis runs what it held: the update is delivered after all, so a 503 saying "not
+      // stored" would have been false, and its retry a second copy.
+      await sub.waitForEvents(1)
+      assert.equal(await hub.publishOk(update), update.id, 'the retry: 200, the same id')
+
+      // With no id of the publisher's: the generated one is named, so the retry can reuse it.
+      const generated = { topic, data: 'generated id' }
+      const id = await publishUnconfirmed(generated)
+      assert.match(id, /^urn:uuid:/)
+      await sub.waitForEvents(2)
+      assert.equal(await hub.publishOk({ ...generated, id }), id)
+
+      await hub.publishOk({ topic, id: 'urn:unconfirmed:last', data: 'last' })
+      await sub.waitForEvents(3)
+      await sleep(50)
+      assert.deepEqual(
+        sub.events.map((event) => event.lastEventId),
+        [update.id, id, 'urn:unconfirmed:last'],
+        'each update exactly once',
+      )
+    } finally {
+      sub?.close()
+      await hub?.close()
+      await store?.close()
       await redis.cleanup()
     }
   })

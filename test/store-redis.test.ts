@@ -119,6 +119,49 @@ describe('redis', { skip }, () => {
       })
     })
 
+    it('reads the id at the head of the stream when it opens, so a new node has it before any publish', async () => {
+      await withNodes(1, {}, async ([a], prefix) => {
+        if (a === undefined) throw new Error('one node')
+        await a.append(makeUpdate('one'))
+        await a.append(makeUpdate('two'))
+        const b = await createRedisStore({ url: REDIS_URL, keyPrefix: prefix })
+        try {
+          assert.equal(b.headId(), 'two')
+          assert.equal(b.head(), a.head())
+        } finally {
+          await b.close()
+        }
+      })
+    })
+
+    it('rejects an append Redis took but did not answer in time as of unknown outcome, and stores its retry once', async () => {
+      // A Redis of this test's own: pausing the shared one would stall every other test.
+      const redis = await startOwnRedis()
+      try {
+        await withNodes(1, { url: redis.url, commandTimeoutMs: 300 }, async ([store]) => {
+          if (store === undefined) throw new Error('one node')
+          const delivered: string[] = []
+          store.onCommit((updates) => delivered.push(...updates.map((u) => u.id)))
+          await store.append(makeUpdate('before'))
+          // Redis holds write commands (the append script among them) past the timeout, as a
+          // hung or overloaded Redis would, then runs them.
+          await redisCommand(['CLIENT', 'PAUSE', '1000', 'WRITE'], redis.url)
+          await assert.rejects(store.append(makeUpdate('unconfirmed')), {
+            code: 'store-unavailable',
+            outcome: 'unknown',
+            message: /may still store/,
+          })
+          await eventually(() => delivered.includes('unconfirmed'), 'Redis ran it after all')
+          const retried = await store.append(makeUpdate('unconfirmed'))
+          assert.equal(retried.cursor, await store.find('unconfirmed'))
+          assert.deepEqual(delivered, ['before', 'unconfirmed'], 'delivered once')
+          assert.equal(await store.size(), 2)
+        })
+      } finally {
+        await redis.cleanup()
+      }
+    })
+
     it('refuses to open, with store-unavailable, when no Redis answers', async () => {
       const port = await freePort()
       await assert.rejects(
@@ -158,6 +201,12 @@ describe('redis', { skip }, () => {
             const started = Date.now()
             await assert.rejects(a.append(makeUpdate('while-down')), { code: 'store-unavailable' })
             assert.ok(Date.now() - started < 1500, 'fails fast, not after a long wait')
+            await eventually(() => errors.length > 0, 'the lost connection was noticed')
+            // Refused before it reached Redis: certainly not stored.
+            await assert.rejects(a.append(makeUpdate('known-down')), {
+              code: 'store-unavailable',
+              outcome: 'not-stored',
+            })
             assert.equal(await a.ready(), false)
             await redis.start()
             await eventually(() => reconnects.includes('commands'), 'reconnected', 10_000)

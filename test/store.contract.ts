@@ -109,7 +109,10 @@ export function registerStoreTests(
       it('rejects with store-unavailable once the store is closed', async () => {
         await withStore(undefined, async (store) => {
           await store.close()
-          await assert.rejects(store.append(makeUpdate('late')), { code: 'store-unavailable' })
+          await assert.rejects(store.append(makeUpdate('late')), {
+            code: 'store-unavailable',
+            outcome: 'not-stored',
+          })
         })
       })
     })
@@ -183,6 +186,111 @@ export function registerStoreTests(
       })
     })
 
+    describe('#headId', () => {
+      it('is null while empty, then the id of the update at head(), moving with it', async () => {
+        await withStore(undefined, async (store) => {
+          assert.equal(store.headId(), null)
+          const failures: unknown[] = []
+          store.onCommit((updates) => {
+            // Kept to fail the test below: a store need not let a listener's exception through.
+            try {
+              assert.equal(store.headId(), updates.at(-1)?.id)
+            } catch (error) {
+              failures.push(error)
+            }
+          })
+          await store.append(makeUpdate('first'))
+          assert.equal(store.headId(), 'first')
+          const batch = await Promise.all(['a', 'b', 'c'].map((id) => store.append(makeUpdate(id))))
+          const newest = [...batch].sort((x, y) => compareCursors(x.cursor, y.cursor)).at(-1)
+          assert.equal(store.headId(), newest?.id)
+          if (failures.length > 0) throw failures[0]
+        })
+      })
+    })
+
+    describe('duplicate ids', () => {
+      it('resolves an identical retry with the stored update, and stores and delivers nothing', async () => {
+        await withStore(undefined, async (store) => {
+          const delivered: StoredUpdate[] = []
+          store.onCommit((updates) => delivered.push(...updates))
+          const stored: StoredUpdate[] = []
+          for (const update of getVariedUpdates()) stored.push(await store.append(update))
+          const head = store.head()
+          // Fresh objects with the same fields, as a publisher resending its form would make.
+          for (const [i, update] of getVariedUpdates().entries()) {
+            const retried = await store.append({ ...update, topics: [...update.topics] })
+            assert.deepEqual(retried, stored[i], `the retry of ${update.id}: same cursor`)
+          }
+          assert.deepEqual(delivered, stored, 'listeners saw each update once')
+          assert.equal(store.head(), head)
+          assert.equal(store.headId(), stored.at(-1)?.id)
+          assert.equal(await store.size(), stored.length)
+          assert.deepEqual(await store.read(null, headOf(store), 100), stored)
+        })
+      })
+
+      it('refuses an update whose id is retained with other content, naming neither', async () => {
+        await withStore(undefined, async (store) => {
+          const original: Update = {
+            id: 'taken',
+            topics: ['urn:a', 'urn:b'],
+            data: 'original',
+            private: false,
+            type: 'kind',
+            retry: 100,
+          }
+          const stored = await store.append(original)
+          const delivered: StoredUpdate[] = []
+          store.onCommit((updates) => delivered.push(...updates))
+          const others: Update[] = [
+            { ...original, data: 'secret other data' },
+            { ...original, topics: ['urn:b', 'urn:a'] },
+            { ...original, topics: ['urn:a'] },
+            { ...original, private: true },
+            { ...original, type: undefined },
+            { ...original, type: 'other' },
+            { ...original, retry: undefined },
+            { ...original, retry: 200 },
+          ]
+          for (const other of others) {
+            await assert.rejects(store.append(other), (error: Error & { code?: string }) => {
+              assert.equal(error.code, 'duplicate-id', JSON.stringify(other))
+              assert.equal(error.name, 'DuplicateIdError')
+              assert.doesNotMatch(error.message, /taken|secret/)
+              return true
+            })
+          }
+          assert.deepEqual(delivered, [])
+          assert.equal(store.head(), stored.cursor)
+          assert.deepEqual(await store.read(null, headOf(store), 100), [stored])
+        })
+      })
+
+      it('treats an id repeated within one group commit alike, failing only the conflicting append', async () => {
+        await withStore(undefined, async (store) => {
+          const delivered: StoredUpdate[] = []
+          store.onCommit((updates) => delivered.push(...updates))
+          const results = await Promise.allSettled([
+            store.append(makeUpdate('x')),
+            store.append(makeUpdate('y')),
+            store.append(makeUpdate('x')),
+            store.append({ ...makeUpdate('x'), data: 'other' }),
+            store.append(makeUpdate('z')),
+          ])
+          const [x, y, retry, conflict, z] = results
+          assert.equal(x?.status, 'fulfilled')
+          assert.deepEqual(retry, x, 'the retry resolves with the first')
+          assert.equal(conflict?.status, 'rejected')
+          assert.equal((conflict as PromiseRejectedResult).reason.code, 'duplicate-id')
+          const stored = [x, y, z].map((r) => (r as PromiseFulfilledResult<StoredUpdate>).value)
+          assert.deepEqual(idsOf(stored), ['x', 'y', 'z'])
+          assert.deepEqual(delivered, stored, 'each delivered once')
+          assert.deepEqual(await store.read(null, headOf(store), 100), stored)
+        })
+      })
+    })
+
     describe('#find', () => {
       it('returns the cursor of a stored id, and null for an unknown one', async () => {
         await withStore(undefined, async (store) => {
@@ -194,7 +302,7 @@ export function registerStoreTests(
         })
       })
 
-      it('returns the earliest cursor when several updates share an id', async () => {
+      it('returns the cursor of the first append of an id, also after an identical retry', async () => {
         await withStore(undefined, async (store) => {
           const first = await store.append(makeUpdate('twin'))
           await store.append(makeUpdate('other'))
@@ -260,13 +368,25 @@ export function registerStoreTests(
         })
       })
 
-      it('finds the next retained duplicate once the earliest is dropped', async () => {
+      it('lets an id be used again, with other content, once its update was dropped', async () => {
         await withStore({ maxUpdates: 3 }, async (store) => {
-          await store.append(makeUpdate('twin'))
-          await store.append(makeUpdate('x'))
-          const second = await store.append(makeUpdate('twin'))
-          await store.append(makeUpdate('y'))
-          assert.equal(await store.find('twin'), second.cursor)
+          const first = await store.append(makeUpdate('reused'))
+          for (const id of ['x', 'y', 'z']) await store.append(makeUpdate(id))
+          const again = await store.append({ ...makeUpdate('reused'), data: 'new content' })
+          assert.ok(compareCursors(first.cursor, again.cursor) < 0, 'stored anew')
+          assert.equal(again.data, 'new content')
+          assert.equal(await store.find('reused'), again.cursor)
+          assert.deepEqual(idsOf(await store.read(null, headOf(store), 100)), ['y', 'z', 'reused'])
+        })
+      })
+
+      it('lets an id be used again once its update expired (maxAgeMs)', async () => {
+        await withStore({ maxAgeMs: 300 }, async (store) => {
+          const first = await store.append(makeUpdate('reused'))
+          await sleep(450)
+          const again = await store.append({ ...makeUpdate('reused'), data: 'new content' })
+          assert.ok(compareCursors(first.cursor, again.cursor) < 0, 'stored anew')
+          assert.equal(await store.find('reused'), again.cursor)
         })
       })
 
@@ -288,14 +408,20 @@ export function registerStoreTests(
     })
 
     describe('model', () => {
-      it('answers find, read and size like a plain list, for any appends and maxUpdates', async () => {
-        // Appends come in groups made concurrently (one group = one tick), with ids drawn from a
-        // small set so duplicates are common; the model is the list of what was appended.
+      it('answers append, find, read and size like a plain list, for any appends and maxUpdates', async () => {
+        // Appends come in groups made concurrently (one group = one tick), with ids and contents
+        // drawn from small sets so retries and conflicting ids are common. The model is the list
+        // of what was stored: an append whose id is among its last maxUpdates when the append
+        // comes (in order, also within a group) is a retry when identical, refused otherwise.
+        const version = fc.constantFrom('v1', 'v2')
         const scenario = fc.record({
           maxUpdates: fc.integer({ min: 1, max: 12 }),
-          groups: fc.array(fc.array(fc.constantFrom('a', 'b', 'c', 'd', 'e'), { maxLength: 6 }), {
-            maxLength: 8,
-          }),
+          groups: fc.array(
+            fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c', 'd', 'e'), version), {
+              maxLength: 6,
+            }),
+            { maxLength: 8 },
+          ),
           after: fc.nat(),
           upTo: fc.nat(),
           limit: fc.integer({ min: 0, max: 15 }),
@@ -305,7 +431,21 @@ export function registerStoreTests(
             await withStore({ maxUpdates }, async (store) => {
               const model: StoredUpdate[] = []
               for (const group of groups) {
-                model.push(...(await Promise.all(group.map((id) => store.append(makeUpdate(id))))))
+                const updates = group.map(([id, data]) => ({ ...makeUpdate(id), data }))
+                const results = await Promise.allSettled(updates.map((u) => store.append(u)))
+                for (const [i, result] of results.entries()) {
+                  const update = updates[i] as Update
+                  const same = model.slice(-maxUpdates).find((u) => u.id === update.id)
+                  if (same === undefined) {
+                    assert.equal(result.status, 'fulfilled', `append ${i} of ${update.id} stored`)
+                    model.push((result as PromiseFulfilledResult<StoredUpdate>).value)
+                  } else if (same.data === update.data) {
+                    assert.deepEqual(result, { status: 'fulfilled', value: same }, 'a retry')
+                  } else {
+                    assert.equal(result.status, 'rejected', 'a conflicting id')
+                    assert.equal((result as PromiseRejectedResult).reason.code, 'duplicate-id')
+                  }
+                }
               }
               const retained = model.slice(-maxUpdates)
               assert.equal(await store.size(), retained.length)
@@ -399,6 +539,10 @@ export function registerStoreTests(
             await store.close()
 
             const again = await fixture.reopen()
+            assert.equal(again.head(), oldHead)
+            assert.equal(again.headId(), 'z', 'the id at the head, before any append')
+            const retried = await again.append(getVariedUpdates()[0] as Update)
+            assert.equal(retried.cursor, stored[0]?.cursor, 'a retry after the reopen is known')
             assert.equal(again.head(), oldHead)
             const read = await again.read(null, headOf(again), 100)
             assert.deepEqual(read.map(withoutUndefined), stored.map(withoutUndefined))

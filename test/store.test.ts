@@ -301,7 +301,9 @@ describe('SqliteStore', () => {
     await withFileStore({ maxUpdates: 10 }, async (store) => {
       const rows = databaseHandleForTesting(store).prepare('SELECT count(*) FROM updates').pluck()
       for (let round = 0; round < 5; round++) {
-        await Promise.all(Array.from({ length: 7 }, (_, i) => store.append(makeUpdate(`${i}`))))
+        await Promise.all(
+          Array.from({ length: 7 }, (_, i) => store.append(makeUpdate(`${round}-${i}`))),
+        )
         assert.equal(rows.get(), Math.min(10, 7 * (round + 1)))
       }
     })

@@ -4,6 +4,7 @@ import { mintToken } from '../hub/mint-token.ts'
 import { readCookie } from '../hub/read-cookie.ts'
 import type { NodeRequest, NodeResponse } from '../server/event-stream-response.ts'
 import { BodyTooLargeError, readBody } from '../server/read-body.ts'
+import { discardRefusedBody } from '../server/refused-body.ts'
 import { sendText } from '../server/send-text.ts'
 import { checkNickname, checkRoom, presenceSelector, roomTopic } from './chat-rooms.ts'
 
@@ -187,6 +188,7 @@ export function createChatApi(options: ChatApiOptions) {
     } catch (error) {
       if (error instanceof BodyTooLargeError) {
         sendText(res, 413, `${error.message}\n`)
+        discardRefusedBody(req, res)
         return true
       }
       throw error

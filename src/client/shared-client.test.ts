@@ -109,7 +109,7 @@ describe('SharedSseClient without Web Locks (Node 20 has no navigator.locks)', (
     const client = track(createSharedClient(HUB, { fetch, topics: ['/a'], lastEventId: 'x' }))
     const log = record(client)
     assert.equal(client.role, 'standalone')
-    assert.equal(client.url, `${HUB}?topic=%2Fa`)
+    assert.equal(client.url, `${HUB}?topic=%2Fa&cursor=1`)
     assert.equal(client.name, client.url)
     await until(() => calls.length === 1, 'the connection')
     assert.equal(calls[0]?.lastEventId, 'x')

@@ -18,6 +18,12 @@ describe('subscriptionUrl', () => {
     assert.equal(url.origin, 'https://hub.example')
   })
 
+  it('asks the hub for its newest id at connect (cursor=1), unless the URL already says', () => {
+    assert.equal(subscriptionUrl('https://hub.example/h', ['a']).searchParams.get('cursor'), '1')
+    const given = subscriptionUrl('https://hub.example/h?cursor=0', ['a'])
+    assert.deepEqual(given.searchParams.getAll('cursor'), ['0'])
+  })
+
   it('copies a URL object rather than changing it', () => {
     const hub = new URL('https://hub.example/.well-known/mercure')
     subscriptionUrl(hub, ['a'])

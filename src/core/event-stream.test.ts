@@ -44,7 +44,7 @@ describe('EventStream', () => {
     new EventStream(sink, { retry: 2500 })
     assert.equal(sink.batches.length, 0, 'nothing is written synchronously')
     await tick()
-    assert.equal(sink.text(), ': ok\n\nretry: 2500\n\n')
+    assert.equal(sink.text(), ': ok\nretry: 2500\n')
   })
 
   it('coalesces every write made in one tick into one batch for the sink', async () => {
@@ -164,6 +164,87 @@ describe('EventStream', () => {
     assert.equal(stream.queuedBytes, 0)
   })
 
+  it('never counts a burst written while the transport takes more, and hands it over in 64 KiB pieces as it drains', async () => {
+    const sink = recordingSink(false)
+    const reasons: EventStreamCloseReason[] = []
+    const stream = new EventStream(sink, {
+      maxQueueBytes: 64 * 1024,
+      onClose: (r) => reasons.push(r),
+    })
+    await tick()
+    // The opening comment was refused: the client took nothing yet. Let it take it.
+    sink.accept = true
+    stream.resume()
+    sink.batches.length = 0
+    // 4 MiB in one turn, 64 times the bound, while the transport takes more.
+    const event = encodeEvent({ data: 'y'.repeat(32 * 1024 - 9) })
+    for (let i = 0; i < 128; i++) assert.equal(stream.write(event), true)
+    sink.accept = false
+    await tick()
+    assert.equal(stream.closed, false, 'a burst is not what a client failed to take')
+    assert.equal(sink.batches.length, 1, 'one piece, then the transport refused')
+    assert.ok((sink.batches[0]?.join('').length ?? 0) <= 64 * 1024, 'a piece is at most 64 KiB')
+    let pieces = 1
+    while (stream.queuedBytes > 0) {
+      stream.resume()
+      pieces++
+      assert.ok(pieces <= 128, 'the queue shrinks with every drain')
+    }
+    assert.equal(sink.text().length, 128 * event.byteLength, 'every byte, once, in order')
+    assert.equal(stream.closed, false)
+    assert.deepEqual(reasons, [])
+    stream.close()
+  })
+
+  it('cuts a client that fails to take more than maxQueueBytes of what was written while its transport refused, less what it took', async () => {
+    const sink = recordingSink(false)
+    const stream = new EventStream(sink, { maxQueueBytes: 10_000 })
+    await tick()
+    const event = encodeEvent({ data: 'z'.repeat(991) })
+    // It takes about as much as is written while refused: never cut.
+    for (let i = 0; i < 100; i++) {
+      assert.equal(stream.write(event), true, `write ${i}`)
+      if (i % 5 === 4) stream.resume()
+    }
+    assert.equal(stream.closed, false, 'a client that keeps taking is not cut')
+    // It stops taking: 10,000 bytes later it is.
+    let written = 0
+    while (stream.write(event)) written++
+    assert.ok(written <= 10, `cut after ${written} more writes`)
+    assert.equal(stream.closeReason, 'overflow')
+    assert.equal(sink.destroyed, true)
+  })
+
+  it('cuts a client that took nothing for stallTimeoutMs while data waited, and a drain starts the clock again', async () => {
+    const sink = recordingSink(false)
+    const stream = new EventStream(sink, { stallTimeoutMs: 400 })
+    await tick()
+    stream.write(encodeEvent({ data: 'waiting' }))
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    stream.resume() // it took the opening comment: progress, but the transport refuses again
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    assert.equal(stream.closed, false, 'the drain started the clock again')
+    const started = Date.now()
+    while (!stream.closed && Date.now() - started < 3000) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    assert.equal(stream.closeReason, 'stalled')
+    assert.equal(sink.destroyed, true, 'a stalled client is cut, not sent the rest')
+  })
+
+  it('never cuts an idle client, nor one whose transport takes everything', async () => {
+    const idle = new EventStream(recordingSink(true), { stallTimeoutMs: 100 })
+    const taking = new EventStream(recordingSink(true), { stallTimeoutMs: 100 })
+    for (let i = 0; i < 10; i++) {
+      taking.write(encodeEvent({ data: 'x'.repeat(100_000) }))
+      await new Promise((resolve) => setTimeout(resolve, 40))
+    }
+    assert.equal(idle.closed, false)
+    assert.equal(taking.closed, false)
+    idle.close()
+    taking.close()
+  })
+
   it('ignores writes after close and never hangs a waiter', async () => {
     const sink = recordingSink(false)
     const stream = new EventStream(sink)
@@ -183,7 +264,7 @@ describe('EventStream', () => {
     const stream = new EventStream(sink)
     stream.send({ data: 'last' })
     stream.close('server-closed')
-    assert.equal(sink.text(), ': ok\n\ndata: last\n\n')
+    assert.equal(sink.text(), ': ok\ndata: last\n\n')
     assert.equal(sink.ended, true)
     assert.equal(sink.destroyed, false)
   })
@@ -236,9 +317,18 @@ describe('EventStream', () => {
     assert.equal(heartbeat.size, 1)
     stream.heartbeat()
     await tick()
-    assert.equal(sink.text(), ': ok\n\n:\n')
+    assert.equal(sink.text(), ': ok\n:\n')
     stream.close()
     assert.equal(heartbeat.size, 0)
+  })
+
+  it('refuses a stallTimeoutMs that is not a positive number or null', () => {
+    assert.throws(() => new EventStream(recordingSink(), { stallTimeoutMs: 0 }), RangeError)
+    assert.throws(
+      () => new EventStream(recordingSink(), { stallTimeoutMs: Number.NaN }),
+      RangeError,
+    )
+    new EventStream(recordingSink(), { stallTimeoutMs: null }).close()
   })
 
   it('refuses a maxQueueBytes that is not a positive integer', () => {

@@ -21,7 +21,9 @@ export interface EventSink {
 /**
  * Why a stream closed.
  * - `client-closed`: the client went away (or the connection broke).
- * - `overflow`: the client read too slowly and its queue passed `maxQueueBytes`.
+ * - `overflow`: the client took less than was written for it while its transport refused more,
+ *   by over `maxQueueBytes` (see {@link EventStreamOptions.maxQueueBytes}).
+ * - `stalled`: data was waiting and the client took none of it for `stallTimeoutMs`.
  * - `server-closed`: the server ended it (shutdown, or the application called `close()`).
  * - `lifetime`: the connection reached its maximum lifetime.
  * - `expired`: the credentials the connection was opened with expired.
@@ -30,6 +32,7 @@ export interface EventSink {
 export type EventStreamCloseReason =
   | 'client-closed'
   | 'overflow'
+  | 'stalled'
   | 'server-closed'
   | 'lifetime'
   | 'expired'
@@ -38,11 +41,24 @@ export type EventStreamCloseReason =
 /** Options for {@link createEventStream}. */
 export interface EventStreamOptions {
   /**
-   * Upper bound, in bytes, of what one stream holds while its client is not reading. Past it the
-   * client is disconnected (reason `overflow`) rather than letting memory grow without limit; it
-   * reconnects with `Last-Event-ID` and catches up from history. Defaults to `1048576` (1 MiB).
+   * Bound, in bytes, of what the client failed to take: the bytes written for it while its
+   * transport refused more (Node's `write()` returned `false`), less what it took since. Past it
+   * the client is disconnected (reason `overflow`) rather than letting memory grow without
+   * limit; it reconnects with `Last-Event-ID` and catches up from history.
+   *
+   * What is written while the transport accepts (a burst produced in one turn of the event loop,
+   * of any size) never counts: it is handed to the transport as fast as the client reads it, so
+   * a client that reads is never cut for the size of a burst. Defaults to `1048576` (1 MiB).
    */
   maxQueueBytes?: number
+  /**
+   * Milliseconds a client may take nothing while data waits for it (its transport refused more
+   * and has not drained since) before it is disconnected (reason `stalled`), as Mercure's
+   * dispatch timeout does: a client that stopped reading is cut even if nothing more is
+   * written to it. Checked by one shared timer, four times a second, only while a stream waits.
+   * `null` never cuts for that. Defaults to `30000`.
+   */
+  stallTimeoutMs?: number | null
   /** The shared heartbeat that sends keep-alive comments, or `null` for none. Defaults to `null`. */
   heartbeat?: Heartbeat | null
   /**
@@ -72,8 +88,20 @@ export interface EventStreamCloseHandler {
   handleClose(reason: EventStreamCloseReason, stream: EventStream): void
 }
 
-/** The default bound of a stream's queue: 1 MiB. */
+/** The default bound of what a client failed to take: 1 MiB. */
 export const DEFAULT_MAX_QUEUE_BYTES = 1_048_576
+
+/** The default time a client may take nothing while data waits for it: 30 s. */
+export const DEFAULT_STALL_TIMEOUT_MS = 30_000
+
+/**
+ * Most bytes handed to the transport in one write (a lone larger chunk goes whole). The rest stays
+ * queued until the transport drains, so the transport never holds more than one piece beyond its
+ * high-water mark, and a client that reads sees a drain every piece: that drain is the progress
+ * the stall timeout watches. Small enough that a piece joined for one stream (a copy) costs
+ * little, large enough that a fast reader gets one write per 64 KiB.
+ */
+const HANDOFF_BYTES = 65_536
 
 const HEARTBEAT = encodeComment()
 const textEncoder = new TextEncoder()
@@ -161,23 +189,60 @@ const scheduleFlush: (callback: () => void) => void =
         setTimeout(callback, 0)
       }
 
+// Streams whose transport refused a write and has not drained since. One timer for all of them
+// (a timer per connection costs memory and wake-ups, as for heartbeats), running only while one
+// waits: STALL_CHECK_MS is the granularity of the stall timeout.
+const STALL_CHECK_MS = 250
+const waiting = new Set<EventStream>()
+let stallTimer: ReturnType<typeof setInterval> | undefined
+// Set by EventStream's static block, like flushStream.
+let checkStall: (stream: EventStream, now: number) => void
+const sweepStalled = (): void => {
+  const now = Date.now()
+  for (const stream of waiting) checkStall(stream, now)
+  if (waiting.size === 0 && stallTimer !== undefined) {
+    clearInterval(stallTimer)
+    stallTimer = undefined
+  }
+}
+const watchStall = (stream: EventStream): void => {
+  waiting.add(stream)
+  if (stallTimer === undefined) {
+    stallTimer = setInterval(sweepStalled, STALL_CHECK_MS)
+    // Housekeeping: it must not keep an otherwise finished process alive.
+    ;(stallTimer as { unref?: () => void }).unref?.()
+  }
+}
+
 /**
  * The server side of one SSE connection: a bounded, coalescing, backpressure-aware writer.
  *
  * Every write made in the same turn of the event loop is queued and handed to the sink as one
  * batch at the end of the turn (streams are flushed 128 per turn, oldest first, so a large
- * fan-out yields to I/O between slices), so a burst of updates costs one socket write. When the sink reports backpressure the queue holds
- * writes until {@link resume}; if it grows past `maxQueueBytes`, the client is disconnected.
+ * fan-out yields to I/O between slices), so a burst of updates costs one socket write. Large
+ * queues go in pieces of 64 KiB, the next one when the transport drains.
+ *
+ * Backpressure cuts only clients that do not read: when the transport refuses more, the queue
+ * holds further writes until {@link resume}; the client is disconnected when what was written
+ * for it while the transport refused, less what it took since, passes `maxQueueBytes`
+ * (`overflow`), or when it took nothing for `stallTimeoutMs` while data waited (`stalled`).
  * Writes after close are ignored and return `false` at once: they never hang (honojs/hono#1902).
  */
 export class EventStream implements HeartbeatTarget {
   readonly #sink: EventSink
   readonly #maxQueueBytes: number
+  readonly #stallTimeoutMs: number | null
   readonly #heartbeat: Heartbeat | null
   // Allocated when needed: an idle stream (the common state of most of a hub's connections)
   // holds no empty arrays, and its one close listener, the usual case, needs no array either.
   #queue: Uint8Array[] | null = null
+  /** Index of the first chunk of #queue not yet handed to the sink. */
+  #queueStart = 0
   #queuedBytes = 0
+  /** Bytes written while the transport refused, less what was handed to it since. */
+  #deficit = 0
+  /** When the transport last refused or drained while still refusing (ms since the epoch). */
+  #waitingSince = 0
   #flushScheduled = false
   #paused = false
   #closeReason: EventStreamCloseReason | undefined
@@ -189,6 +254,14 @@ export class EventStream implements HeartbeatTarget {
 
   static {
     flushStream = (stream) => stream.#flush()
+    checkStall = (stream, now) => {
+      if (!stream.#paused || stream.#closeReason !== undefined) {
+        waiting.delete(stream)
+        return
+      }
+      const timeout = stream.#stallTimeoutMs
+      if (timeout !== null && now - stream.#waitingSince >= timeout) stream.close('stalled')
+    }
   }
 
   constructor(sink: EventSink, options: EventStreamOptions = {}) {
@@ -199,12 +272,24 @@ export class EventStream implements HeartbeatTarget {
         `maxQueueBytes must be a positive integer of bytes, got ${options.maxQueueBytes}.`,
       )
     }
+    const stall =
+      options.stallTimeoutMs === undefined ? DEFAULT_STALL_TIMEOUT_MS : options.stallTimeoutMs
+    if (stall !== null && !(Number.isFinite(stall) && stall > 0)) {
+      throw new RangeError(
+        `stallTimeoutMs must be a positive number of milliseconds or null, got ${stall}.`,
+      )
+    }
+    this.#stallTimeoutMs = stall
     this.#heartbeat = options.heartbeat ?? null
     if (options.onClose) this.#closeListener = options.onClose
     const opening = options.openingComment ?? 'ok'
-    // The blank line after the comment ends a block that dispatches nothing.
-    let head = `${formatComment(opening)}\n`
-    if (options.retry != null) head += formatRetry(options.retry)
+    // No blank line after the comment or the retry: a conforming client ignores a block that
+    // holds no data, but @microsoft/fetch-event-source and extended-eventsource hand such a block
+    // to the application as an empty message. Without the blank line they are lines of the first
+    // event's block, where comments are skipped and `retry` applies at once ([spec] "If the field
+    // name is retry … set the event stream's reconnection time").
+    let head = formatComment(opening)
+    if (options.retry != null) head += `${formatRetry(options.retry).trimEnd()}\n`
     this.write(encodeHead(head))
     this.#heartbeat?.add(this)
   }
@@ -224,6 +309,11 @@ export class EventStream implements HeartbeatTarget {
     return this.#queuedBytes
   }
 
+  /** The `maxQueueBytes` the stream was made with. */
+  get maxQueueBytes(): number {
+    return this.#maxQueueBytes
+  }
+
   /** True while the sink has signalled backpressure and not yet drained. */
   get paused(): boolean {
     return this.#paused
@@ -232,16 +322,19 @@ export class EventStream implements HeartbeatTarget {
   /**
    * Queues already-encoded bytes (from {@link encodeEvent}), the fast path for fan-out: encode an
    * update once and write the same bytes to every subscriber. Returns `false` if the stream is
-   * closed or closed now because the queue passed its bound.
+   * closed or closed now because the client failed to take more than `maxQueueBytes`.
    */
   write(bytes: Uint8Array): boolean {
     if (this.#closeReason !== undefined) return false
     if (this.#queue === null) this.#queue = [bytes]
     else this.#queue.push(bytes)
     this.#queuedBytes += bytes.byteLength
-    if (this.#queuedBytes > this.#maxQueueBytes) {
-      this.close('overflow')
-      return false
+    if (this.#paused) {
+      this.#deficit += bytes.byteLength
+      if (this.#deficit > this.#maxQueueBytes) {
+        this.close('overflow')
+        return false
+      }
     }
     if (!this.#flushScheduled && !this.#paused) {
       this.#flushScheduled = true
@@ -278,7 +371,13 @@ export class EventStream implements HeartbeatTarget {
     if (!this.#paused) return
     this.#paused = false
     this.#flush()
-    if (!this.#paused) this.#releaseDrainWaiters()
+    if (this.#paused) {
+      // Refused again, but the client took a whole piece since: that is progress.
+      this.#waitingSince = Date.now()
+      return
+    }
+    waiting.delete(this)
+    this.#releaseDrainWaiters()
   }
 
   /**
@@ -323,14 +422,17 @@ export class EventStream implements HeartbeatTarget {
     if (this.#closeReason !== undefined) return
     this.#closeReason = reason
     this.#heartbeat?.delete(this)
-    const queue = this.#queue
+    waiting.delete(this)
+    const queue = this.#queue === null ? null : this.#queue.slice(this.#queueStart)
     this.#queue = null
+    this.#queueStart = 0
     this.#queuedBytes = 0
+    this.#deficit = 0
     try {
-      if (reason === 'overflow' || reason === 'error') {
+      if (reason === 'overflow' || reason === 'stalled' || reason === 'error') {
         this.#sink.destroy()
       } else if (reason !== 'client-closed') {
-        if (queue !== null) this.#sink.write(queue)
+        if (queue !== null && queue.length > 0) this.#sink.write(queue)
         this.#sink.end()
       }
     } catch {
@@ -370,19 +472,47 @@ export class EventStream implements HeartbeatTarget {
 
   #flush(): void {
     this.#flushScheduled = false
-    const queue = this.#queue
-    if (this.#closeReason !== undefined || this.#paused || queue === null) return
-    const bytes = this.#queuedBytes
-    this.#queue = null
-    this.#queuedBytes = 0
-    let accepted: boolean
-    try {
-      accepted = this.#sink.write(queue.length === 1 ? queue : [joined(queue, bytes)])
-    } catch {
-      this.close('error')
-      return
+    while (this.#queue !== null && this.#closeReason === undefined && !this.#paused) {
+      const queue = this.#queue
+      let piece: Uint8Array[]
+      let bytes: number
+      if (this.#queueStart === 0 && this.#queuedBytes <= HANDOFF_BYTES) {
+        // The usual case (and a fan-out's): all of it, in one write.
+        piece = queue
+        bytes = this.#queuedBytes
+      } else {
+        // A large queue goes a piece at a time, the next one when the transport drains.
+        let end = this.#queueStart
+        bytes = 0
+        do {
+          bytes += (queue[end] as Uint8Array).byteLength
+          end++
+        } while (
+          end < queue.length &&
+          bytes + (queue[end] as Uint8Array).byteLength <= HANDOFF_BYTES
+        )
+        piece = queue.slice(this.#queueStart, end)
+        this.#queueStart = end
+      }
+      if (piece === queue || this.#queueStart === queue.length) {
+        this.#queue = null
+        this.#queueStart = 0
+      }
+      this.#queuedBytes -= bytes
+      this.#deficit = Math.max(0, this.#deficit - bytes)
+      let accepted: boolean
+      try {
+        accepted = this.#sink.write(piece.length === 1 ? piece : [joined(piece, bytes)])
+      } catch {
+        this.close('error')
+        return
+      }
+      if (!accepted) {
+        this.#paused = true
+        this.#waitingSince = Date.now()
+        if (this.#stallTimeoutMs !== null) watchStall(this)
+      }
     }
-    if (!accepted) this.#paused = true
   }
 }
 

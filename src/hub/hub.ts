@@ -3,6 +3,7 @@ import type { EventStream, EventStreamCloseReason } from '../core/event-stream.t
 import type { EventStore } from '../storage/store.ts'
 import { type SubscriptionDirectory, subscriptionsOf } from '../storage/subscription-directory.ts'
 import { createDeadlines } from './deadlines.ts'
+import { REPLAY_QUEUE_BYTES, replayBudgetLeft, room } from './replay-pacing.ts'
 import { Subscriber, type SubscriberClaims, type TopicMatcher } from './subscriber.ts'
 import { subscriptionUpdate } from './subscription-events.ts'
 import { SubscriptionIndex } from './subscription-index.ts'
@@ -23,13 +24,11 @@ export interface HubOptions {
   store: EventStore
   /** Decides whether a topic selector matches a topic; shared with the index. Defaults to a new one. */
   matcher?: SelectorMatcher
-  /** Updates read from the store per history page on replay. Defaults to `500`. */
-  replayPageSize?: number
   /**
-   * Live updates (in bytes) held for one subscriber while its history is replayed; past it the
-   * subscriber is disconnected as too slow. Defaults to `8388608` (8 MiB).
+   * Most updates read from the store per history page on replay (fewer when updates are large:
+   * a page aims at about 4 MiB). Defaults to `500`.
    */
-  maxHeldBytes?: number
+  replayPageSize?: number
   /**
    * Longest a connection stays open, in milliseconds, randomized per connection to 80–100 % so
    * reconnections spread out; the stream then ends cleanly and the client resumes with its last
@@ -58,6 +57,15 @@ export interface SubscribeRequest {
   claims: SubscriberClaims | null
   /** `Last-Event-ID` or `lastEventID`, if the request had one. */
   lastEventId: string | undefined
+  /**
+   * Whether a subscriber without a cursor is sent the newest id at once, as an id-only block
+   * (`id: …` and no data). It moves the client's last event ID and dispatches nothing in a
+   * conforming client, so a stream that drops before its first event resumes without a gap; but
+   * several common third-party clients hand that block to the application as an empty message,
+   * so it is sent only to clients that ask (`?cursor=1`, as `ssehub/client` does). Defaults to
+   * `false`.
+   */
+  sendCursor?: boolean | undefined
   /** The moment the token expires (ms since the epoch), if it does. */
   expiresAt?: number | undefined
   /**
@@ -77,7 +85,10 @@ export interface Hub {
   readonly subscribers: ReadonlySet<Subscriber>
   /** Where the active subscriptions are listed (with a shared store: every node's). */
   readonly directory: SubscriptionDirectory
-  /** The id of the newest update dispatched, or `'earliest'` when none yet. */
+  /**
+   * The id of the newest update dispatched (read from the store: after a restart, the newest one
+   * in the history), or `'earliest'` when there is none.
+   */
   readonly lastEventId: string
   /** Ends every subscriber's stream cleanly and stops listening to the store. */
   close(): void
@@ -86,13 +97,15 @@ export interface Hub {
 /** Bytes of encoded updates kept for replays (see `encodeStored`). */
 const ENCODED_CACHE_BYTES = 8 * 1024 * 1024
 
+/** A history page aims at about this many bytes of payload (the page size shrinks to fit). */
+const REPLAY_PAGE_BYTES = 4 * 1024 * 1024
+
 /** Creates a {@link Hub}. */
 export function createHub(options: HubOptions): Hub {
   const { store, metrics } = options
   const matcher = options.matcher ?? createSelectorMatcher()
   const matches: TopicMatcher = (selector, topic) => matcher.matches(selector, topic)
   const pageSize = options.replayPageSize ?? 500
-  const maxHeldBytes = options.maxHeldBytes ?? 8 * 1024 * 1024
   const maxLifetimeMs = options.maxLifetimeMs === undefined ? 600_000 : options.maxLifetimeMs
   const index = new SubscriptionIndex<Subscriber>({ matcher })
   const subscribers = new Set<Subscriber>()
@@ -110,7 +123,6 @@ export function createHub(options: HubOptions): Hub {
       subscriber.stream.close(expired ? 'expired' : 'lifetime')
     },
   })
-  let lastEventId = 'earliest'
   // The bytes of recent updates by cursor: subscribers replaying the same history (a reconnect
   // storm) encode each update once, not once each. Bounded in bytes; the oldest entry goes first.
   const encoded = new Map<string, Uint8Array>()
@@ -143,13 +155,12 @@ export function createHub(options: HubOptions): Hub {
     for (const update of updates) {
       let bytes: Uint8Array | undefined
       index.match(update.topics, (subscriber) => {
-        if (!subscriber.mayReceive(update, matches)) return
+        // Catching up: the history has this update, and the catch-up will read it.
+        if (!subscriber.live || !subscriber.mayReceive(update, matches)) return
         // Encoded once, on the first subscriber that gets it; every other one gets the same bytes.
         bytes ??= encodeStored(update)
-        subscriber.deliver(bytes)
-        delivered++
+        if (subscriber.deliver(update, bytes)) delivered++
       })
-      lastEventId = update.id
     }
     if (delivered > 0) metrics?.delivered?.(delivered)
   }
@@ -174,34 +185,73 @@ export function createHub(options: HubOptions): Hub {
     announce(subscriber, false)
   }
 
-  const replay = async (
-    subscriber: Subscriber,
-    after: string | null,
-    upTo: string,
-  ): Promise<void> => {
+  /**
+   * Sends `subscriber` the history after its cursor, paced by its client, then switches it to
+   * live delivery in the same synchronous step in which its cursor is seen to be the store's head.
+   * Updates dispatched meanwhile are not held: each page reads up to the head as it is then, so
+   * the next page has them. A client far behind catches up at its own pace, however long the
+   * history; one that reads slower than updates come never goes live and never holds more than a
+   * page of history, and one that stops reading is cut by its stream's stall timeout.
+   *
+   * If history after the cursor was evicted while it read (retention by count or age), the client
+   * missed updates: its stream ends, and it reconnects with the last id it received, which the hub
+   * then answers with `Last-Event-ID: earliest`, the protocol's way to say so.
+   */
+  const catchUp = async (subscriber: Subscriber): Promise<void> => {
     const { stream } = subscriber
-    let cursor = after
-    while (!stream.closed) {
-      const page = await store.read(cursor, upTo, pageSize)
+    let limit = pageSize
+    for (;;) {
+      await room(stream)
+      if (stream.closed) return
+      const cursor = subscriber.cursor
+      const head = store.head()
+      if (head === null || cursor === head) {
+        subscriber.goLive()
+        return
+      }
+      const page = await store.read(cursor, head, limit)
+      if (stream.closed) return
+      // Eviction goes oldest first: if the cursor is still retained now, it was when the page
+      // was read, and the page starts right after it.
+      const cursorId = subscriber.cursorId
+      if (cursor !== null && cursorId !== undefined && (await store.find(cursorId)) === null) {
+        stream.close('server-closed')
+        return
+      }
+      if (page.length === 0) {
+        // Nothing of this store's between the cursor and the head.
+        subscriber.moveTo(head, store.headId() ?? undefined)
+        continue
+      }
       let delivered = 0
+      let payload = 0
       for (const update of page) {
-        if (stream.closed) return
-        if (!subscriber.wants(update, matches) || !subscriber.mayReceive(update, matches)) continue
-        stream.write(encodeStored(update))
-        delivered++
-        // Respect the client's pace: let the queued bytes reach the socket and wait for a drain,
-        // rather than queueing a whole page into a stream that would then overflow.
-        if (stream.queuedBytes >= 65_536) {
-          await null
-          await stream.drained()
+        payload += update.data.length
+        if (subscriber.wants(update, matches) && subscriber.mayReceive(update, matches)) {
+          stream.write(encodeStored(update))
+          delivered++
+        }
+        subscriber.moveTo(update.cursor, update.id)
+        if (stream.queuedBytes >= REPLAY_QUEUE_BYTES || !replayBudgetLeft()) {
+          await room(stream)
+          if (stream.closed) break
         }
       }
       if (delivered > 0) metrics?.delivered?.(delivered)
-      const last = page.at(-1)
-      if (last === undefined || page.length < pageSize || last.cursor === upTo) return
-      cursor = last.cursor
-      await stream.drained()
+      if (stream.closed) return
+      // Pages of large updates get fewer of them, so one page never holds much more than 4 MiB.
+      if (payload > REPLAY_PAGE_BYTES) limit = Math.max(1, Math.floor(limit / 2))
+      else if (payload < REPLAY_PAGE_BYTES / 4) limit = Math.min(pageSize, limit * 2)
     }
+  }
+
+  /** Catches a live subscriber that fell behind up from the history (see Subscriber.deliver). */
+  const onBehind = (subscriber: Subscriber): void => {
+    catchUp(subscriber).catch((error: unknown) => {
+      options.onError?.(error)
+      // The client resumes from the last id it received; closing beats a silent gap.
+      subscriber.stream.close('error')
+    })
   }
 
   return {
@@ -210,7 +260,7 @@ export function createHub(options: HubOptions): Hub {
     },
     directory,
     get lastEventId() {
-      return lastEventId
+      return store.headId() ?? 'earliest'
     },
 
     async publish(update) {
@@ -247,23 +297,25 @@ export function createHub(options: HubOptions): Hub {
       }
 
       const stream = request.open(headers)
-      const subscriber = new Subscriber(
-        {
-          selectors: request.selectors,
-          claims: request.claims,
-          stream,
-          expiresAt: request.expiresAt,
-          onClose: release,
-        },
-        maxHeldBytes,
-      )
+      const subscriber = new Subscriber({
+        selectors: request.selectors,
+        claims: request.claims,
+        stream,
+        expiresAt: request.expiresAt,
+        onClose: release,
+        onBehind,
+      })
       // Registering and reading the head happen in one synchronous step: every update up to the
       // head was dispatched before this subscriber existed (so the history has it), every later
-      // one reaches it live (held until the history is sent). No gap, no duplicate.
+      // one reaches it live, or through its catch-up. No gap, no duplicate.
       for (const selector of request.selectors) index.add(selector, subscriber)
       subscribers.add(subscriber)
-      const head = store.head()
-      const headId = lastEventId
+      const headId = store.headId() ?? 'earliest'
+      if (doReplay) subscriber.moveTo(after, after === null ? undefined : request.lastEventId)
+      else {
+        subscriber.moveTo(store.head(), store.headId() ?? undefined)
+        subscriber.goLive()
+      }
       // Recorded before its subscription event is appended (below), and forgotten before the
       // closing one: a client listing the subscriptions then subscribing from the returned
       // lastEventID misses no change.
@@ -279,25 +331,22 @@ export function createHub(options: HubOptions): Hub {
       if (deadline !== Number.POSITIVE_INFINITY) deadlines.set(subscriber, deadline)
       announce(subscriber, true)
 
-      if (!doReplay) {
-        // Give every client a cursor at once: the id of the newest update, as an id-only block
-        // (it moves the client's last event ID and dispatches nothing). Without it, a stream that
-        // ends before its first event (lifetime, token expiry, a network blip) reconnects with no
-        // Last-Event-ID, and whatever was published in between is silently lost. With no history
-        // yet, `earliest`: resuming from it replays everything published since.
+      if (!doReplay && request.sendCursor === true) {
+        // The id of the newest update, as an id-only block: it moves the client's last event ID
+        // and dispatches nothing, so a stream that ends before its first event (lifetime, token
+        // expiry, a network blip) reconnects with a Last-Event-ID and loses nothing published in
+        // between. With no history yet, `earliest`: resuming from it replays everything since.
         stream.write(cursorBlock(headId))
       }
-      if (doReplay && head !== null) {
+      if (doReplay) {
         try {
-          await replay(subscriber, after, head)
+          await catchUp(subscriber)
         } catch (error) {
           options.onError?.(error)
           // The client resumes from the last id it received; closing beats a silent gap.
           stream.close('error')
-          return subscriber
         }
       }
-      subscriber.goLive()
       return subscriber
     },
 

@@ -17,8 +17,10 @@ export interface SubscriberClaims {
 export type TopicMatcher = (selector: string, topic: string) => boolean
 
 /**
- * One subscriber connection: its selectors, its claims, its stream, and while history is being
- * replayed the live updates held back so they follow the history, in order, with none twice.
+ * One subscriber connection: its selectors, its claims, its stream, and where it stands in the
+ * history. It is either live (updates are written as they are dispatched) or catching up (the
+ * hub reads the history after its cursor, at the client's pace, and dispatched updates are left
+ * to that read: the history has them). No live update is ever held in memory for it.
  */
 export class Subscriber implements EventStreamCloseHandler {
   /** The `topic` selectors it asked for. */
@@ -31,35 +33,38 @@ export class Subscriber implements EventStreamCloseHandler {
   readonly expiresAt: number | undefined
   #id: string | undefined
   readonly #onClose: ((subscriber: Subscriber, reason: EventStreamCloseReason) => void) | undefined
-  /** Live updates that arrived while history was replayed; `null` once live. */
-  #held: Uint8Array[] | null = []
-  #heldBytes = 0
-  readonly #maxHeldBytes: number
+  readonly #onBehind: ((subscriber: Subscriber) => void) | undefined
+  #live = false
+  #cursor: string | null = null
+  #cursorId: string | undefined
 
-  constructor(
-    init: {
-      /** Its IRI; defaults to a new `urn:uuid:…`, made when first asked for. */
-      id?: string | undefined
-      selectors: readonly string[]
-      claims: SubscriberClaims | null
-      stream: EventStream
-      expiresAt?: number | undefined
-      /**
-       * Called once when its stream closes (when the subscriber is registered as the stream's
-       * close handler): one function for every subscriber, rather than a closure each.
-       */
-      onClose?: ((subscriber: Subscriber, reason: EventStreamCloseReason) => void) | undefined
-    },
-    maxHeldBytes: number,
-  ) {
+  constructor(init: {
+    /** Its IRI; defaults to a new `urn:uuid:…`, made when first asked for. */
+    id?: string | undefined
+    selectors: readonly string[]
+    claims: SubscriberClaims | null
+    stream: EventStream
+    expiresAt?: number | undefined
+    /**
+     * Called once when its stream closes (when the subscriber is registered as the stream's
+     * close handler): one function for every subscriber, rather than a closure each.
+     */
+    onClose?: ((subscriber: Subscriber, reason: EventStreamCloseReason) => void) | undefined
+    /**
+     * Called when a live update would make its stream hold more than half its `maxQueueBytes`:
+     * it has stopped taking live updates and must catch up from the history after
+     * {@link cursor}. One function for every subscriber.
+     */
+    onBehind?: ((subscriber: Subscriber) => void) | undefined
+  }) {
     this.#id = init.id
     // An exact-size copy: the array `URLSearchParams.getAll` returns reserves room for 17.
     this.selectors = init.selectors.slice()
     this.claims = init.claims
     this.stream = init.stream
     this.expiresAt = init.expiresAt
-    this.#maxHeldBytes = maxHeldBytes
     this.#onClose = init.onClose
+    this.#onBehind = init.onBehind
   }
 
   /** Its stream closed: passes it on to the `onClose` it was made with. */
@@ -96,30 +101,60 @@ export class Subscriber implements EventStreamCloseHandler {
     return false
   }
 
-  /** Sends a live update, or holds it while history is still being replayed. */
-  deliver(bytes: Uint8Array): void {
-    const held = this.#held
-    if (held === null) {
-      this.stream.write(bytes)
-      return
-    }
-    held.push(bytes)
-    this.#heldBytes += bytes.byteLength
-    // DoS guard: a replay that cannot keep up must not hold live updates without limit.
-    if (this.#heldBytes > this.#maxHeldBytes) this.stream.close('overflow')
+  /** Whether live updates are written as they are dispatched (else it is catching up). */
+  get live(): boolean {
+    return this.#live
   }
 
   /**
-   * Ends the replay: writes the held live updates after the history and switches to live
-   * delivery. The held updates all come after the history's end (the hub registers the subscriber
-   * and reads the store's head in one synchronous step), so none is sent twice.
+   * The cursor of the last update it was given or read past, or `null` for "before the oldest
+   * retained update": a catch-up reads the history after it.
+   */
+  get cursor(): string | null {
+    return this.#cursor
+  }
+
+  /** The id of the update at {@link cursor}, when known: tells whether it is still retained. */
+  get cursorId(): string | undefined {
+    return this.#cursorId
+  }
+
+  /** Sets where it stands in the history (at registration, and as a catch-up reads). */
+  moveTo(cursor: string | null, id: string | undefined): void {
+    this.#cursor = cursor
+    this.#cursorId = id
+  }
+
+  /**
+   * Writes a live update (its bytes encoded once for every subscriber), or leaves it to the
+   * catch-up. A client that reads is never cut for the size of a burst: once what its stream
+   * holds would pass half its `maxQueueBytes`, it stops taking live updates and catches up from
+   * the history at its own pace (the stream's own bound, on what the client failed to take, is
+   * then never reached by live updates). Half, so that heartbeats and the update in hand fit.
+   * A lone update larger than that still goes when nothing waits before it.
+   */
+  deliver(update: StoredUpdate, bytes: Uint8Array): boolean {
+    if (!this.#live) return false
+    const stream = this.stream
+    const queued = stream.queuedBytes
+    if ((queued > 0 || stream.paused) && queued + bytes.byteLength > stream.maxQueueBytes / 2) {
+      this.#live = false
+      this.#onBehind?.(this)
+      return false
+    }
+    stream.write(bytes)
+    this.#cursor = update.cursor
+    this.#cursorId = update.id
+    return true
+  }
+
+  /**
+   * Switches to live delivery. The caller does it in the same synchronous step in which it saw
+   * that {@link cursor} is the store's head: every later update is dispatched after this, so
+   * none is missed and none is sent twice.
    */
   goLive(): void {
-    const held = this.#held
-    this.#held = null
-    this.#heldBytes = 0
-    if (held === null) return
-    for (const bytes of held) this.stream.write(bytes)
+    this.#live = true
   }
 }
 

@@ -57,6 +57,8 @@ async function serve(config: ServerConfig): Promise<void> {
     hub = createSsehubServer({
       logger,
       heartbeatMs: config.heartbeatMs,
+      maxQueueBytes: config.maxQueueBytes,
+      stallTimeoutMs: config.stallTimeoutMs,
       tls: config.tls,
       metrics,
       // The chat demo mints tokens for any nickname: it runs only in development mode.

@@ -34,6 +34,10 @@ export interface ServerConfig {
   historySize: number
   historyAgeMs: number | null
   maxLifetimeMs: number | null
+  /** Bound of what one client failed to take, in bytes (see `EventStreamOptions.maxQueueBytes`). */
+  maxQueueBytes: number
+  /** How long a client may take nothing while data waits for it; `null` for no limit. */
+  stallTimeoutMs: number | null
   cookieName: string
   /** No keys configured: a generated key, anonymous subscribers, a printed token. */
   devMode: boolean
@@ -118,6 +122,16 @@ const SETTINGS = {
     help: 'memory | sqlite:<path> | redis://host:port[?prefix=…] (sqlite:./data/ssehub.db)',
   },
   'max-body': { env: ['SSEHUB_MAX_BODY'], arg: '<bytes>', help: 'largest publish body (1048576)' },
+  'queue-bytes': {
+    env: ['SSEHUB_QUEUE_BYTES'],
+    arg: '<bytes>',
+    help: 'what a client may fail to take before it is cut (1048576)',
+  },
+  'stall-timeout': {
+    env: ['SSEHUB_STALL_TIMEOUT'],
+    arg: '<dur>',
+    help: 'cut a client that takes nothing for this long while data waits, or "off" (30s)',
+  },
   'history-size': {
     env: ['SSEHUB_HISTORY_SIZE'],
     arg: '<n>',
@@ -284,6 +298,8 @@ export function loadConfig(
       historySize: integer(text('history-size', '100000'), 1),
       historyAgeMs: duration(text('history-age', 'off'), 1000, true),
       maxLifetimeMs: duration(text('max-lifetime', '10m'), 1000, true),
+      maxQueueBytes: integer(text('queue-bytes', '1048576'), 65_536),
+      stallTimeoutMs: duration(text('stall-timeout', '30s'), 1000, true),
       cookieName: cookieName(text('cookie-name', 'mercureAuthorization')),
       devMode,
     },

@@ -175,7 +175,21 @@ class Http1DirectSink extends NodeSink {
       return accepted
     }
     // An empty chunk would be the last-chunk marker and end the body early.
-    for (const chunk of chunks) if (chunk.byteLength > 0) accepted = socket.write(framed(chunk))
+    for (const chunk of chunks) {
+      if (chunk.byteLength === 0) continue
+      if (chunk.byteLength <= FRAME_COPY_BYTES) {
+        accepted = socket.write(framed(chunk))
+        continue
+      }
+      // A large chunk is not copied into its frame: the size line, the data and the CRLF leave
+      // as one writev. A copy per stream would cost a burst's size for every stream whose writes
+      // do not follow another's (slow readers, catching up at their own pace).
+      socket.cork()
+      socket.write(`${chunk.byteLength.toString(16)}\r\n`, 'latin1')
+      socket.write(chunk)
+      accepted = socket.write(CRLF)
+      socket.uncork()
+    }
     // Writes to the socket directly are drained by the socket.
     if (!accepted) this.awaitDrain(socket)
     return accepted
@@ -189,6 +203,10 @@ class Http1DirectSink extends NodeSink {
     this.#res.destroy()
   }
 }
+
+/** Chunks up to this size are copied into one framed buffer (one write); larger ones are not. */
+const FRAME_COPY_BYTES = 16_384
+const CRLF = Buffer.from('\r\n', 'latin1')
 
 let lastData: Uint8Array | undefined
 let lastChunk: Buffer = Buffer.alloc(0)

@@ -9,17 +9,22 @@ import { isPublishFormError, parsePublishForm } from '../hub/publish-form.ts'
 import type { TopicMatcher } from '../hub/subscriber.ts'
 import { extractToken } from '../hub/token-source.ts'
 import { checkSelector, checkTemplateBudget, type SelectorMatcher } from '../hub/topic-selector.ts'
-import { StoreUnavailableError } from '../storage/store.ts'
+import type { StoredUpdate } from '../hub/update.ts'
+import { DuplicateIdError, StoreUnavailableError } from '../storage/store.ts'
 import type { Cors } from './cors.ts'
 import type { NodeRequest, NodeResponse } from './event-stream-response.ts'
 import { readLastEventId } from './last-event-id.ts'
 import type { Logger } from './logger.ts'
 import { BodyTooLargeError, readBody } from './read-body.ts'
+import { discardRefusedBody } from './refused-body.ts'
 import { sendText } from './send-text.ts'
 import { handleSubscriptionsApi } from './subscriptions-api.ts'
 
 /** The hub's path (Mercure: "MUST be the well-known path"). */
 export const HUB_PATH = '/.well-known/mercure'
+
+/** Values of the `cursor` query parameter that ask for the id-only block at connect. */
+const CURSOR_REQUESTED = new Set(['1', 'true', 'yes'])
 
 /** Options for {@link createMercureHandler}. */
 export interface MercureHandlerOptions {
@@ -55,7 +60,12 @@ export function createMercureHandler(
   const { hub, cors, logger } = options
   const maxSelectors = options.maxSelectors ?? 1000
 
-  const fail = (res: NodeResponse, error: unknown, headers: OutgoingHttpHeaders): void => {
+  const fail = (
+    req: NodeRequest,
+    res: NodeResponse,
+    error: unknown,
+    headers: OutgoingHttpHeaders,
+  ): void => {
     if (AuthError.is(error)) {
       const challenge = error.status === 400 ? {} : { 'www-authenticate': error.wwwAuthenticate }
       sendText(res, error.status, `${error.message}\n`, { ...headers, ...challenge })
@@ -81,8 +91,16 @@ export function createMercureHandler(
           'retry-after': '1',
         },
       )
+    } else if (error instanceof DuplicateIdError) {
+      sendText(
+        res,
+        409,
+        'An update with this id is already in the history, with other content: publish with another id, or resend the identical update to retry it.\n',
+        headers,
+      )
     } else if (error instanceof BodyTooLargeError) {
-      sendText(res, 413, `${error.message}\n`, { ...headers, connection: 'close' })
+      sendText(res, 413, `${error.message}\n`, headers)
+      discardRefusedBody(req, res)
     } else {
       throw error
     }
@@ -158,12 +176,16 @@ export function createMercureHandler(
       readLastEventId(req.headers) ??
       url.searchParams.get('lastEventID') ??
       url.searchParams.get('last_event_id') ??
+      // event-source-polyfill resumes with this spelling by default: ignoring it loses every
+      // update published while it reconnects.
+      url.searchParams.get('lastEventId') ??
       url.searchParams.get('Last-Event-ID') ??
       undefined
     await hub.subscribe({
       selectors,
       claims: claims === null ? null : { subscribe: claims.subscribe, payload: claims.payload },
       lastEventId,
+      sendCursor: CURSOR_REQUESTED.has(url.searchParams.get('cursor') ?? ''),
       expiresAt: claims?.exp === undefined ? undefined : claims.exp * 1000,
       open: (extra: Record<string, string>) =>
         options.openStream(req, res, { ...headers, ...extra }),
@@ -206,7 +228,23 @@ export function createMercureHandler(
         `The topic ${JSON.stringify(reserved)} is reserved: topics under ${HUB_PATH} belong to the hub.`,
       )
     }
-    const stored = await hub.publish(update)
+    let stored: StoredUpdate
+    try {
+      stored = await hub.publish(update)
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError && error.outcome === 'unknown')) throw error
+      // The store took the update but did not confirm it (Redis answered too late, or the
+      // connection dropped): it may be stored and delivered. A retry with this very id (also a
+      // generated one, hence the header) is stored once, never as a second copy.
+      logger.error({ err: error }, 'store did not confirm a publish')
+      sendText(
+        res,
+        503,
+        `The hub storage did not confirm the update in time: it may have been stored and delivered. Retry with id=${update.id}: an update is stored once per id.\n`,
+        { ...headers, 'retry-after': '1', 'mercure-update-id': encodeURI(update.id) },
+      )
+      return
+    }
     sendText(res, 200, stored.id, headers)
   }
 
@@ -255,7 +293,7 @@ export function createMercureHandler(
         res.destroy?.()
         return true
       }
-      fail(res, error, headers)
+      fail(req, res, error, headers)
       return true
     }
   }

@@ -14,6 +14,10 @@ export class BodyTooLargeError extends Error {
  * Reads a request body of at most `limit` bytes. A `Content-Length` over the limit is refused
  * before reading; a body that grows past it while streaming (chunked, or a lying length) stops
  * being buffered at the limit: a publisher cannot make the hub hold more than `limit` bytes.
+ *
+ * On {@link BodyTooLargeError} the rest of the body is still being read and dropped, so the 413
+ * can go out on a healthy connection: answer, then call `discardRefusedBody` (refused-body.ts),
+ * which bounds that reading in time and bytes.
  */
 export function readBody(req: NodeRequest, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'])

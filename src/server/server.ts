@@ -28,8 +28,17 @@ export interface SsehubServerOptions {
   logger?: Logger
   /** Milliseconds between keep-alive comments on every stream, `null` for none. Defaults to `15000`. */
   heartbeatMs?: number | null
-  /** Bound of each stream's queue in bytes (see `EventStreamOptions`). Defaults to `1048576`. */
+  /**
+   * Bound, in bytes, of what one client failed to take before it is cut (see
+   * `EventStreamOptions.maxQueueBytes`); a hub subscriber past half of it catches up from the
+   * history instead. Defaults to `1048576`.
+   */
   maxQueueBytes?: number
+  /**
+   * Milliseconds a client may take nothing while data waits for it before it is cut (see
+   * `EventStreamOptions.stallTimeoutMs`); `null` for no limit. Defaults to `30000`.
+   */
+  stallTimeoutMs?: number | null
   /**
    * Certificate and key (PEM) to serve HTTPS with HTTP/2, falling back to HTTP/1.1 for clients
    * that do not speak it. Without them the server speaks plain HTTP/1.1. Defaults to none.
@@ -94,6 +103,8 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
     const path = streams.get(stream)
     streams.delete(stream)
     if (reason === 'overflow') {
+      logger.warn({ reason, path }, 'disconnected a client that failed to take its bytes')
+    } else if (reason === 'stalled') {
       logger.warn({ reason, path }, 'disconnected a client that stopped reading')
     } else if (reason === 'error') {
       logger.warn({ reason, path }, 'disconnected a client after a write error')
@@ -109,6 +120,7 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
   ): EventStream => {
     const streamOptions: OpenEventStreamOptions = { heartbeat, ...extra }
     if (options.maxQueueBytes !== undefined) streamOptions.maxQueueBytes = options.maxQueueBytes
+    if (options.stallTimeoutMs !== undefined) streamOptions.stallTimeoutMs = options.stallTimeoutMs
     const stream = openEventStream(req, res, streamOptions)
     streams.set(stream, req.url)
     // Every header the hub and the apps use (token, cookie, origin, Last-Event-ID) is read

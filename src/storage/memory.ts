@@ -1,10 +1,16 @@
 import type { StoredUpdate, Update } from '../hub/update.ts'
 import { CommitListeners } from './commit-listeners.ts'
-import { type EventStore, type RetentionOptions, StoreUnavailableError } from './store.ts'
+import {
+  DuplicateIdError,
+  type EventStore,
+  type RetentionOptions,
+  StoreUnavailableError,
+} from './store.ts'
 import {
   checkMaxAgeMs,
   checkPositiveInteger,
   parseSequenceCursor,
+  sameUpdate,
   storedUpdate,
 } from './stored-update.ts'
 
@@ -20,22 +26,10 @@ const INITIAL_CAPACITY = 1024
  */
 const MAX_PRUNE_INTERVAL_MS = 1000
 
-interface Slot {
-  readonly update: StoredUpdate
-  /** The sequence number of the next retained update with the same id, or 0 when none. */
-  nextSameId: number
-}
-
-interface IdEntry {
-  /** The earliest retained sequence number with this id: what `find` answers. */
-  first: number
-  /** The latest, so a new duplicate can be linked in O(1). */
-  last: number
-}
-
 interface Pending {
   readonly update: Update
   readonly resolve: (stored: StoredUpdate) => void
+  readonly reject: (error: Error) => void
 }
 
 /**
@@ -47,7 +41,7 @@ export class MemoryStore implements EventStore {
   readonly kind = 'memory'
   readonly #maxUpdates: number
   readonly #maxAgeMs: number | null
-  #ring: Array<Slot | undefined>
+  #ring: Array<StoredUpdate | undefined>
   /** Ring index of the oldest retained update. */
   #start = 0
   #count = 0
@@ -57,7 +51,9 @@ export class MemoryStore implements EventStore {
   #lastTime = 0
   /** The cursor listeners last saw: moves together with the listener calls, not before. */
   #head: string | null = null
-  readonly #ids = new Map<string, IdEntry>()
+  #headId: string | null = null
+  /** The sequence number of each retained id: ids are unique in the retained history. */
+  readonly #ids = new Map<string, number>()
   #pending: Pending[] = []
   #flushQueued = false
   readonly #listeners = new CommitListeners()
@@ -84,8 +80,8 @@ export class MemoryStore implements EventStore {
     if (this.#closed) {
       return Promise.reject(new StoreUnavailableError('the memory store is closed'))
     }
-    return new Promise((resolve) => {
-      this.#pending.push({ update, resolve })
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ update, resolve, reject })
       if (!this.#flushQueued) {
         this.#flushQueued = true
         queueMicrotask(() => this.#flush())
@@ -101,10 +97,14 @@ export class MemoryStore implements EventStore {
     return this.#head
   }
 
+  headId(): string | null {
+    return this.#headId
+  }
+
   async find(id: string): Promise<string | null> {
     this.#prune(Date.now())
-    const entry = this.#ids.get(id)
-    return entry === undefined ? null : String(entry.first)
+    const seq = this.#ids.get(id)
+    return seq === undefined ? null : String(seq)
   }
 
   async read(after: string | null, upTo: string, limit: number): Promise<StoredUpdate[]> {
@@ -117,7 +117,7 @@ export class MemoryStore implements EventStore {
       from + Math.max(0, Math.floor(limit)) - 1,
     )
     const updates: StoredUpdate[] = []
-    for (let seq = from; seq <= to; seq++) updates.push(this.#slot(seq).update)
+    for (let seq = from; seq <= to; seq++) updates.push(this.#slot(seq))
     return updates
   }
 
@@ -156,35 +156,47 @@ export class MemoryStore implements EventStore {
     this.#lastTime = time
     this.#prune(time)
     const stored: StoredUpdate[] = []
+    const results: Array<StoredUpdate | DuplicateIdError> = []
     for (const { update } of batch) {
+      // Looked up as each update comes, after the evictions of those before it in the batch:
+      // what counts is the history as it is when this update would join it.
+      const same = this.#ids.get(update.id)
+      if (same !== undefined) {
+        const existing = this.#slot(same)
+        results.push(sameUpdate(existing, update) ? existing : new DuplicateIdError())
+        continue
+      }
       const seq = ++this.#lastSeq
       const item = storedUpdate(update, String(seq), time)
       this.#push(seq, item)
       stored.push(item)
+      results.push(item)
     }
-    Object.freeze(stored)
-    this.#head = stored[stored.length - 1]?.cursor ?? this.#head
-    this.#listeners.dispatch(stored)
-    for (let i = 0; i < batch.length; i++) batch[i]?.resolve(stored[i] as StoredUpdate)
+    const newest = stored.at(-1)
+    if (newest !== undefined) {
+      this.#head = newest.cursor
+      this.#headId = newest.id
+      this.#listeners.dispatch(Object.freeze(stored))
+    }
+    for (const [i, result] of results.entries()) {
+      const pending = batch[i] as Pending
+      if (result instanceof DuplicateIdError) pending.reject(result)
+      else pending.resolve(result)
+    }
   }
 
   #push(seq: number, update: StoredUpdate): void {
     if (this.#count === this.#maxUpdates) this.#evictOldest()
     if (this.#count === this.#ring.length) this.#grow()
     if (this.#count === 0) this.#firstSeq = seq
-    this.#ring[(this.#start + this.#count) % this.#ring.length] = { update, nextSameId: 0 }
+    this.#ring[(this.#start + this.#count) % this.#ring.length] = update
     this.#count++
-    const entry = this.#ids.get(update.id)
-    if (entry === undefined) {
-      this.#ids.set(update.id, { first: seq, last: seq })
-    } else {
-      this.#slot(entry.last).nextSameId = seq
-      entry.last = seq
-    }
+    this.#ids.set(update.id, seq)
   }
 
   #grow(): void {
-    const ring = new Array<Slot | undefined>(Math.min(this.#ring.length * 2, this.#maxUpdates))
+    const capacity = Math.min(this.#ring.length * 2, this.#maxUpdates)
+    const ring = new Array<StoredUpdate | undefined>(capacity)
     for (let i = 0; i < this.#count; i++)
       ring[i] = this.#ring[(this.#start + i) % this.#ring.length]
     this.#ring = ring
@@ -192,29 +204,24 @@ export class MemoryStore implements EventStore {
   }
 
   #evictOldest(): void {
-    const slot = this.#ring[this.#start] as Slot
+    const oldest = this.#ring[this.#start] as StoredUpdate
     this.#ring[this.#start] = undefined
     this.#start = (this.#start + 1) % this.#ring.length
     this.#count--
-    // Eviction goes oldest first, so the evicted update is always the first of its id.
-    if (slot.nextSameId === 0) {
-      this.#ids.delete(slot.update.id)
-    } else {
-      ;(this.#ids.get(slot.update.id) as IdEntry).first = slot.nextSameId
-    }
+    this.#ids.delete(oldest.id)
     this.#firstSeq++
   }
 
   #prune(now: number): void {
     if (this.#maxAgeMs === null) return
     const cutoff = now - this.#maxAgeMs
-    while (this.#count > 0 && (this.#ring[this.#start] as Slot).update.time < cutoff) {
+    while (this.#count > 0 && (this.#ring[this.#start] as StoredUpdate).time < cutoff) {
       this.#evictOldest()
     }
   }
 
-  #slot(seq: number): Slot {
-    return this.#ring[(this.#start + seq - this.#firstSeq) % this.#ring.length] as Slot
+  #slot(seq: number): StoredUpdate {
+    return this.#ring[(this.#start + seq - this.#firstSeq) % this.#ring.length] as StoredUpdate
   }
 }
 

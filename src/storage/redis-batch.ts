@@ -1,4 +1,19 @@
-import { MAX_BATCH, MAX_BATCH_BYTES } from './redis-scripts.ts'
+import { appendFailed } from './redis-failures.ts'
+import { DUPLICATE_ID, MAX_BATCH, MAX_BATCH_BYTES } from './redis-scripts.ts'
+import { DuplicateIdError } from './store.ts'
+
+/** How an {@link AppendBatcher} reaches Redis. */
+export interface AppendBatcherOptions {
+  /** Runs the `APPEND` script with these arguments; resolves with its reply. */
+  run: (args: string[]) => Promise<unknown>
+  /** The script's arguments before the batch: max entries, max age, eviction budget. */
+  retention: () => readonly string[]
+  /**
+   * Whether Redis may have run a script call that failed with this error (it took the command),
+   * which makes the outcome of its appends `'unknown'` rather than `'not-stored'`.
+   */
+  mayHaveRun: (error: unknown) => boolean
+}
 
 interface Pending {
   readonly fields: readonly string[]
@@ -9,23 +24,24 @@ interface Pending {
 
 /**
  * Group commit for the Redis store: the appends made in one event-loop turn go to Redis in one
- * script call (at most `MAX_BATCH` updates or about 1 MiB of payload each), which is what makes
- * a busy hub fast: the driver's cost per command, not Redis, is the limit.
+ * `APPEND` script call (at most `MAX_BATCH` updates or about 1 MiB of payload each), which is
+ * what makes a busy hub fast: the driver's cost per command, not Redis, is the limit. The
+ * batches of one turn are all sent in that turn, in order.
  */
 export class AppendBatcher {
-  readonly #commit: (batch: ReadonlyArray<readonly string[]>) => Promise<readonly string[]>
+  readonly #options: AppendBatcherOptions
   #queue: Pending[] = []
   #scheduled = false
 
-  /**
-   * `commit` stores a batch of entries (their field/value pairs) and resolves with their entry
-   * ids in order; the batches of one turn are all sent in that turn, in order.
-   */
-  constructor(commit: (batch: ReadonlyArray<readonly string[]>) => Promise<readonly string[]>) {
-    this.#commit = commit
+  constructor(options: AppendBatcherOptions) {
+    this.#options = options
   }
 
-  /** Queues one entry; resolves with its entry id, or rejects with its batch's failure. */
+  /**
+   * Queues one entry (its field/value pairs, the update id first); resolves with its entry id
+   * (the existing one for an identical retry). Rejects with a `DuplicateIdError` when a retained
+   * entry has its id and other fields, or with a `StoreUnavailableError` when its batch failed.
+   */
   add(fields: readonly string[], bytes: number): Promise<string> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ fields, bytes, resolve, reject })
@@ -47,12 +63,20 @@ export class AppendBatcher {
         count++
       }
       const batch = this.#queue.splice(0, count)
-      this.#commit(batch.map((pending) => pending.fields)).then(
-        (ids) => {
-          for (const [i, pending] of batch.entries()) pending.resolve(String(ids[i]))
+      const args = [...this.#options.retention(), `${batch.length}`]
+      for (const { fields } of batch) args.push(`${fields.length}`, ...fields)
+      this.#options.run(args).then(
+        (answers) => {
+          // One answer per update, so one reused id fails only its own append.
+          for (const [i, pending] of batch.entries()) {
+            const answer = String((answers as unknown[])[i])
+            if (answer === DUPLICATE_ID) pending.reject(new DuplicateIdError())
+            else pending.resolve(answer)
+          }
         },
         (error: unknown) => {
-          for (const pending of batch) pending.reject(error)
+          const failure = appendFailed(batch.length, error, this.#options.mayHaveRun(error))
+          for (const pending of batch) pending.reject(failure)
         },
       )
     }

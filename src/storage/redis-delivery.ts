@@ -14,6 +14,8 @@ interface Waiter {
 export class StreamDelivery {
   /** The newest entry id delivered to listeners: the reader resumes after it. */
   #head: string | null
+  /** The update id of the newest update delivered (or found in the stream at start). */
+  #headId: string | null = null
   readonly #listeners = new CommitListeners()
   /** In cursor order (appends are acknowledged in command order, so nearly always pushed). */
   readonly #waiters: Waiter[] = []
@@ -22,14 +24,23 @@ export class StreamDelivery {
     this.#head = head
   }
 
-  /** Sets where delivery starts (the stream's newest entry), before the first delivery. */
-  startAt(head: string | null): void {
+  /**
+   * Sets where delivery starts (the stream's newest entry id) and the update id of the newest
+   * update stored, before the first delivery.
+   */
+  startAt(head: string | null, headId: string | null): void {
     this.#head = head
+    this.#headId = headId
   }
 
   /** The newest entry id delivered, or `null` before the first. */
   get head(): string | null {
     return this.#head
+  }
+
+  /** The update id of the newest update delivered, or `null` before the first. */
+  get headId(): string | null {
+    return this.#headId
   }
 
   /** Registers a commit listener; returns the function that unregisters it. */
@@ -55,7 +66,11 @@ export class StreamDelivery {
     }
     if (last === null || last === this.#head) return
     this.#head = last
-    if (updates.length > 0) this.#listeners.dispatch(Object.freeze(updates))
+    const newest = updates.at(-1)
+    if (newest !== undefined) {
+      this.#headId = newest.id
+      this.#listeners.dispatch(Object.freeze(updates))
+    }
     let done = 0
     while (done < this.#waiters.length) {
       const waiter = this.#waiters[done] as Waiter

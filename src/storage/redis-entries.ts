@@ -111,6 +111,31 @@ function compareDigits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0
 }
 
+/**
+ * Where a stream stands, from its XINFO STREAM reply (RESP2: a flat field/value list): the last
+ * entry id it generated, the update id of its newest entry (`null` when it is empty or that entry
+ * is not one this store wrote), and the newest entry id it deleted (trimmed). `null` for none.
+ * One reply, so they agree.
+ */
+export function streamHead(info: unknown): {
+  cursor: string | null
+  id: string | null
+  deleted: string | null
+} {
+  const reply: unknown[] = Array.isArray(info) ? info : []
+  const field = (name: string): unknown => {
+    const at = reply.indexOf(name)
+    return at === -1 ? undefined : reply[at + 1]
+  }
+  const entryId = (value: unknown): string | null =>
+    typeof value === 'string' && value !== '0-0' ? value : null
+  return {
+    cursor: entryId(field('last-generated-id')),
+    id: entryUpdate(field('last-entry'))?.id ?? null,
+    deleted: entryId(field('max-deleted-entry-id')),
+  }
+}
+
 /** The entries of an XREAD reply (RESP2: `[[key, entries]]`, or null when it timed out). */
 export function streamEntries(reply: unknown): unknown[] {
   if (!Array.isArray(reply)) return []

@@ -27,6 +27,30 @@ export function unavailable(context: string, error: unknown): StoreUnavailableEr
   return new StoreUnavailableError(`${context}: ${reason}`, { cause: error })
 }
 
+/**
+ * The error of an append script call that failed. Unless the command certainly never ran
+ * (`mayHaveRun` false: the driver refused it before sending, or Redis answered with an error),
+ * Redis may have stored the updates: it took the command, then did not answer in time (it still
+ * runs it once it answers again) or the connection dropped before its answer. The outcome is
+ * then `'unknown'`, and says so, rather than a "not stored" that a retry would make a duplicate.
+ */
+export function appendFailed(
+  count: number,
+  error: unknown,
+  mayHaveRun: boolean,
+): StoreUnavailableError {
+  const reason = error instanceof Error ? error.message : String(error)
+  if (!mayHaveRun) {
+    return new StoreUnavailableError(`could not append ${count} update(s) in Redis: ${reason}`, {
+      cause: error,
+    })
+  }
+  return new StoreUnavailableError(
+    `could not confirm the append of ${count} update(s) in Redis, which may still store them: ${reason}`,
+    { cause: error, outcome: 'unknown' },
+  )
+}
+
 /** A rejection handler that rethrows as {@link unavailable}, for `.catch()`. */
 export function fail(context: string): (error: unknown) => never {
   return (error) => {

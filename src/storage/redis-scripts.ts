@@ -80,35 +80,90 @@ local function pruneByAge(maxAgeMs, budget)
 end
 `
 
+/** What {@link APPEND} answers, in place of an entry id, for an update whose id is taken. */
+export const DUPLICATE_ID = 'duplicate-id'
+
 /**
  * Appends a batch of updates (group commit: one round trip and one trim for all). `ARGV`: max
  * entries, max age in ms (`0`: none), eviction budget (at least the batch size, so retention by
  * count stays exact), the number of updates, then for each update the number of its entry fields
- * followed by the field/value pairs, its id first. Returns the new entry ids, in order.
+ * followed by the field/value pairs, its id first.
+ *
+ * Ids are unique in the retained history. For each update in turn, an entry its id indexes (the
+ * first, else the newest) counts when it is retained as things stand then: still in the stream,
+ * within the age limit, and not among the oldest entries that this call's trim will evict (those
+ * past the max count once the updates before it are added). An identical update (same fields) is a retry: nothing is
+ * added and its answer is that entry's id. Another one is refused, alone: its answer is
+ * {@link DUPLICATE_ID} and the rest of the batch is stored. Returns one answer per update, in
+ * order: the new entry id, the existing one, or {@link DUPLICATE_ID}.
  */
 export const APPEND = defineScript(`${COMMON}
-local ids = {}
+local maxUpdates, maxAgeMs, budget = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local cutoff = 0
+if maxAgeMs > 0 then
+  local now = redis.call('TIME')
+  cutoff = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - maxAgeMs
+end
+
+-- The fields of entry eid when it is retained (see above), or nil.
+local function retained(eid)
+  local found = redis.call('XRANGE', KEYS[1], eid, eid)
+  if #found == 0 then return nil end
+  if tonumber(string.match(eid, '^(%d+)')) < cutoff then return nil end
+  local evicted = math.min(redis.call('XLEN', KEYS[1]) - maxUpdates, budget)
+  if evicted > 0 then
+    -- Among the oldest "evicted" entries exactly when it ends the range of that many up to it.
+    local upTo = redis.call('XRANGE', KEYS[1], '-', eid, 'COUNT', evicted)
+    if upTo[#upTo][1] == eid then return nil end
+  end
+  return found[1][2]
+end
+
+-- Whether an entry's fields are the update's: ARGV[from + 1 .. from + count], as pairs.
+local function same(fields, from, count)
+  if #fields ~= count then return false end
+  local stored = {}
+  for i = 1, #fields, 2 do stored[fields[i]] = fields[i + 1] end
+  for i = from + 1, from + count, 2 do
+    if stored[ARGV[i]] ~= ARGV[i + 1] then return false end
+  end
+  return true
+end
+
+local answers = {}
 local at = 5
 for u = 1, tonumber(ARGV[4]) do
   local count = tonumber(ARGV[at])
   local uid = ARGV[at + 2]
-  local eid = redis.call('XADD', KEYS[1], '*', unpack(ARGV, at + 1, at + count))
   local index = redis.call('HGET', KEYS[2], uid)
-  if index then
-    local first, last = string.match(index, '^(%S+) (%S+)$')
-    redis.call('HSET', KEYS[3], last, eid)
-    redis.call('HSET', KEYS[2], uid, first .. ' ' .. eid)
-  else
-    redis.call('HSET', KEYS[2], uid, eid .. ' ' .. eid)
+  local first, last = nil, nil
+  if index then first, last = string.match(index, '^(%S+) (%S+)$') end
+  local existing, found = nil, first
+  if first then
+    existing = retained(first)
+    -- Once the first entry of an id is on its way out, only the newest may be retained.
+    if not existing and last ~= first then existing, found = retained(last), last end
   end
-  ids[u] = eid
+  if existing then
+    answers[u] = same(existing, at, count) and found or '${DUPLICATE_ID}'
+  else
+    local eid = redis.call('XADD', KEYS[1], '*', unpack(ARGV, at + 1, at + count))
+    if first then
+      -- Its earlier entries are on their way out (or were deleted by hand): chained, as the
+      -- index expects, so eviction hands the id over to this one.
+      redis.call('HSET', KEYS[3], last, eid)
+      redis.call('HSET', KEYS[2], uid, first .. ' ' .. eid)
+    else
+      redis.call('HSET', KEYS[2], uid, eid .. ' ' .. eid)
+    end
+    answers[u] = eid
+  end
   at = at + count + 1
 end
-local budget = tonumber(ARGV[3])
-local excess = redis.call('XLEN', KEYS[1]) - tonumber(ARGV[1])
+local excess = redis.call('XLEN', KEYS[1]) - maxUpdates
 if excess > 0 then trimOldest('-', '+', math.min(excess, budget)) end
-pruneByAge(tonumber(ARGV[2]), budget)
-return ids
+pruneByAge(maxAgeMs, budget)
+return answers
 `)
 
 /**

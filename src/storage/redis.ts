@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { createClient } from 'redis'
+import { ClientClosedError, ClientOfflineError, createClient, ErrorReply } from 'redis'
 import type { StoredUpdate, Update } from '../hub/update.ts'
 import { AppendBatcher } from './redis-batch.ts'
 import { StreamDelivery } from './redis-delivery.ts'
@@ -11,6 +11,7 @@ import {
   entryFields,
   entryTime,
   streamEntries,
+  streamHead,
 } from './redis-entries.ts'
 import {
   describeUrl,
@@ -41,8 +42,9 @@ export interface RedisStoreOptions extends RetentionOptions {
   keyPrefix?: string
   /**
    * Longest wait for Redis to answer a command, in milliseconds: past it the append fails with
-   * `store-unavailable` (the publisher gets a 503) and `ready()` answers `false`. Defaults to
-   * `5000`.
+   * `store-unavailable` (the publisher gets a 503) and `ready()` answers `false`. An append that
+   * times out has the outcome `'unknown'`: Redis may still run it, and a retry with the same id
+   * stores it once. Defaults to `5000`.
    */
   commandTimeoutMs?: number
   /** Longest wait for the first connection at startup, in milliseconds. Defaults to `10000`. */
@@ -89,10 +91,11 @@ type Client = ReturnType<typeof newClient>
  * balancer. Cursors are stream entry ids (`<ms>-<seq>`), totally ordered by Redis, so
  * `Last-Event-ID` resumes the same on any node.
  *
- * - `append` runs one script (XADD, the id index, trimming by count and age) and resolves once
- *   Redis acknowledged it and this node's reader delivered it; it rejects with
- *   `store-unavailable` when Redis is unreachable or does not answer in time. Appends made in
- *   one event-loop turn share one script call (group commit).
+ * - `append` runs one script (the id check, XADD, the id index, trimming by count and age) and
+ *   resolves once Redis acknowledged it and this node's reader delivered it; it rejects with
+ *   `store-unavailable` when Redis is unreachable (outcome `'not-stored'`) or took the command
+ *   but did not answer in time (`'unknown'`). Appends made in one event-loop turn share one
+ *   script call (group commit).
  * - Each node reads the stream with XREAD BLOCK on a dedicated connection and delivers every
  *   entry once, in stream order, to its listeners, moving `head()` in the same step. After an
  *   outage it resumes from the last entry it delivered, so nothing committed is skipped.
@@ -119,7 +122,11 @@ export class RedisStore implements EventStore, SubscriptionDirectory {
   /** What this node delivered: the reader resumes after its head. */
   readonly #delivery = new StreamDelivery()
   readonly #inflight = new Set<Promise<StoredUpdate>>()
-  readonly #batcher = new AppendBatcher((batch) => this.#commit(batch))
+  readonly #batcher = new AppendBatcher({
+    run: (args) => this.#run(APPEND, this.#keys, args),
+    retention: () => [`${this.#maxUpdates}`, ...this.#pruneArgs()],
+    mayHaveRun: (error) => !neverRan(error),
+  })
   #reading: Promise<void> | undefined
   #pruneTimer: ReturnType<typeof setInterval> | undefined
   /** Connections currently lost, so an outage is reported once, not at every retry. */
@@ -134,21 +141,10 @@ export class RedisStore implements EventStore, SubscriptionDirectory {
   constructor(options: RedisStoreOptions) {
     this.#maxUpdates = checkPositiveInteger('maxUpdates', options.maxUpdates, DEFAULT_MAX_UPDATES)
     this.#maxAgeMs = checkMaxAgeMs(options.maxAgeMs)
-    this.#commandTimeoutMs = checkPositiveInteger(
-      'commandTimeoutMs',
-      options.commandTimeoutMs,
-      5000,
-    )
-    this.#connectTimeoutMs = checkPositiveInteger(
-      'connectTimeoutMs',
-      options.connectTimeoutMs,
-      10_000,
-    )
-    this.#maxReconnectDelayMs = checkPositiveInteger(
-      'maxReconnectDelayMs',
-      options.maxReconnectDelayMs,
-      2000,
-    )
+    const { commandTimeoutMs, connectTimeoutMs, maxReconnectDelayMs: maxDelay } = options
+    this.#commandTimeoutMs = checkPositiveInteger('commandTimeoutMs', commandTimeoutMs, 5000)
+    this.#connectTimeoutMs = checkPositiveInteger('connectTimeoutMs', connectTimeoutMs, 10_000)
+    this.#maxReconnectDelayMs = checkPositiveInteger('maxReconnectDelayMs', maxDelay, 2000)
     const ttlMs = checkPositiveInteger('subscriptionTtlMs', options.subscriptionTtlMs, 30_000)
     const prefix = options.keyPrefix ?? DEFAULT_PREFIX
     this.#url = options.url
@@ -172,14 +168,16 @@ export class RedisStore implements EventStore, SubscriptionDirectory {
   }
 
   /**
-   * Connects, reads the stream's newest entry id as the head (so cursors and replay continue
-   * across restarts), and starts the reader. Rejects with `store-unavailable` when Redis does
-   * not answer within `connectTimeoutMs`.
+   * Connects, reads the stream's newest entry id as the head and its update id as the head id
+   * (so cursors, replay and the hub's newest id continue across restarts), and starts the
+   * reader. Rejects with `store-unavailable` when Redis does not answer within
+   * `connectTimeoutMs`.
    */
   async open(): Promise<this> {
     try {
       await this.#connect(this.#client)
-      this.#delivery.startAt(await this.#lastEntryId())
+      const { cursor, id } = await this.#streamHead()
+      this.#delivery.startAt(cursor, id)
       this.#reader = this.#createClient('reader')
       await this.#connect(this.#reader)
     } catch (error) {
@@ -222,6 +220,10 @@ export class RedisStore implements EventStore, SubscriptionDirectory {
     return this.#delivery.head
   }
 
+  headId(): string | null {
+    return this.#delivery.headId
+  }
+
   /**
    * Looks the id up in the shared index. Resolves only once this node has delivered the cursor
    * found: Redis may already hold updates this node's reader has yet to deliver, and the hub
@@ -247,14 +249,10 @@ export class RedisStore implements EventStore, SubscriptionDirectory {
       const cutoff = `${Math.max(0, Date.now() - this.#maxAgeMs)}-0`
       if (after === null || compareEntryIds(cutoff, after) > 0) start = cutoff
     }
-    const reply = await this.#send([
-      'XRANGE',
-      this.#keys[0] as string,
-      start,
-      upTo,
-      'COUNT',
-      `${count}`,
-    ]).catch(fail('could not read the history'))
+    const key = this.#keys[0] as string
+    const reply = await this.#send(['XRANGE', key, start, upTo, 'COUNT', `${count}`]).catch(
+      fail('could not read the history'),
+    )
     return decodeEntries(reply)
   }
 
@@ -299,16 +297,6 @@ export class RedisStore implements EventStore, SubscriptionDirectory {
     // Answered once this node's own subscribers have it; bounded, since it is committed anyway.
     await this.#delivery.whenDelivered(cursor, this.#commandTimeoutMs)
     return storedUpdate(update, cursor, entryTime(cursor))
-  }
-
-  /** Stores a batch of entries with one script call, in order; resolves with their ids. */
-  async #commit(batch: ReadonlyArray<readonly string[]>): Promise<string[]> {
-    const args = [`${this.#maxUpdates}`, ...this.#pruneArgs(), `${batch.length}`]
-    for (const fields of batch) args.push(`${fields.length}`, ...fields)
-    const ids = await this.#run(APPEND, this.#keys, args).catch(
-      fail(`could not append ${batch.length} update(s)`),
-    )
-    return ids as string[]
   }
 
   async #readLoop(): Promise<void> {
@@ -357,11 +345,9 @@ export class RedisStore implements EventStore, SubscriptionDirectory {
   async #checkGap(): Promise<void> {
     const head = this.#delivery.head
     if (head === null) return
-    const info = (await this.#send(['XINFO', 'STREAM', this.#keys[0] as string]).catch(
-      () => [],
-    )) as unknown[]
-    const deleted = info[info.indexOf('max-deleted-entry-id') + 1]
-    if (typeof deleted === 'string' && compareEntryIds(deleted, head) > 0) {
+    const info = await this.#send(['XINFO', 'STREAM', this.#keys[0] as string]).catch(() => [])
+    const deleted = streamHead(info).deleted
+    if (deleted !== null && compareEntryIds(deleted, head) > 0) {
       this.#onError(
         new Error(
           `the Redis stream was trimmed past ${head} while this node was not reading it (up to ${deleted}): its live subscribers missed updates; raise the history size`,
@@ -417,14 +403,12 @@ export class RedisStore implements EventStore, SubscriptionDirectory {
     await withTimeout(connecting, this.#connectTimeoutMs, `no connection to ${this.#where}`)
   }
 
-  async #lastEntryId(): Promise<string | null> {
+  async #streamHead(): Promise<{ cursor: string | null; id: string | null }> {
     try {
-      const info = (await this.#send(['XINFO', 'STREAM', this.#keys[0] as string])) as unknown[]
-      const last = info[info.indexOf('last-generated-id') + 1]
-      return typeof last === 'string' && last !== '0-0' ? last : null
+      return streamHead(await this.#send(['XINFO', 'STREAM', this.#keys[0] as string]))
     } catch (error) {
       // A fresh hub: the stream is created by the first append.
-      if (/no such key/i.test(String((error as Error).message))) return null
+      if (/no such key/i.test(String((error as Error).message))) return { cursor: null, id: null }
       throw error
     }
   }
@@ -471,6 +455,22 @@ export class RedisStore implements EventStore, SubscriptionDirectory {
  */
 export function createRedisStore(options: RedisStoreOptions): Promise<RedisStore> {
   return new RedisStore(options).open()
+}
+
+/**
+ * Whether Redis certainly ran none of a command that failed with `error`: the driver refused it
+ * before sending it, or Redis answered with an error (it refuses a script for lack of memory only
+ * before the script's first write). Anything else (no answer in time, the connection dropped)
+ * may come after Redis took it.
+ */
+function neverRan(error: unknown): boolean {
+  return (
+    error instanceof ClientClosedError ||
+    error instanceof ClientOfflineError ||
+    error instanceof ErrorReply ||
+    // The driver's refusal past `commandsQueueMaxLength`: a plain Error.
+    (error instanceof Error && error.message === 'The queue is full')
+  )
 }
 
 function newClient(

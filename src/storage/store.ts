@@ -24,8 +24,17 @@ export interface EventStore {
   /**
    * Stores `update` durably and resolves with its stored form once committed: a publish is
    * acknowledged only after this resolves. Concurrent appends may be committed together (group
-   * commit). Rejects (with an error whose `code` is `'store-unavailable'`) when the update was not
-   * stored; it is then not dispatched either.
+   * commit).
+   *
+   * Ids are unique within the retained history (an evicted id may be used again). When an update
+   * with the same id is retained, or comes earlier in the same group commit, an *identical*
+   * update (same topics in order, data, `private`, type and retry) is a retry: it resolves with
+   * the update already stored (same cursor) and nothing is stored or dispatched. A different one
+   * rejects with a {@link DuplicateIdError}.
+   *
+   * Rejects with a {@link StoreUnavailableError} (`code` `'store-unavailable'`) when the store
+   * failed; its `outcome` says whether the update was not stored (and so not dispatched either)
+   * or whether the store cannot tell (appending it again with the same id stores it once).
    */
   append(update: Update): Promise<StoredUpdate>
   /**
@@ -36,8 +45,15 @@ export interface EventStore {
   /** The cursor of the newest update delivered to listeners, or `null` when there is none yet. */
   head(): string | null
   /**
+   * The `id` of the update at {@link EventStore.head}, or `null` when there is none; it moves in
+   * the same synchronous step as `head()`. A persistent store reads it back when it opens, so
+   * after a restart the hub's newest id is the store's before anything is published.
+   */
+  headId(): string | null
+  /**
    * The cursor of the stored update with this id, or `null` when no update with that id is
-   * retained. When several share an id, the earliest wins (Mercure draft-08).
+   * retained. When several share an id (stored before ids were unique), the earliest wins
+   * (Mercure draft-08).
    */
   find(id: string): Promise<string | null>
   /**
@@ -53,11 +69,42 @@ export interface EventStore {
   close(): Promise<void>
 }
 
+/**
+ * What became of an update whose append failed: `'not-stored'` when it certainly was not stored
+ * (nor dispatched), `'unknown'` when the store cannot tell (Redis took the command but did not
+ * answer in time, or the connection dropped after it was sent: it may still be stored and
+ * delivered).
+ */
+export type AppendOutcome = 'not-stored' | 'unknown'
+
+/** Options of a {@link StoreUnavailableError}. */
+export interface StoreUnavailableErrorOptions extends ErrorOptions {
+  /** What became of the update, for a failed append. Defaults to `'not-stored'`. */
+  outcome?: AppendOutcome
+}
+
 /** Error thrown when a store cannot take or serve updates. */
 export class StoreUnavailableError extends Error {
   readonly code = 'store-unavailable'
-  constructor(message: string, options?: ErrorOptions) {
+  /** For a failed append: whether the update may have been stored after all. */
+  readonly outcome: AppendOutcome
+  constructor(message: string, options?: StoreUnavailableErrorOptions) {
     super(message, options)
     this.name = 'StoreUnavailableError'
+    this.outcome = options?.outcome ?? 'not-stored'
+  }
+}
+
+/**
+ * Error an append rejects with when the retained history holds an update with the same id but
+ * other content: a publisher reusing an id, not retrying. Its message names no id or data.
+ */
+export class DuplicateIdError extends Error {
+  readonly code = 'duplicate-id'
+  constructor() {
+    super(
+      'an update with this id is already in the history; publish with another id, or resend the same update to retry it',
+    )
+    this.name = 'DuplicateIdError'
   }
 }

@@ -18,6 +18,21 @@ export function storedUpdate(update: Update, cursor: string, time: number): Stor
   return Object.freeze(stored)
 }
 
+/**
+ * Whether two updates with the same id are the same update (a publisher's retry): same topics
+ * in order, data, `private`, type and retry. An absent field equals `undefined`.
+ */
+export function sameUpdate(a: Update, b: Update): boolean {
+  return (
+    a.data === b.data &&
+    a.private === b.private &&
+    a.type === b.type &&
+    a.retry === b.retry &&
+    a.topics.length === b.topics.length &&
+    a.topics.every((topic, i) => topic === b.topics[i])
+  )
+}
+
 /** Reads a decimal sequence cursor (memory and SQLite stores). */
 export function parseSequenceCursor(cursor: string, storeName: string): number {
   const seq = Number(cursor)

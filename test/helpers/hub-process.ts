@@ -21,14 +21,14 @@ export interface HubProcess {
 }
 
 /**
- * Starts `ssehub` on a free loopback port with `env` added (JSON logs, the test secret, anonymous
- * subscribers) and resolves once it listens. Rejects if it exits first or takes over 60 s (a
- * loaded CI machine can take tens of seconds to start tsx).
+ * Starts `ssehub` on a free loopback port (or on `port`, to restart a hub where it was) with `env`
+ * added (JSON logs, the test secret, anonymous subscribers) and resolves once it listens. Rejects
+ * if it exits first or takes over 60 s (a loaded CI machine can take tens of seconds to start tsx).
  */
-export async function startHubProcess(env: Record<string, string>): Promise<HubProcess> {
+export async function startHubProcess(env: Record<string, string>, port = 0): Promise<HubProcess> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', CLI, '--port', '0', '--host', '127.0.0.1'],
+    ['--import', 'tsx', CLI, '--port', String(port), '--host', '127.0.0.1'],
     {
       env: {
         ...process.env,
