@@ -205,6 +205,7 @@ export function createHub(options: HubOptions): Hub {
       if (stream.closed) return
       const cursor = subscriber.cursor
       const head = store.head()
+      const headId = store.headId() ?? undefined
       if (head === null || cursor === head) {
         subscriber.goLive()
         return
@@ -220,7 +221,7 @@ export function createHub(options: HubOptions): Hub {
       }
       if (page.length === 0) {
         // Nothing of this store's between the cursor and the head.
-        subscriber.moveTo(head, store.headId() ?? undefined)
+        subscriber.moveTo(head, headId)
         continue
       }
       let delivered = 0
