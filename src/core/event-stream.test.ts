@@ -164,7 +164,7 @@ describe('EventStream', () => {
     assert.equal(stream.queuedBytes, 0)
   })
 
-  it('never counts a burst written while the transport takes more, and hands it over in 64 KiB pieces as it drains', async () => {
+  it('never counts a burst written while the transport takes more, and hands it over in 128 KiB pieces as it drains', async () => {
     const sink = recordingSink(false)
     const reasons: EventStreamCloseReason[] = []
     const stream = new EventStream(sink, {
@@ -183,7 +183,7 @@ describe('EventStream', () => {
     await tick()
     assert.equal(stream.closed, false, 'a burst is not what a client failed to take')
     assert.equal(sink.batches.length, 1, 'one piece, then the transport refused')
-    assert.ok((sink.batches[0]?.join('').length ?? 0) <= 64 * 1024, 'a piece is at most 64 KiB')
+    assert.ok((sink.batches[0]?.join('').length ?? 0) <= 128 * 1024, 'a piece is at most 128 KiB')
     let pieces = 1
     while (stream.queuedBytes > 0) {
       stream.resume()

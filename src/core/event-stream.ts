@@ -99,9 +99,11 @@ export const DEFAULT_STALL_TIMEOUT_MS = 30_000
  * queued until the transport drains, so the transport never holds more than one piece beyond its
  * high-water mark, and a client that reads sees a drain every piece: that drain is the progress
  * the stall timeout watches. Small enough that a piece joined for one stream (a copy) costs
- * little, large enough that a fast reader gets one write per 64 KiB.
+ * little, large enough that a replay (which lets 64 KiB and one update wait, see
+ * `hub/replay-pacing.ts`) leaves in one write: splitting it in two cost a sixth of a catch-up's
+ * CPU (bench/catch-up.bench.ts).
  */
-const HANDOFF_BYTES = 65_536
+const HANDOFF_BYTES = 131_072
 
 const HEARTBEAT = encodeComment()
 const textEncoder = new TextEncoder()
@@ -220,7 +222,7 @@ const watchStall = (stream: EventStream): void => {
  * Every write made in the same turn of the event loop is queued and handed to the sink as one
  * batch at the end of the turn (streams are flushed 128 per turn, oldest first, so a large
  * fan-out yields to I/O between slices), so a burst of updates costs one socket write. Large
- * queues go in pieces of 64 KiB, the next one when the transport drains.
+ * queues go in pieces of 128 KiB, the next one when the transport drains.
  *
  * Backpressure cuts only clients that do not read: when the transport refuses more, the queue
  * holds further writes until {@link resume}; the client is disconnected when what was written

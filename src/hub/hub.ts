@@ -3,7 +3,13 @@ import type { EventStream, EventStreamCloseReason } from '../core/event-stream.t
 import type { EventStore } from '../storage/store.ts'
 import { type SubscriptionDirectory, subscriptionsOf } from '../storage/subscription-directory.ts'
 import { createDeadlines } from './deadlines.ts'
-import { REPLAY_QUEUE_BYTES, replayBudgetLeft, room } from './replay-pacing.ts'
+import {
+  REPLAY_QUEUE_BYTES,
+  replayBudgetLeft,
+  room,
+  waitForBudget,
+  yieldBudget,
+} from './replay-pacing.ts'
 import { Subscriber, type SubscriberClaims, type TopicMatcher } from './subscriber.ts'
 import { subscriptionUpdate } from './subscription-events.ts'
 import { SubscriptionIndex } from './subscription-index.ts'
@@ -198,6 +204,15 @@ export function createHub(options: HubOptions): Hub {
    * then answers with `Last-Event-ID: earliest`, the protocol's way to say so.
    */
   const catchUp = async (subscriber: Subscriber): Promise<void> => {
+    try {
+      await catchUpPaced(subscriber)
+    } finally {
+      // Whatever ended it, the next replay waiting for the budget may run.
+      yieldBudget()
+    }
+  }
+
+  const catchUpPaced = async (subscriber: Subscriber): Promise<void> => {
     const { stream } = subscriber
     let limit = pageSize
     for (;;) {
@@ -226,6 +241,7 @@ export function createHub(options: HubOptions): Hub {
       }
       let delivered = 0
       let payload = 0
+      let read = 0
       for (const update of page) {
         payload += update.data.length
         if (subscriber.wants(update, matches) && subscriber.mayReceive(update, matches)) {
@@ -233,10 +249,10 @@ export function createHub(options: HubOptions): Hub {
           delivered++
         }
         subscriber.moveTo(update.cursor, update.id)
-        if (stream.queuedBytes >= REPLAY_QUEUE_BYTES || !replayBudgetLeft()) {
-          await room(stream)
-          if (stream.closed) break
-        }
+        // The clock is read every 16 updates: a skipped update costs well under a microsecond.
+        if (stream.queuedBytes >= REPLAY_QUEUE_BYTES) await room(stream)
+        else if ((++read & 15) === 0 && !replayBudgetLeft()) await waitForBudget()
+        if (stream.closed) break
       }
       if (delivered > 0) metrics?.delivered?.(delivered)
       if (stream.closed) return
