@@ -68,4 +68,53 @@ describe('the hub over HTTPS and HTTP/2', () => {
     books.stream.close()
     authors.stream.close()
   })
+
+  it('delivers a 16 MiB burst, and a 16 MiB catch-up beside it, whole to streams that read', async () => {
+    // HTTP/2 flow control (64 KiB windows) paces both streams of one session: neither is cut.
+    const mercure = hub.server.mercure?.hub
+    assert.ok(mercure)
+    const data = (n: number): string => `#${n}:${'h'.repeat(32 * 1024 - 8)}`
+    const older = await Promise.all(
+      Array.from({ length: 512 }, (_, n) =>
+        mercure.publish({
+          id: `urn:h2:old:${n}`,
+          topics: ['urn:h2:history'],
+          data: data(n),
+          private: false,
+        }),
+      ),
+    )
+    const live = await subscribe('urn:h2:burst')
+    const replayed = session.request({
+      ':path': '/.well-known/mercure?topic=urn%3Ah2%3Ahistory',
+      accept: 'text/event-stream',
+      'last-event-id': 'earliest',
+    })
+    const history: SseMessage[] = []
+    const parser = createParser({ onEvent: (m) => history.push(m) })
+    replayed.on('data', (chunk: Buffer) => parser.feed(chunk))
+    await Promise.all(
+      Array.from({ length: 512 }, (_, n) =>
+        mercure.publish({
+          id: `urn:h2:new:${n}`,
+          topics: ['urn:h2:burst'],
+          data: data(n),
+          private: false,
+        }),
+      ),
+    )
+    const deadline = Date.now() + 30_000
+    while ((live.events.length < 512 || history.length < 512) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    assert.equal(live.events.length, 512, 'the live burst, whole')
+    assert.equal(history.length, 512, 'the catch-up, whole')
+    assert.deepEqual(
+      history.map((m) => m.lastEventId),
+      older.map((u) => u.id),
+    )
+    for (const [n, m] of live.events.entries()) assert.equal(m.data, data(n))
+    live.stream.close()
+    replayed.close()
+  })
 })

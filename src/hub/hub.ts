@@ -32,7 +32,7 @@ export interface HubOptions {
   matcher?: SelectorMatcher
   /**
    * Most updates read from the store per history page on replay (fewer when updates are large:
-   * a page aims at about 4 MiB). Defaults to `500`.
+   * a page aims at about 1 MiB of payload). Defaults to `500`.
    */
   replayPageSize?: number
   /**
@@ -103,8 +103,12 @@ export interface Hub {
 /** Bytes of encoded updates kept for replays (see `encodeStored`). */
 const ENCODED_CACHE_BYTES = 8 * 1024 * 1024
 
-/** A history page aims at about this many bytes of payload (the page size shrinks to fit). */
-const REPLAY_PAGE_BYTES = 4 * 1024 * 1024
+/**
+ * A history page aims at about this many bytes of payload: its count of updates is this over the
+ * mean size of recent updates (at most `replayPageSize`). A catch-up holds one page at a time, so
+ * this bounds what a client far behind costs the hub, whatever the size of its updates.
+ */
+const REPLAY_PAGE_BYTES = 1024 * 1024
 
 /** Creates a {@link Hub}. */
 export function createHub(options: HubOptions): Hub {
@@ -156,9 +160,16 @@ export function createHub(options: HubOptions): Hub {
     return cursor.bytes
   }
 
+  // The mean payload of recent updates (an exponential moving average over about 64), which sizes
+  // the first history page of a catch-up.
+  let meanPayload = 256
+  const pageLimit = (payloadPerUpdate: number): number =>
+    Math.max(1, Math.min(pageSize, Math.floor(REPLAY_PAGE_BYTES / Math.max(1, payloadPerUpdate))))
+
   const dispatch = (updates: readonly StoredUpdate[]): void => {
     let delivered = 0
     for (const update of updates) {
+      meanPayload += (update.data.length - meanPayload) / 64
       let bytes: Uint8Array | undefined
       index.match(update.topics, (subscriber) => {
         // Catching up: the history has this update, and the catch-up will read it.
@@ -214,7 +225,7 @@ export function createHub(options: HubOptions): Hub {
 
   const catchUpPaced = async (subscriber: Subscriber): Promise<void> => {
     const { stream } = subscriber
-    let limit = pageSize
+    let limit = pageLimit(meanPayload)
     for (;;) {
       await room(stream)
       if (stream.closed) return
@@ -256,9 +267,8 @@ export function createHub(options: HubOptions): Hub {
       }
       if (delivered > 0) metrics?.delivered?.(delivered)
       if (stream.closed) return
-      // Pages of large updates get fewer of them, so one page never holds much more than 4 MiB.
-      if (payload > REPLAY_PAGE_BYTES) limit = Math.max(1, Math.floor(limit / 2))
-      else if (payload < REPLAY_PAGE_BYTES / 4) limit = Math.min(pageSize, limit * 2)
+      // The next page is sized by what this one held.
+      limit = pageLimit(payload / page.length)
     }
   }
 
