@@ -10,6 +10,11 @@ const STORE_KINDS: readonly StoreKind[] = ['memory', 'sqlite', 'redis']
 export interface SoakOptions {
   /** How long each store is loaded, in milliseconds (each store gets the whole of it). */
   durationMs: number
+  /**
+   * Load before the measured minutes, so the hub reaches its steady state first (its history at
+   * the retention bound, a reconnect storm's catch-ups behind it): RSS is judged after it.
+   */
+  warmupMs: number
   stores: StoreKind[]
   json: string | null
   seed: number
@@ -73,6 +78,9 @@ SQLite, then two Redis-backed nodes. Exits 1 when any check fails.
                         them (one in the small profile) resume from "earliest"
   --restarts <n>        hub restarts per durable store, alternating SIGKILL and SIGTERM (3 [1])
   --history-size <n>    the hub's --history-size (5000)
+  --warmup <s>          load before the measured minutes, with one reconnect storm (180 for
+                        runs of 3 minutes or more, else 0): the hub's history reaches its bound
+                        and its working set its size first; RSS is judged after it
   --stall <s>           longest stall of a stalled reader (60 [2])
   --stall-mib <n>       a stall also ends at this much published to it; a reader this far
                         behind must have been cut (48)
@@ -91,7 +99,8 @@ Payloads: 10 B-1 KiB (80 %), 2-32 KiB (19 %), 256 KiB (1 %). The memory store is
 a restart empties its history by design, so every resuming client would be owed updates that no
 longer exist anywhere; SQLite and Redis must lose nothing acknowledged across SIGTERM and SIGKILL.
 RSS is read from /proc/<pid>/status every second; "flat" (runs of 3 minutes or more) compares the
-last minute's mean with the second minute's, leaving out each process's first 15 s.
+last minute's mean with the second minute's (minutes counted after the warm-up), leaving out each
+process's first 15 s.
 `
 
 /** Result of {@link parseSoakArgs}: options, or a request for help. */
@@ -126,6 +135,7 @@ export function parseSoakArgs(argv: readonly string[]): ParsedSoakArgs {
       'storm-clients': number,
       restarts: number,
       'history-size': number,
+      warmup: number,
       stall: number,
       'stall-mib': number,
       drain: number,
@@ -177,6 +187,7 @@ export function parseSoakArgs(argv: readonly string[]): ParsedSoakArgs {
     help: false,
     options: {
       durationMs,
+      warmupMs: read('warmup', durationMs >= 180_000 ? 180 : 0, false) * 1000,
       stores: [...new Set(stores as StoreKind[])],
       json: values.json ?? null,
       seed: read('seed', Math.floor(Math.random() * 2 ** 31)),

@@ -51,7 +51,7 @@ export async function runStore(
     const ledger = new Ledger()
     const publisherToken = await mintToken({ key: secret, publish: ['*'], expiresIn: '4h' })
     let loadStart = Date.now()
-    const publishEnd = (): number => loadStart + options.durationMs
+    const publishEnd = (): number => loadStart + options.warmupMs + options.durationMs
     const lane = (name: string, topic: string, isPrivate: boolean): Lane =>
       new Lane({
         name,
@@ -142,7 +142,9 @@ export async function runStore(
     }
 
     loadStart = Date.now()
-    const rss = startRssSampler(nodes, loadStart)
+    // Minutes (and RSS samples) count from the end of the warm-up; samples before it are left out.
+    const measureStart = loadStart + options.warmupMs
+    const rss = startRssSampler(nodes, measureStart)
     cleanups.push(() => rss.stop())
 
     // Steady publishers, one per topic they own, and the burst publishers.
@@ -165,7 +167,7 @@ export async function runStore(
       signal: (i % 2 === 0 ? 'SIGKILL' : 'SIGTERM') as NodeJS.Signals,
     }))
     const restarting_ = restartPlan.map(async (plan) => {
-      await sleep(plan.at * options.durationMs)
+      await sleep(options.warmupMs + plan.at * options.durationMs)
       const began = Date.now()
       log(`soak ${store}: restarting ${plan.node.name} with ${plan.signal}`)
       try {
@@ -179,14 +181,21 @@ export async function runStore(
       restarts.push({
         node: plan.node.name,
         signal: plan.signal,
-        atSeconds: (began - loadStart) / 1000,
+        atSeconds: (began - measureStart) / 1000,
         downMs: Date.now() - began,
       })
     })
     const earliest: EarliestCatchUp[] = []
-    const storms = Array.from({ length: options.storms }, async (_, i) => {
-      const at = options.storms === 1 ? 0.65 : 0.2 + (0.7 * i) / (options.storms - 1)
-      await sleep(at * options.durationMs)
+    // With a warm-up, one more storm in its middle.
+    const stormTimes = Array.from(
+      { length: options.storms },
+      (_, i) =>
+        options.warmupMs +
+        (options.storms === 1 ? 0.65 : 0.2 + (0.7 * i) / (options.storms - 1)) * options.durationMs,
+    )
+    if (options.warmupMs > 0) stormTimes.unshift(options.warmupMs / 2)
+    const storms = stormTimes.map(async (delay, i) => {
+      await sleep(delay)
       log(`soak ${store}: reconnect storm ${i + 1}: ${options.stormClients} new clients`)
       for (const reader of readers) if (reader.reception.kind !== 'stalled') reader.bounce()
       const stormContext = {
@@ -204,7 +213,9 @@ export async function runStore(
 
     let phase = 'load'
     const progress = setInterval(() => {
-      const elapsed = Date.now() - loadStart
+      const elapsed = Date.now() - measureStart
+      if (phase === 'load' && elapsed < 0) phase = 'warm-up'
+      else if (phase === 'warm-up' && elapsed >= 0) phase = 'load'
       // Scraped now and then: a SIGKILLed hub's counters are those of its last scrape.
       for (const node of nodes) void node.disconnections()
       const live =
@@ -222,7 +233,7 @@ export async function runStore(
     cleanups.push(() => clearInterval(progress))
 
     await Promise.all([steady, bursting, ...restarting_])
-    const seconds = (Date.now() - loadStart) / 1000
+    const seconds = (Date.now() - measureStart) / 1000
     phase = 'drain'
     await Promise.all(storms)
 
