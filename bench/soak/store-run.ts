@@ -321,6 +321,7 @@ function tally(counts: readonly Readonly<Record<string, number>>[]): Record<stri
 }
 
 function clock(ms: number): string {
-  const seconds = Math.floor(ms / 1000)
-  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`
+  // The warm-up counts down to the measured load: -2:30, then 0:00.
+  const seconds = Math.floor(Math.abs(ms) / 1000)
+  return `${ms < 0 ? '-' : ''}${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`
 }
