@@ -78,7 +78,7 @@ SQLite, then two Redis-backed nodes. Exits 1 when any check fails.
                         them (one in the small profile) resume from "earliest"
   --restarts <n>        hub restarts per durable store, alternating SIGKILL and SIGTERM (3 [1])
   --history-size <n>    the hub's --history-size (5000)
-  --warmup <s>          load before the measured minutes, with one reconnect storm (300 for
+  --warmup <s>          load before the measured minutes, with one reconnect storm (180 for
                         runs of 3 minutes or more, else 0): the hub's history reaches its bound
                         and its working set its size first; RSS is judged after it
   --stall <s>           longest stall of a stalled reader (60 [2])
@@ -187,7 +187,7 @@ export function parseSoakArgs(argv: readonly string[]): ParsedSoakArgs {
     help: false,
     options: {
       durationMs,
-      warmupMs: read('warmup', durationMs >= 180_000 ? 300 : 0, false) * 1000,
+      warmupMs: read('warmup', durationMs >= 180_000 ? 180 : 0, false) * 1000,
       stores: [...new Set(stores as StoreKind[])],
       json: values.json ?? null,
       seed: read('seed', Math.floor(Math.random() * 2 ** 31)),
