@@ -126,6 +126,36 @@ for (const kind of ['memory', 'sqlite', 'redis'] as const) {
       }
     })
 
+    it('updates larger than a hand-off and than half the queue bound arrive whole, live and in a catch-up', async () => {
+      // 768 KiB each (the test parser's line limit is 1 MiB): past the 128 KiB hand-off (framed
+      // without a copy), past half of the 1 MiB bound (the second one in a turn sends the
+      // subscriber to the history), and history pages of one update.
+      const hub = await hubOn(kind)
+      try {
+        const mercure = hub.server.mercure?.hub as Hub
+        const sub = await subscribeSse(`${hub.hubUrl}?topic=urn:large`)
+        await burst(mercure, 'urn:large', 4, 768 * KiB)
+        await sub.waitForEvents(4, 30_000)
+        assertWhole(
+          sub.events.map((e) => e.data),
+          4,
+          768 * KiB,
+        )
+        const late = await subscribeSse(`${hub.hubUrl}?topic=urn:large`, {
+          'last-event-id': 'earliest',
+        })
+        await late.waitForEvents(4, 30_000)
+        assert.deepEqual(
+          late.events.map((e) => e.lastEventId),
+          sub.events.map((e) => e.lastEventId),
+        )
+        sub.close()
+        late.close()
+      } finally {
+        await hub.close()
+      }
+    })
+
     it('a burst from 64 concurrent publishers over HTTP reaches a client that reads', async () => {
       const hub = await hubOn(kind)
       try {

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { createServer } from 'node:net'
+import { freePort } from '../../test/helpers/redis.ts'
 
 const CLI = new URL('../../src/server/cli.ts', import.meta.url).pathname
 /** How much of a hub's output is kept for a failure message. */
@@ -50,17 +50,6 @@ export interface HubNode {
   disconnections(): Promise<Record<string, number>>
   /** The last lines it printed, for failure messages. */
   output(): string
-}
-
-/** A loopback port nobody listens on right now. */
-export async function freePort(): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  server.close()
-  await once(server, 'close')
-  return port
 }
 
 /** Creates a hub node on a free port; call `start()` to run it. */

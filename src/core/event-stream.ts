@@ -1,5 +1,7 @@
 import { encodeComment, encodeEvent, formatComment, formatRetry, type SseEvent } from './encode.ts'
 import type { Heartbeat, HeartbeatTarget } from './heartbeat.ts'
+import { forgetJoin, joinChunks } from './join-chunks.ts'
+import { scheduleImmediate } from './next-turn.ts'
 
 /**
  * Where an {@link EventStream} writes: one HTTP response, adapted by the server layer (see
@@ -145,52 +147,17 @@ const flushDirty = (): void => {
     flushStream(stream)
   }
   if (dirtyHead < dirty.length) {
-    scheduleFlush(flushDirty)
+    scheduleImmediate(flushDirty)
     return
   }
   dirty.length = 0
   dirtyHead = 0
   flushQueued = false
-  lastQueue = []
-  lastJoined = EMPTY
+  forgetJoin()
 }
 
-// A stream's queued events are joined into one buffer before they reach the sink: one write of
-// the response (one chunk of HTTP/1.1 chunked coding, one iovec) instead of one per event, which
-// in Node costs far more than copying a few hundred bytes. In a fan-out, the streams flushed one
-// after the other usually hold the very same updates, so the join is shared like the encoding:
-// made once, written to every such stream.
-const EMPTY = new Uint8Array(0)
-let lastQueue: readonly Uint8Array[] = []
-let lastJoined: Uint8Array = EMPTY
-const joined = (queue: readonly Uint8Array[], bytes: number): Uint8Array => {
-  if (queue.length === lastQueue.length && queue.every((chunk, i) => chunk === lastQueue[i])) {
-    return lastJoined
-  }
-  const buffer = new Uint8Array(bytes)
-  let offset = 0
-  for (const chunk of queue) {
-    buffer.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  lastQueue = queue
-  lastJoined = buffer
-  return buffer
-}
-// Set by EventStream's static block: the flush loop above reaches a stream's private #flush
-// without a bound function per stream.
+// Set by EventStream's static block: the flush reaches #flush with no bound function per stream.
 let flushStream: (stream: EventStream) => void
-// setImmediate runs right after this turn's I/O callbacks; browsers (the core runs there too)
-// have no setImmediate.
-const scheduleFlush: (callback: () => void) => void =
-  typeof globalThis.setImmediate === 'function'
-    ? (callback) => {
-        globalThis.setImmediate(callback)
-      }
-    : (callback) => {
-        setTimeout(callback, 0)
-      }
-
 // Streams whose transport refused a write and has not drained since. One timer for all of them
 // (a timer per connection costs memory and wake-ups, as for heartbeats), running only while one
 // waits: STALL_CHECK_MS is the granularity of the stall timeout.
@@ -343,7 +310,7 @@ export class EventStream implements HeartbeatTarget {
       dirty.push(this)
       if (!flushQueued) {
         flushQueued = true
-        scheduleFlush(flushDirty)
+        scheduleImmediate(flushDirty)
       }
     }
     return true
@@ -504,7 +471,7 @@ export class EventStream implements HeartbeatTarget {
       this.#deficit = Math.max(0, this.#deficit - bytes)
       let accepted: boolean
       try {
-        accepted = this.#sink.write(piece.length === 1 ? piece : [joined(piece, bytes)])
+        accepted = this.#sink.write(piece.length === 1 ? piece : [joinChunks(piece, bytes)])
       } catch {
         this.close('error')
         return

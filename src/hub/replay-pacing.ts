@@ -1,4 +1,5 @@
 import type { EventStream } from '../core/event-stream.ts'
+import { scheduleImmediate } from '../core/next-turn.ts'
 
 // How history replays share the process. A replay writes into its stream until
 // REPLAY_QUEUE_BYTES wait there, then lets the event loop turn (the flush hands the bytes to the
@@ -23,21 +24,12 @@ export const REPLAY_QUEUE_BYTES = 65_536
 /** Milliseconds of replay work, all replays together, in one turn of the event loop. */
 export const REPLAY_SLICE_MS = 4
 
-const immediate: (callback: () => void) => void =
-  typeof globalThis.setImmediate === 'function'
-    ? (callback) => {
-        globalThis.setImmediate(callback)
-      }
-    : (callback) => {
-        setTimeout(callback, 0)
-      }
-
 /**
  * One turn of the event loop: I/O callbacks run before it resolves, which `await null` (a
  * microtask) never allows.
  */
 export function nextTurn(): Promise<void> {
-  return new Promise((resolve) => immediate(resolve))
+  return new Promise((resolve) => scheduleImmediate(resolve))
 }
 
 let turnStarted = -1
@@ -54,7 +46,7 @@ export function replayBudgetLeft(): boolean {
   const now = performance.now()
   if (turnStarted < 0) {
     turnStarted = now
-    immediate(closeBudget)
+    scheduleImmediate(closeBudget)
     return true
   }
   return now - turnStarted < REPLAY_SLICE_MS
