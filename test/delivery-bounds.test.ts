@@ -351,6 +351,72 @@ describe('a client that stops reading', () => {
   })
 })
 
+describe('many catch-ups at once', () => {
+  it('share 16 MiB of history pages: 80 clients resuming together read pages of about 16 MiB / 80 each, and every one of them keeps reading past them', async () => {
+    // Pages read from SQLite or Redis are fresh copies held while the client reads them: at 1 MiB
+    // each, a reconnect storm held a page per client. The store records the payload of each page
+    // it is asked for while all 80 catch-ups run.
+    const store = createMemoryStore({ maxUpdates: 10_000 })
+    let recording = false
+    let largestPage = 0
+    let pagesRecorded = 0
+    const read = store.read.bind(store)
+    store.read = async (after, upTo, limit) => {
+      const page = await read(after, upTo, limit)
+      if (recording) {
+        pagesRecorded++
+        const bytes = page.reduce((sum, update) => sum + update.data.length, 0)
+        largestPage = Math.max(largestPage, bytes)
+      }
+      return page
+    }
+    const hub = await startTestHub({ store })
+    const clients: Array<{ req: ReturnType<typeof request>; bytes: number }> = []
+    try {
+      const mercure = hub.server.mercure?.hub as Hub
+      const size = 8 * KiB
+      const first = await burst(mercure, 'urn:share', 2000, size)
+      const count = 80
+      for (let c = 0; c < count; c++) {
+        const client = { req: request(`${hub.hubUrl}?topic=urn:share`), bytes: 0 }
+        client.req.setHeader('last-event-id', (first[0] as StoredUpdate).id)
+        client.req.on('response', (res) => {
+          // A slow reader: 32 KiB every 50 ms, so every catch-up lasts for the whole test.
+          res.pause()
+          const tick = setInterval(() => {
+            let taken = 0
+            while (taken < 32 * KiB) {
+              const chunk = res.read() as Buffer | null
+              if (chunk === null) break
+              taken += chunk.length
+              client.bytes += chunk.length
+            }
+          }, 50)
+          res.on('close', () => clearInterval(tick))
+        })
+        client.req.on('error', () => {})
+        client.req.end()
+        clients.push(client)
+      }
+      await eventually(() => mercure.subscribers.size === count, 'all subscribed', 10_000)
+      await sleep(300)
+      recording = true
+      await eventually(() => pagesRecorded >= 2 * count, 'pages read during the storm', 20_000)
+      recording = false
+      const share = (16 * MiB) / count
+      assert.ok(
+        largestPage <= share + size,
+        `a page of ${largestPage} bytes while ${count} catch-ups ran (share ${share})`,
+      )
+      // Smaller pages, same updates: every client has read well past the first page.
+      for (const client of clients) assert.ok(client.bytes > 2 * share, `read ${client.bytes}`)
+    } finally {
+      for (const client of clients) client.req.destroy()
+      await hub.close()
+    }
+  })
+})
+
 describe('history evicted while a client catches up', () => {
   it('ends its stream after a gapless prefix, and its resume is answered earliest: the gap is said, never silent', async () => {
     // 1,000 updates retained; the client resumes from the first of 1,000 updates of 32 KiB and
