@@ -73,12 +73,12 @@ SQLite, then two Redis-backed nodes. Exits 1 when any check fails.
   --stalled <n>         stalled readers: stop reading until cut, not checked for loss (2 [1])
   --token-clients <n>   SseClient subscribers with expiring tokens (4 [2])
   --token-ttl <s>       their tokens' lifetime, renewed by the headers callback (30 [3])
-  --storms <n>          reconnect storms (one a minute, at least 2 [1])
+  --storms <n>          reconnect storms, evenly spread (one a minute, at least 2 [1])
   --storm-clients <n>   new clients per storm, resuming from random points (24 [4]); two of
                         them (one in the small profile) resume from "earliest"
   --restarts <n>        hub restarts per durable store, alternating SIGKILL and SIGTERM (3 [1])
   --history-size <n>    the hub's --history-size (5000)
-  --warmup <s>          load before the measured minutes, with one reconnect storm (180 for
+  --warmup <s>          load before the measured minutes, with a reconnect storm a minute (180 for
                         runs of 3 minutes or more, else 0): the hub's history reaches its bound
                         and its working set its size first; RSS is judged after it
   --stall <s>           longest stall of a stalled reader (60 [2])
