@@ -489,6 +489,21 @@ export function registerStoreTests(
           assert.equal(await store.ready(), false)
         })
       })
+
+      it('probes without touching the history: no update, no cursor, no listener call', async () => {
+        await withStore(undefined, async (store) => {
+          const stored = await store.append(makeUpdate('a'))
+          let calls = 0
+          store.onCommit(() => calls++)
+          for (let i = 0; i < 3; i++) assert.equal(await store.ready(), true)
+          assert.equal(calls, 0)
+          assert.equal(store.head(), stored.cursor)
+          assert.equal(store.headId(), 'a')
+          assert.equal(await store.size(), 1)
+          const next = await store.append(makeUpdate('b'))
+          assert.deepEqual(idsOf(await store.read(null, next.cursor, 10)), ['a', 'b'])
+        })
+      })
     })
 
     describe('#close', () => {

@@ -67,6 +67,9 @@ export async function startSsehub(options: SsehubPeerOptions): Promise<RunningPe
       SSEHUB_JWT_KEY: SECRET,
       SSEHUB_ANONYMOUS: 'true',
       SSEHUB_MAX_LIFETIME: 'off',
+      // The load generator is one address standing in for thousands of clients (10,000 idle);
+      // a scenario about the cap sets it.
+      SSEHUB_MAX_PER_ADDRESS: process.env['SSEHUB_MAX_PER_ADDRESS'] ?? 'off',
       SSEHUB_LOG_LEVEL: 'warn',
       SSEHUB_LOG_FORMAT: 'json',
       SSEHUB_HISTORY_SIZE: String(Math.max(100_000, options.history ?? 0)),

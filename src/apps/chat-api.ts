@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import type { Hub } from '../hub/hub.ts'
 import type { JwtVerifier } from '../hub/jwt-verifier.ts'
 import { mintToken } from '../hub/mint-token.ts'
@@ -21,6 +22,11 @@ export interface ChatApiOptions {
   ttlSeconds?: number
   /** Longest message, in characters. Defaults to `2000`. */
   maxMessageLength?: number
+  /**
+   * Host names the hub is reached by, besides `localhost` (and `*.localhost`) and IP addresses,
+   * which are always accepted. A request with any other `Host` is refused. Defaults to none.
+   */
+  allowedHosts?: readonly string[]
 }
 
 const API = '/apps/chat/api'
@@ -41,6 +47,7 @@ export function createChatApi(options: ChatApiOptions) {
   const cookieName = options.cookieName ?? 'mercureAuthorization'
   const ttl = options.ttlSeconds ?? 3600
   const maxLength = options.maxMessageLength ?? 2000
+  const allowedHosts = new Set((options.allowedHosts ?? []).map((host) => host.toLowerCase()))
 
   const json = (
     res: NodeResponse,
@@ -105,8 +112,21 @@ export function createChatApi(options: ChatApiOptions) {
       sendText(res, 405, 'Use POST.\n', { allow: 'POST' })
       return true
     }
+    const host = req.headers.host ?? req.headers[':authority']
+    // DNS rebinding: a page of evil.example, whose name the attacker then points at this hub (a
+    // developer's machine), is same-origin with it for the browser: Origin and Host both say
+    // evil.example. Only names that are this hub's own are answered; an IP address or localhost
+    // cannot be rebound.
+    if (!isOwnHost(host, allowedHosts)) {
+      sendText(
+        res,
+        403,
+        'The chat API answers only requests addressed to this hub by localhost, an IP address or a configured host name (DNS rebinding protection).\n',
+      )
+      return true
+    }
     // CSRF: these endpoints act on the session cookie, so only this origin's pages may call them.
-    if (!sameOrigin(req.headers.origin, req.headers.host ?? req.headers[':authority'])) {
+    if (!sameOrigin(req.headers.origin, host)) {
       sendText(res, 403, 'Cross-origin requests to the chat API are refused (CSRF protection).\n')
       return true
     }
@@ -194,6 +214,21 @@ export function createChatApi(options: ChatApiOptions) {
       throw error
     }
   }
+}
+
+/** Whether a `Host` header names this hub: localhost, an IP address, or an allowed name. */
+function isOwnHost(host: string | string[] | undefined, allowed: ReadonlySet<string>): boolean {
+  // Anything but host[:port] (userinfo, a path) would make the URL parser read another host.
+  if (typeof host !== 'string' || /[/\\@?#\s]/.test(host)) return false
+  let hostname: string
+  try {
+    hostname = new URL(`http://${host}`).hostname
+  } catch {
+    return false
+  }
+  if (hostname === 'localhost' || hostname.endsWith('.localhost')) return true
+  if (isIP(hostname.replace(/^\[(.*)\]$/, '$1')) !== 0) return true
+  return allowed.has(hostname)
 }
 
 function sameOrigin(origin: string | undefined, host: string | string[] | undefined): boolean {

@@ -232,6 +232,26 @@ describe('SharedSseClient with Web Locks and BroadcastChannel', () => {
     assert.equal(late.role, 'follower')
   })
 
+  it("ends a late follower's catch-up at the leader's last update of the history, not at a subscription event (never replayed)", async () => {
+    const { fetch, calls } = fakeHub()
+    const leader = track(createSharedClient(HUB, { fetch, name: 'chat', lastEventId: 'earliest' }))
+    await until(() => calls.length === 1, 'the leader')
+    // The history, then a subscription event: the hub sends those live only, with a `#` id.
+    calls[0]?.push('id: 1\ndata: one\n\nid: #a/1\ndata: joined\n\n')
+    await until(() => leader.lastEventId === '#a/1', 'the subscription event')
+
+    const late = track(createSharedClient(HUB, { fetch, name: 'chat', lastEventId: 'earliest' }))
+    const log = record(late)
+    await until(() => calls.length === 2, 'the catch-up connection')
+    calls[1]?.push('id: 1\ndata: one\n\n')
+    await until(() => log.length === 2, 'the catch-up')
+    assert.deepEqual(log, ['open', 'one@1'])
+    assert.ok(calls[1]?.signal.aborted, 'the catch-up ends at update 1, the last it can replay')
+    calls[0]?.push('id: 2\ndata: two\n\n')
+    await until(() => log.length === 3, 'a live event, relayed')
+    assert.deepEqual(log, ['open', 'one@1', 'two@2'])
+  })
+
   it('ends every tab when the hub says stop, as one client would', async () => {
     let requests = 0
     const fetch: FetchLike = () => {

@@ -74,6 +74,12 @@ export class SharedSseClient extends SseEventTarget {
   #role: SharedClientRole = 'standalone'
   /** The id of the last event delivered (or `startId`): where this tab resumes as leader. */
   #lastId: string
+  /**
+   * The id of the last event of the hub's history this tab delivered: ids starting with `#` are
+   * the hub's own events (ssehub's subscription events), sent live and never replayed, so a
+   * follower's catch-up, which reads the history, could never reach one.
+   */
+  #lastHistoryId: string
   /** The leader's (or standalone tab's) connection. */
   #client: RelayingClient | null = null
   #channel: BroadcastChannel | null = null
@@ -105,6 +111,7 @@ export class SharedSseClient extends SseEventTarget {
     this.#options = rest
     this.#startId = lastEventId ?? ''
     this.#lastId = this.#startId
+    this.#lastHistoryId = this.#startId
     this.#name = PROTOCOL + (name ?? this.#url)
     this.#signal = signal
     if (signal?.aborted) {
@@ -239,7 +246,7 @@ export class SharedSseClient extends SseEventTarget {
   }
 
   #state(): LeaderState {
-    return { kind: 'state', readyState: this.#readyState, id: this.#lastId }
+    return { kind: 'state', readyState: this.#readyState, id: this.#lastHistoryId }
   }
 
   #receive(data: unknown): void {
@@ -324,6 +331,7 @@ export class SharedSseClient extends SseEventTarget {
     if (message.kind === 'event') {
       if (message.fresh && message.id !== '' && !this.#recent.add(message.id)) return
       this.#lastId = message.id
+      if (!message.id.startsWith('#')) this.#lastHistoryId = message.id
       const event = toEvent(message) as MessageEvent<string>
       this.dispatchEvent(event)
       for (const queue of this.#queues) queue.push(event)

@@ -164,6 +164,92 @@ describe('SseClient', () => {
     assert.equal(client.readyState, client.CLOSED)
   })
 
+  it('stops on 431 with headers-too-large, giving the size of the Last-Event-ID but not its value', async () => {
+    const { fetch, calls } = fakeFetch(() => new Response('too large', { status: 431 }))
+    const id = `urn:${'x'.repeat(1996)}`
+    const client = track(new SseClient(URL_, { fetch, lastEventId: id, initialRetryMs: 1 }))
+    const error = await next<SseErrorEvent>(client, 'error')
+    assert.equal(error.code, 'headers-too-large')
+    assert.equal(error.status, 431)
+    assert.match(error.message, /too large \(431\)/)
+    assert.match(error.message, /Last-Event-ID sent was 2000 bytes/)
+    assert.doesNotMatch(error.message, /xxxx/, 'never the header value itself')
+    assert.equal(client.readyState, client.CLOSED)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    assert.equal(calls.length, 1, 'no reconnection: the same headers would be refused again')
+  })
+
+  it('stops on 431 without a long Last-Event-ID by pointing at cookies and the Authorization header', async () => {
+    const { fetch } = fakeFetch(() => new Response(null, { status: 431 }))
+    const client = track(new SseClient(URL_, { fetch, lastEventId: 'urn:uuid:1' }))
+    const error = await next<SseErrorEvent>(client, 'error')
+    assert.equal(error.code, 'headers-too-large')
+    assert.match(error.message, /cookies and the Authorization header/)
+  })
+
+  it('stops on 414 with url-too-long, saying how long the URL is and what to change', async () => {
+    const { fetch, calls } = fakeFetch(() => new Response(null, { status: 414 }))
+    const topics = Array.from({ length: 50 }, (_, i) => `https://example.com/topics/${i}`)
+    const client = track(new SseClient(URL_, { fetch, topics, initialRetryMs: 1 }))
+    const error = await next<SseErrorEvent>(client, 'error')
+    assert.equal(error.code, 'url-too-long')
+    assert.equal(error.status, 414)
+    assert.match(error.message, new RegExp(`${client.url.length} characters`))
+    assert.match(error.message, /fewer or shorter topics/)
+    assert.equal(client.readyState, client.CLOSED)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    assert.equal(calls.length, 1)
+  })
+
+  it('says why it stops on other statuses: credentials, overload, a refused request', async () => {
+    for (const [status, reason] of [
+      [401, /refused the credentials \(401\)/],
+      [403, /refused the credentials \(403\)/],
+      [500, /500, not 200: it failed/],
+      [400, /400, not 200 \(a refused request/],
+    ] as const) {
+      const { fetch } = fakeFetch(() => new Response(null, { status }))
+      const client = track(new SseClient(URL_, { fetch }))
+      const error = await next<SseErrorEvent>(client, 'error')
+      assert.equal(error.code, 'http-status')
+      assert.equal(error.status, status)
+      assert.match(error.message, reason)
+      assert.equal(client.readyState, client.CLOSED)
+    }
+  })
+
+  it('retries 429, 502, 503 and 504 with its backoff, saying why, and opens once the server answers 200', async () => {
+    for (const status of [429, 502, 503, 504]) {
+      const { fetch, calls } = fakeFetch((n) =>
+        n === 1 ? new Response(null, { status }) : eventStream('data: back\n\n'),
+      )
+      const client = track(new SseClient(URL_, { fetch, initialRetryMs: 1 }))
+      const error = await next<SseErrorEvent>(client, 'error')
+      assert.equal(error.code, 'http-status')
+      assert.equal(error.status, status)
+      assert.match(error.message, new RegExp(`${status}, not 200: it is overloaded, restarting`))
+      assert.equal(client.readyState, client.CONNECTING)
+      assert.equal((await next<MessageEvent>(client, 'message')).data, 'back')
+      assert.equal(calls.length, 2)
+      client.close()
+    }
+  })
+
+  it('waits at least the Retry-After of a 429 before it tries again', async () => {
+    const { fetch, calls } = fakeFetch((n) =>
+      n === 1
+        ? new Response(null, { status: 429, headers: { 'retry-after': '1' } })
+        : eventStream('data: in\n\n'),
+    )
+    const client = track(new SseClient(URL_, { fetch, initialRetryMs: 1 }))
+    const started = Date.now()
+    await next<SseErrorEvent>(client, 'error')
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    assert.equal(calls.length, 1, 'not before Retry-After, though its backoff is 1 ms')
+    assert.equal((await next<MessageEvent>(client, 'message')).data, 'in')
+    assert.ok(Date.now() - started >= 1000, `tried again after ${Date.now() - started} ms`)
+  })
+
   it('detaches a loop left with break and keeps the connection for the others', async () => {
     const body = pipe()
     const { fetch } = fakeFetch(() => eventStream(body.stream))

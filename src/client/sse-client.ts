@@ -7,6 +7,7 @@ import { detectGap, SseGapEvent } from './gap.ts'
 import { toHeaderValue } from './header-value.ts'
 import { MessageQueue } from './message-queue.ts'
 import { SseEventTarget } from './sse-event-target.ts'
+import { RETRIED_STATUSES, retryAfterMs, statusError } from './status-error.ts'
 import { resolveUrl, subscriptionUrl } from './subscription-url.ts'
 import { createWatchdog, type Watchdog } from './watchdog.ts'
 
@@ -229,8 +230,13 @@ export class SseClient extends SseEventTarget {
     // [spec] "if res's status is not 200, or if res's `Content-Type` is not `text/event-stream`,
     // then fail the connection." 204 is the standard's way to say "stop reconnecting".
     if (status !== 200) {
-      if (status === 204) this.#fail('no-content', 'The server answered 204: stop.', status)
-      else this.#fail('http-status', `The server answered ${status}, not 200.`, status)
+      const { code, message } = statusError(status, { lastEventId: requestedId, url: this.#url })
+      if (RETRIED_STATUSES.has(status)) {
+        const wait = retryAfterMs(response.headers.get('retry-after'))
+        this.#lost(connection, code, message, wait, status)
+      } else {
+        this.#fail(code, message, status)
+      }
       return
     }
     if (!isEventStream(response.headers.get('content-type'))) {
@@ -300,21 +306,31 @@ export class SseClient extends SseEventTarget {
     return headers
   }
 
-  /** The connection dropped: reconnect, unless the client was closed meanwhile. */
-  #lost(connection: Connection, code: SseClientErrorCode, message: string): void {
+  /**
+   * The connection dropped, or was refused for now: reconnect, no sooner than `atLeastMs`, unless
+   * the client was closed meanwhile.
+   */
+  #lost(
+    connection: Connection,
+    code: SseClientErrorCode,
+    message: string,
+    atLeastMs = 0,
+    status?: number,
+  ): void {
     if (this.#connection !== connection) return
     this.#detach(connection)
-    this.#reestablish(code, message)
+    this.#reestablish(code, message, atLeastMs, status)
   }
 
   /** [spec] "reestablish the connection": CONNECTING, an `error` event, then wait and reconnect. */
-  #reestablish(code: SseClientErrorCode, message: string): void {
+  #reestablish(code: SseClientErrorCode, message: string, atLeastMs = 0, status?: number): void {
     if (this.#readyState === CLOSED) return
     this.#readyState = CONNECTING
-    this.dispatchEvent(new SseErrorEvent({ code, message }))
+    this.dispatchEvent(new SseErrorEvent({ code, message, status }))
     // A listener may have closed the client (read through the getter: TS narrowed the field).
     if (this.readyState === CLOSED) return
-    this.#reconnectTimer = setTimeout(() => this.#connect(), this.#backoff.next())
+    const delay = Math.max(atLeastMs, this.#backoff.next())
+    this.#reconnectTimer = setTimeout(() => this.#connect(), delay)
   }
 
   /** [spec] "fail the connection": CLOSED, one `error` event, and no reconnection. */

@@ -2,6 +2,7 @@ import { encodeEvent } from '../core/encode.ts'
 import type { EventStream, EventStreamCloseReason } from '../core/event-stream.ts'
 import type { EventStore } from '../storage/store.ts'
 import { type SubscriptionDirectory, subscriptionsOf } from '../storage/subscription-directory.ts'
+import type { SubscriptionEventRelay } from '../storage/subscription-event-relay.ts'
 import { createDeadlines } from './deadlines.ts'
 import {
   REPLAY_QUEUE_BYTES,
@@ -11,8 +12,15 @@ import {
   yieldBudget,
 } from './replay-pacing.ts'
 import { Subscriber, type SubscriberClaims, type TopicMatcher } from './subscriber.ts'
-import { subscriptionUpdate } from './subscription-events.ts'
+import {
+  createSubscriptionAnnouncer,
+  resumePoint,
+  type SubscriptionEventDropReason,
+  type SubscriptionEventLimits,
+} from './subscription-announcer.ts'
 import { SubscriptionIndex } from './subscription-index.ts'
+import { SubscriptionLimitError, SubscriptionLimits } from './subscription-limits.ts'
+import { DEFAULT_MAX_TEMPLATE_STATES, DEFAULT_MAX_TEMPLATE_WORK } from './template-budget.ts'
 import { createSelectorMatcher, type SelectorMatcher } from './topic-selector.ts'
 import type { StoredUpdate, Update } from './update.ts'
 
@@ -22,6 +30,8 @@ export interface HubMetrics {
   delivered?(count: number): void
   subscribed?(): void
   disconnected?(reason: EventStreamCloseReason): void
+  /** Subscription events not sent (see `SubscriptionAnnouncerOptions.onDropped`). */
+  subscriptionEventsDropped?(count: number, reason: SubscriptionEventDropReason): void
 }
 
 /** Options for {@link createHub}. */
@@ -41,8 +51,12 @@ export interface HubOptions {
    * id. `null` for no limit. Defaults to `600000` (10 minutes, as the reference hub).
    */
   maxLifetimeMs?: number | null
-  /** Publish subscription events (private updates on connect and disconnect). Defaults to `false`. */
+  /** Send subscription events: private, live, never in the history. Defaults to `false`. */
   subscriptionEvents?: boolean
+  /** Bounds on subscription events. Defaults to {@link SubscriptionEventLimits}' defaults. */
+  subscriptionEventLimits?: SubscriptionEventLimits
+  /** Carries subscription events to every node sharing the store. Defaults to this hub's only. */
+  relay?: SubscriptionEventRelay | undefined
   /**
    * Where the active subscriptions are recorded, for the subscriptions API: a store shared by
    * several nodes provides one listing every node's. Defaults to a directory listing this hub's own
@@ -51,8 +65,30 @@ export interface HubOptions {
   directory?: SubscriptionDirectory
   /** Counters. Defaults to none. */
   metrics?: HubMetrics
-  /** Called when publishing a subscription event fails. Defaults to none. */
+  /** Called when a catch-up from the history fails. Defaults to none. */
   onError?: (error: unknown) => void
+  /**
+   * Bound of the URI Template work one topic meets on every publish, summed over the distinct
+   * templates subscribed to whose literal prefixes it starts with (each costs its automaton states
+   * plus 32; identical templates count once): a subscription that would pass it is refused with a
+   * {@link SubscriptionLimitError}. `null` for none. Defaults to `4096`.
+   */
+  maxTemplateWork?: number | null
+  /**
+   * Bound of the summed costs of all distinct templates subscribed to (their memory), in the same
+   * unit. `null` for none. Defaults to `1048576`.
+   */
+  maxTemplateStates?: number | null
+  /**
+   * Most subscriptions open at once from one client address (`SubscribeRequest.clientAddress`;
+   * an IPv6 client counts by its /64). `null` for no cap. Defaults to `1000`.
+   */
+  maxSubscriptionsPerAddress?: number | null
+  /**
+   * Most subscriptions open at once with one token (`SubscribeRequest.tokenDigest`). `null` for no
+   * cap. Defaults to `1000`.
+   */
+  maxSubscriptionsPerToken?: number | null
 }
 
 /** What the HTTP layer hands the hub to subscribe one connection. */
@@ -63,6 +99,16 @@ export interface SubscribeRequest {
   claims: SubscriberClaims | null
   /** `Last-Event-ID` or `lastEventID`, if the request had one. */
   lastEventId: string | undefined
+  /**
+   * The client's address: each one has its own budget of subscription events. Defaults to one
+   * budget for every request without one.
+   */
+  clientAddress?: string | undefined
+  /**
+   * A digest of the token the request carried (never the token itself), for the cap per token.
+   * Defaults to none: the request counts against no token's cap.
+   */
+  tokenDigest?: string | undefined
   /**
    * Whether a subscriber without a cursor is sent the newest id at once, as an id-only block
    * (`id: …` and no data). It moves the client's last event ID and dispatches nothing in a
@@ -127,7 +173,21 @@ export function createHub(options: HubOptions): Hub {
   const matches: TopicMatcher = (selector, topic) => matcher.matches(selector, topic)
   const pageSize = options.replayPageSize ?? 500
   const maxLifetimeMs = options.maxLifetimeMs === undefined ? 600_000 : options.maxLifetimeMs
-  const index = new SubscriptionIndex<Subscriber>({ matcher })
+  const index = new SubscriptionIndex<Subscriber>({
+    matcher,
+    maxTemplateWork:
+      options.maxTemplateWork === undefined ? DEFAULT_MAX_TEMPLATE_WORK : options.maxTemplateWork,
+    maxTemplateStates:
+      options.maxTemplateStates === undefined
+        ? DEFAULT_MAX_TEMPLATE_STATES
+        : options.maxTemplateStates,
+  })
+  const limits = new SubscriptionLimits(index, {
+    maxPerAddress:
+      options.maxSubscriptionsPerAddress === undefined ? 1000 : options.maxSubscriptionsPerAddress,
+    maxPerToken:
+      options.maxSubscriptionsPerToken === undefined ? 1000 : options.maxSubscriptionsPerToken,
+  })
   const subscribers = new Set<Subscriber>()
   // The hub's own set of subscribers already is the local directory, in connection order and
   // with the same timing: a second map of them would cost an entry per connection.
@@ -200,23 +260,28 @@ export function createHub(options: HubOptions): Hub {
   }
   const stopListening = store.onCommit(dispatch)
 
-  const announce = (subscriber: Subscriber, active: boolean): void => {
-    if (!options.subscriptionEvents) return
-    for (const selector of subscriber.selectors) {
-      store
-        .append(subscriptionUpdate(subscriber, selector, active))
-        .catch((error: unknown) => options.onError?.(error))
-    }
-  }
+  // Subscription events never go into the store: see createSubscriptionAnnouncer.
+  const announcer = options.subscriptionEvents
+    ? createSubscriptionAnnouncer({
+        index,
+        matches,
+        relay: options.relay,
+        headId: () => store.headId() ?? undefined,
+        limits: options.subscriptionEventLimits,
+        onDropped: metrics?.subscriptionEventsDropped?.bind(metrics),
+        onDelivered: metrics?.delivered?.bind(metrics),
+      })
+    : null
 
   /** Forgets a subscriber whose stream closed. */
   const release = (subscriber: Subscriber, reason: EventStreamCloseReason): void => {
     for (const selector of subscriber.selectors) index.delete(selector, subscriber)
+    if (subscriber.tally !== undefined) limits.release(subscriber.tally)
     subscribers.delete(subscriber)
     deadlines.delete(subscriber)
     metrics?.disconnected?.(reason)
     directory.deleteSubscriber(subscriber)
-    announce(subscriber, false)
+    announcer?.left(subscriber)
   }
 
   /**
@@ -322,6 +387,7 @@ export function createHub(options: HubOptions): Hub {
       // (expired from history, or never existed) answers `earliest` and replays nothing, so the
       // client can tell that it may have missed updates and refetch the state.
       let after: string | null = null
+      let afterId: string | undefined
       let doReplay = false
       const headers: Record<string, string> = {}
       if (request.lastEventId !== undefined) {
@@ -329,11 +395,13 @@ export function createHub(options: HubOptions): Hub {
         if (request.lastEventId === 'earliest') {
           doReplay = true
         } else {
-          const cursor = await store.find(request.lastEventId)
-          if (cursor !== null) {
-            after = cursor
+          // A subscription event's id names the update its recipient had reached (not history).
+          const point = await resumePoint((id) => store.find(id), request.lastEventId)
+          if (point !== null) {
+            after = point.after
+            afterId = point.afterId
             doReplay = true
-            answer = request.lastEventId
+            if (point.exact) answer = request.lastEventId
           }
         }
         // Node writes header strings as latin1: send the id's UTF-8 bytes that way.
@@ -342,12 +410,23 @@ export function createHub(options: HubOptions): Hub {
         headers['mercure-last-event-id'] = value
       }
 
-      const stream = request.open(headers)
+      // Checked in the same synchronous step as the registration below: what it admits is what
+      // gets added. Refused, nothing is opened: the caller answers 429.
+      const tally = limits.admit(request)
+      if (tally instanceof SubscriptionLimitError) throw tally
+      let stream: EventStream
+      try {
+        stream = request.open(headers)
+      } catch (error) {
+        limits.release(tally)
+        throw error
+      }
       const subscriber = new Subscriber({
         selectors: request.selectors,
         claims: request.claims,
         stream,
         expiresAt: request.expiresAt,
+        tally,
         onClose: release,
         onBehind,
       })
@@ -357,14 +436,13 @@ export function createHub(options: HubOptions): Hub {
       for (const selector of request.selectors) index.add(selector, subscriber)
       subscribers.add(subscriber)
       const headId = store.headId() ?? 'earliest'
-      if (doReplay) subscriber.moveTo(after, after === null ? undefined : request.lastEventId)
+      if (doReplay) subscriber.moveTo(after, after === null ? undefined : afterId)
       else {
         subscriber.moveTo(store.head(), store.headId() ?? undefined)
         subscriber.goLive()
       }
-      // Recorded before its subscription event is appended (below), and forgotten before the
-      // closing one: a client listing the subscriptions then subscribing from the returned
-      // lastEventID misses no change.
+      // Recorded before its subscription event is sent (below), and forgotten before the closing
+      // one: a watcher sees a subscriber listed by the time its event arrives.
       directory.addSubscriber(subscriber)
       metrics?.subscribed?.()
 
@@ -375,7 +453,7 @@ export function createHub(options: HubOptions): Hub {
       if (maxLifetimeMs !== null)
         deadline = Math.min(deadline, Date.now() + maxLifetimeMs * (0.8 + 0.2 * Math.random()))
       if (deadline !== Number.POSITIVE_INFINITY) deadlines.set(subscriber, deadline)
-      announce(subscriber, true)
+      announcer?.joined(subscriber, request.clientAddress)
 
       if (!doReplay && request.sendCursor === true) {
         // The id of the newest update, as an id-only block: it moves the client's last event ID
@@ -398,6 +476,7 @@ export function createHub(options: HubOptions): Hub {
 
     close() {
       stopListening()
+      announcer?.close()
       for (const subscriber of [...subscribers]) subscriber.stream.close('server-closed')
     },
   }

@@ -1,4 +1,5 @@
 import type { Update } from './update.ts'
+import { parseUrlEncodedForm } from './url-encoded-form.ts'
 import { uuidV7 } from './uuid-v7.ts'
 
 /** Limits applied to a publish form. */
@@ -7,7 +8,26 @@ export interface PublishLimits {
   maxTopics?: number
   /** Longest topic, in characters. Defaults to `8192`. */
   maxTopicLength?: number
+  /**
+   * Longest `id`, in UTF-8 bytes. A subscriber sends the last id back as its `Last-Event-ID`
+   * header on every reconnection, so an id must fit in the header budget of every server and
+   * proxy on the way (Node 16 KiB for all headers, nginx 8 KiB per line, shared with cookies and
+   * the token), or that subscriber is refused (431) for good. Defaults to
+   * {@link DEFAULT_MAX_ID_BYTES} (`256`); more than {@link MAX_ID_BYTES} (`1024`) is refused.
+   */
+  maxIdBytes?: number
+  /** Longest `type` (the SSE `event` field), in UTF-8 bytes. Defaults to `256`. */
+  maxTypeBytes?: number
 }
+
+/**
+ * Default bound of an update's `id`, in UTF-8 bytes: room for every id scheme in use (a
+ * `urn:uuid:` is 45 bytes, a URL id rarely passes 200) with a wide margin below any header limit.
+ */
+export const DEFAULT_MAX_ID_BYTES = 256
+
+/** The largest `maxIdBytes` allowed: a `Last-Event-ID` of 1 KiB still passes every common proxy. */
+export const MAX_ID_BYTES = 1024
 
 /** A publish form that cannot become an update: the status and the message for the publisher. */
 export interface PublishFormError {
@@ -23,19 +43,33 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
 // by the client for ids.
 const CR_LF_NUL = /[\r\n\0]/
 const DIGITS = /^\d+$/
+const UTF8 = new TextEncoder()
 
 /**
  * Turns a form-encoded publish body (Mercure draft-07 §Publication: `topic` repeated, `data`,
  * `private`, `id`, `type`, `retry`) into an {@link Update}, or says which field is wrong.
  * Unknown fields are ignored. Without an `id`, the hub generates `urn:uuid:<UUIDv7>`.
+ *
+ * The body is decoded strictly (see `parseUrlEncodedForm`): bytes that are not UTF-8 or a broken
+ * percent-escape in any field is a 400 that names the field, never a U+FFFD in the update.
+ *
+ * @param body The raw body, whose bytes must be UTF-8, or the body already decoded.
  */
 export function parsePublishForm(
-  body: string,
+  body: Uint8Array | string,
   limits: PublishLimits = {},
 ): Update | PublishFormError {
   const maxTopics = limits.maxTopics ?? 1000
   const maxTopicLength = limits.maxTopicLength ?? 8192
-  const form = new URLSearchParams(body)
+  const maxIdBytes = limits.maxIdBytes ?? DEFAULT_MAX_ID_BYTES
+  const maxTypeBytes = limits.maxTypeBytes ?? 256
+  const parsed = parseUrlEncodedForm(body)
+  if (!parsed.ok) return bad(parsed.message)
+  const form = {
+    getAll: (name: string): readonly string[] => parsed.fields.get(name) ?? [],
+    get: (name: string): string | null => parsed.fields.get(name)?.[0] ?? null,
+    has: (name: string): boolean => parsed.fields.has(name),
+  }
 
   const topics = form.getAll('topic')
   if (topics.length === 0)
@@ -53,6 +87,13 @@ export function parsePublishForm(
   if (id === null || id === '') {
     id = `urn:uuid:${uuidV7()}`
   } else {
+    // DoS guard: an id past the header limits would lock every subscriber that received it out
+    // of its reconnections (431 on its Last-Event-ID), for as long as it keeps that id.
+    if (isLongerThan(id, maxIdBytes)) {
+      return bad(
+        `The "id" is longer than ${maxIdBytes} bytes (UTF-8): subscribers send it back in their Last-Event-ID header, which must stay small.`,
+      )
+    }
     if (CR_LF_NUL.test(id)) return bad('The "id" must not contain CR, LF or NUL.')
     if (id.startsWith('#')) return bad('The "id" must not start with "#" (reserved for the hub).')
     if (id === 'earliest')
@@ -60,6 +101,8 @@ export function parsePublishForm(
   }
 
   const type = form.get('type')
+  if (type !== null && isLongerThan(type, maxTypeBytes))
+    return bad(`The "type" is longer than ${maxTypeBytes} bytes (UTF-8).`)
   if (type !== null && CR_LF_NUL.test(type))
     return bad('The "type" must not contain CR, LF or NUL.')
 
@@ -88,6 +131,11 @@ export function parsePublishForm(
 /** Whether `value` is a {@link PublishFormError}. */
 export function isPublishFormError(value: Update | PublishFormError): value is PublishFormError {
   return 'status' in value
+}
+
+/** Whether `text` takes more than `maxBytes` in UTF-8 (every UTF-16 unit takes at least one). */
+function isLongerThan(text: string, maxBytes: number): boolean {
+  return text.length > maxBytes || UTF8.encode(text).byteLength > maxBytes
 }
 
 function bad(message: string): PublishFormError {

@@ -3,6 +3,7 @@ import type {
   EventStreamCloseHandler,
   EventStreamCloseReason,
 } from '../core/event-stream.ts'
+import type { SubscriptionTally } from './subscription-limits.ts'
 import type { StoredUpdate } from './update.ts'
 
 /** What a subscriber is allowed, from its token (or nothing, for an anonymous subscriber). */
@@ -31,6 +32,8 @@ export class Subscriber implements EventStreamCloseHandler {
   readonly stream: EventStream
   /** When its token expires (ms since the epoch), if it does. */
   readonly expiresAt: number | undefined
+  /** What it counts against in the hub's per-client caps, if anything. */
+  readonly tally: SubscriptionTally | undefined
   #id: string | undefined
   readonly #onClose: ((subscriber: Subscriber, reason: EventStreamCloseReason) => void) | undefined
   readonly #onBehind: ((subscriber: Subscriber) => void) | undefined
@@ -45,6 +48,8 @@ export class Subscriber implements EventStreamCloseHandler {
     claims: SubscriberClaims | null
     stream: EventStream
     expiresAt?: number | undefined
+    /** What it counts against in the hub's per-client caps (given back when it closes). */
+    tally?: SubscriptionTally | undefined
     /**
      * Called once when its stream closes (when the subscriber is registered as the stream's
      * close handler): one function for every subscriber, rather than a closure each.
@@ -63,6 +68,7 @@ export class Subscriber implements EventStreamCloseHandler {
     this.claims = init.claims
     this.stream = init.stream
     this.expiresAt = init.expiresAt
+    this.tally = init.tally
     this.#onClose = init.onClose
     this.#onBehind = init.onBehind
   }

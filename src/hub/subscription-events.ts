@@ -44,7 +44,9 @@ export function subscriptionDocument(
 
 /**
  * The subscription event for one selector of a subscriber: [spec] "The update MUST be private",
- * its topic the subscription's IRI, its data the JSON-LD document.
+ * its topic the subscription's IRI, its data the JSON-LD document. Its id is `#<uuid>`, which no
+ * publisher may use: each recipient gets it with a suffix of its own (see
+ * `subscription-announcer.ts`). It is sent live, never stored in the history.
  */
 export function subscriptionUpdate(
   subscriber: Pick<Subscriber, 'id' | 'claims'>,
@@ -53,7 +55,7 @@ export function subscriptionUpdate(
 ): Update {
   const topic = subscriptionTopic(selector, subscriber.id)
   return {
-    id: `urn:uuid:${crypto.randomUUID()}`,
+    id: `#${crypto.randomUUID()}`,
     topics: [topic],
     data: JSON.stringify(subscriptionDocument(subscriber, selector, active)),
     private: true,

@@ -221,3 +221,86 @@ describe('SubscriptionIndex, by property', () => {
     )
   })
 })
+
+describe('SubscriptionIndex: template prefixes and budgets', () => {
+  /** A matcher whose templates record the topics they are tested against. */
+  function recording(calls: string[]): SelectorMatcher {
+    const real = createSelectorMatcher()
+    return {
+      ...real,
+      template(selector) {
+        const template = real.template(selector)
+        if (template === null) return null
+        return {
+          ...template,
+          matches(topic: string) {
+            calls.push(`${selector} ${topic}`)
+            return template.matches(topic)
+          },
+        }
+      },
+    }
+  }
+
+  it('tests a template only against topics that start with its literal prefix', () => {
+    const calls: string[] = []
+    const index = new SubscriptionIndex<string>({ matcher: recording(calls) })
+    index.add(BOOKS, 'dave')
+    for (let n = 0; n < 100; n++) index.add(`https://example.com/users/${n}/{?topic}`, `user ${n}`)
+    index.add('{+anything}', 'erin')
+    assert.deepEqual(sorted(visited(index, [BOOK_1])), ['dave', 'erin'])
+    assert.deepEqual(calls.sort(), [`${BOOKS} ${BOOK_1}`, `{+anything} ${BOOK_1}`])
+    calls.length = 0
+    const topic = 'https://example.com/users/42/?topic=x'
+    assert.deepEqual(sorted(visited(index, [topic])), ['erin', 'user 42'])
+    assert.equal(calls.length, 2)
+  })
+
+  it('keeps the most template cost one topic meets and the cost of all, identical templates once', () => {
+    const index = new SubscriptionIndex<string>()
+    assert.deepEqual([index.templateWork, index.templateStates], [0, 0])
+    index.add(BOOKS, 'dave')
+    index.add(BOOKS, 'frank')
+    assert.deepEqual([index.templateWork, index.templateStates], [44, 44])
+    index.add('https://example.com/users/1/{?topic}', 'erin')
+    index.add('https://example.com/users/2/{?topic}', 'erin')
+    // Two chains: the books prefix (44) and each user's (53); no topic meets both.
+    assert.deepEqual([index.templateWork, index.templateStates], [53, 150])
+    index.add('https://example.com/{+path}', 'gina')
+    const path = index.templateWork - 53
+    assert.ok(path > 0)
+    index.delete(BOOKS, 'dave')
+    assert.equal(index.templateStates, 150 + path)
+    index.delete(BOOKS, 'frank')
+    index.delete('https://example.com/users/1/{?topic}', 'erin')
+    index.delete('https://example.com/users/2/{?topic}', 'erin')
+    index.delete('https://example.com/{+path}', 'gina')
+    assert.deepEqual([index.templateWork, index.templateStates], [0, 0])
+  })
+
+  it('admits selectors within the budgets, counting only templates not held yet, and changes nothing', () => {
+    const index = new SubscriptionIndex<string>({ maxTemplateWork: 100, maxTemplateStates: 149 })
+    assert.equal(index.admit([BOOKS, BOOK_1, '*']), null)
+    index.add(BOOKS, 'dave')
+    // Held already, or under another prefix: fits.
+    assert.equal(index.admit([BOOKS, 'https://example.com/users/1/{?topic}']), null)
+    // One chain: the root's `{+x}`, then two templates under the books prefix; more than 100.
+    assert.deepEqual(index.admit(['https://example.com/books/{id}/{page}', '{+x}']), {
+      budget: 'work',
+      needed: 44 + templateCostOf('https://example.com/books/{id}/{page}') + templateCostOf('{+x}'),
+      limit: 100,
+    })
+    assert.deepEqual([index.templateWork, index.templateStates], [44, 44])
+    const users = Array.from({ length: 2 }, (_, n) => `https://example.com/users/${n}/{?topic}`)
+    assert.deepEqual(index.admit(users), { budget: 'states', needed: 44 + 53 + 53, limit: 149 })
+    assert.equal(index.admit(users.slice(1)), null)
+    assert.equal(new SubscriptionIndex<string>().admit(['{+x}', ...users]), null)
+  })
+})
+
+/** A template selector's cost (see template-budget.ts), through a fresh index. */
+function templateCostOf(selector: string): number {
+  const index = new SubscriptionIndex<string>()
+  index.add(selector, 'x')
+  return index.templateStates
+}

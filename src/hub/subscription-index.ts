@@ -1,3 +1,5 @@
+import { PrefixTree } from './prefix-tree.ts'
+import { type TemplateBudgetExcess, templateCost } from './template-budget.ts'
 import { createSelectorMatcher, type SelectorMatcher } from './topic-selector.ts'
 import type { UriTemplate } from './uri-template.ts'
 
@@ -8,6 +10,18 @@ export interface SubscriptionIndexOptions {
    * checks share one template cache. Defaults to a new `createSelectorMatcher()`.
    */
   matcher?: SelectorMatcher
+  /**
+   * Bound for {@link SubscriptionIndex.admit}: the most template cost (automaton states plus
+   * `TEMPLATE_BASE_COST` each, see `template-budget.ts`) one topic may be tested against: the
+   * summed costs of the distinct templates whose literal prefixes are prefixes of one topic.
+   * `null` for none. Defaults to `null`.
+   */
+  maxTemplateWork?: number | null
+  /**
+   * Bound for {@link SubscriptionIndex.admit}: the most summed cost of all distinct templates
+   * held. `null` for none. Defaults to `null`.
+   */
+  maxTemplateStates?: number | null
 }
 
 /**
@@ -23,7 +37,13 @@ interface TemplateGroup<T> {
   readonly selector: string
   readonly template: UriTemplate
   readonly items: Set<T>
+  readonly cost: number
+  /** The `match` call that last found it matching (its items are collected once per call). */
+  matched: number
 }
+
+/** The template groups whose templates share one literal prefix. */
+type TemplateBucket<T> = Set<TemplateGroup<T>>
 
 /**
  * Which items (subscribers) want an update, found without scanning every item: by topic
@@ -33,21 +53,34 @@ interface TemplateGroup<T> {
  * - an exact selector (one that is not a valid template) sit in a map from selector to items
  *   (or to the item, when it is the only one), looked up once per topic;
  * - a template selector sit in a map from selector to items, and each distinct template is
- *   tested once per topic, however many items share it.
+ *   tested once per topic, however many items share it; the templates are also held in a tree of
+ *   their literal prefixes (`https://example.com/books/` for `https://example.com/books/{id}`), so
+ *   a topic only meets those whose prefix it starts with.
  *
- * So an update costs O(topics × distinct templates + items matched), not O(items). An item may
- * hold several selectors; it counts and is visited once.
+ * So an update costs O(topics × (topic length + templates met) + items matched), not O(items).
+ * An item may hold several selectors; it counts and is visited once. The tree also keeps the most
+ * template cost one topic can meet, which {@link SubscriptionIndex.admit} bounds.
  */
 export class SubscriptionIndex<T extends NonNullable<unknown>> {
   readonly #matcher: SelectorMatcher
   readonly #wildcard = new Set<T>()
   readonly #exact = new Map<string, T | ExactGroup<T>>()
   readonly #templates = new Map<string, TemplateGroup<T>>()
+  /** The template groups by literal prefix, each bucket costing its groups' costs together. */
+  readonly #prefixes = new PrefixTree<TemplateBucket<T>>()
+  /** The summed cost of the distinct templates held. */
+  #templateStates = 0
+  readonly #maxTemplateWork: number | null
+  readonly #maxTemplateStates: number | null
   /** How many selectors each item holds here. */
   readonly #selectorCounts = new Map<T, number>()
+  /** Counts `match` calls, to mark the template groups found in each. */
+  #matchCalls = 0
 
   constructor(options: SubscriptionIndexOptions = {}) {
     this.#matcher = options.matcher ?? createSelectorMatcher()
+    this.#maxTemplateWork = options.maxTemplateWork ?? null
+    this.#maxTemplateStates = options.maxTemplateStates ?? null
   }
 
   /** The number of distinct items, whatever the number of selectors each holds. */
@@ -58,6 +91,62 @@ export class SubscriptionIndex<T extends NonNullable<unknown>> {
   /** The number of distinct selectors that have at least one item. */
   get selectorCount(): number {
     return this.#exact.size + this.#templates.size + (this.#wildcard.size > 0 ? 1 : 0)
+  }
+
+  /**
+   * The most template cost one topic meets (automaton states plus `TEMPLATE_BASE_COST` per
+   * distinct template): the summed costs of the templates whose prefixes are prefixes of it, for
+   * the topic that meets most.
+   */
+  get templateWork(): number {
+    return this.#prefixes.worst
+  }
+
+  /** The summed cost of the distinct templates held. */
+  get templateStates(): number {
+    return this.#templateStates
+  }
+
+  /**
+   * Whether items with `selectors` fit within the template budgets (`maxTemplateWork`,
+   * `maxTemplateStates`): only templates not held yet cost anything. The check is synchronous,
+   * so an `add` of these selectors in the same synchronous step stays within them.
+   *
+   * @returns The budget they would pass, or `null` when they fit.
+   */
+  admit(selectors: readonly string[]): TemplateBudgetExcess | null {
+    const maxWork = this.#maxTemplateWork
+    const maxStates = this.#maxTemplateStates
+    if (maxWork === null && maxStates === null) return null
+    // The new templates' costs are added to the tree for the check, then taken back.
+    const added = new Map<string, { bucket: TemplateBucket<T> | null; cost: number }>()
+    let states = this.#templateStates
+    for (const selector of new Set(selectors)) {
+      if (selector === '*' || this.#exact.has(selector) || this.#templates.has(selector)) continue
+      const template = this.#matcher.template(selector)
+      if (template === null) continue
+      const cost = templateCost(template)
+      states += cost
+      const { prefix } = template
+      const before = added.get(prefix) ?? {
+        bucket: this.#prefixes.get(prefix) ?? null,
+        cost: this.#prefixes.costOf(prefix),
+      }
+      added.set(prefix, before)
+      const now = this.#prefixes.costOf(prefix) + cost
+      this.#prefixes.set(prefix, before.bucket ?? new Set(), now)
+    }
+    if (added.size === 0) return null
+    const work = this.#prefixes.worst
+    for (const [prefix, { bucket, cost }] of added) {
+      if (bucket === null) this.#prefixes.delete(prefix)
+      else this.#prefixes.set(prefix, bucket, cost)
+    }
+    if (maxWork !== null && work > maxWork) return { budget: 'work', needed: work, limit: maxWork }
+    if (maxStates !== null && states > maxStates) {
+      return { budget: 'states', needed: states, limit: maxStates }
+    }
+    return null
   }
 
   /**
@@ -99,10 +188,12 @@ export class SubscriptionIndex<T extends NonNullable<unknown>> {
     } else if (entry !== undefined) {
       if (entry !== item) return false
       this.#exact.delete(selector)
+    } else if (selector === '*') {
+      if (!this.#wildcard.delete(item)) return false
     } else {
-      const items = this.#items(selector)
-      if (items === undefined || !items.delete(item)) return false
-      if (items.size === 0) this.#templates.delete(selector)
+      const group = this.#templates.get(selector)
+      if (group === undefined || !group.items.delete(item)) return false
+      if (group.items.size === 0) this.#deleteGroup(group)
     }
     const count = this.#selectorCounts.get(item) ?? 1
     if (count > 1) this.#selectorCounts.set(item, count - 1)
@@ -125,8 +216,20 @@ export class SubscriptionIndex<T extends NonNullable<unknown>> {
       if (entry instanceof ExactGroup) groups.push(entry.items)
       else if (entry !== undefined) groups.push([entry])
     }
-    for (const group of this.#templates.values()) {
-      if (matchesAny(group, distinct)) groups.push(group.items)
+    if (this.#templates.size > 0) {
+      const call = ++this.#matchCalls
+      for (const topic of distinct) {
+        this.#prefixes.forEachPrefixOf(topic, (bucket) => {
+          for (const group of bucket) {
+            // [spec] A selector equal to the topic matches it, even when the template does not.
+            if (group.matched === call) continue
+            if (topic === group.selector || group.template.matches(topic)) {
+              group.matched = call
+              groups.push(group.items)
+            }
+          }
+        })
+      }
     }
     // The common case, one entry and no `*` item (a fan-out to one topic): every item is found
     // once, with no bookkeeping per item.
@@ -168,16 +271,31 @@ export class SubscriptionIndex<T extends NonNullable<unknown>> {
       return null
     }
     const items = new Set<T>()
-    this.#templates.set(selector, { selector, template, items })
+    const group: TemplateGroup<T> = {
+      selector,
+      template,
+      items,
+      cost: templateCost(template),
+      matched: 0,
+    }
+    this.#templates.set(selector, group)
+    const { prefix } = template
+    const bucket = this.#prefixes.get(prefix) ?? new Set()
+    bucket.add(group)
+    this.#prefixes.set(prefix, bucket, this.#prefixes.costOf(prefix) + group.cost)
+    this.#templateStates += group.cost
     return items
   }
-}
 
-/** Whether a template selector matches one of `topics`. */
-function matchesAny({ selector, template }: TemplateGroup<unknown>, topics: readonly string[]) {
-  for (const topic of topics) {
-    // [spec] A selector equal to the topic matches it, even when the template does not.
-    if (topic === selector || template.matches(topic)) return true
+  /** Frees a template group whose last item left. */
+  #deleteGroup(group: TemplateGroup<T>): void {
+    this.#templates.delete(group.selector)
+    this.#templateStates -= group.cost
+    const { prefix } = group.template
+    const bucket = this.#prefixes.get(prefix)
+    if (bucket === undefined) return
+    bucket.delete(group)
+    if (bucket.size === 0) this.#prefixes.delete(prefix)
+    else this.#prefixes.set(prefix, bucket, this.#prefixes.costOf(prefix) - group.cost)
   }
-  return false
 }

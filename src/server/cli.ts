@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { randomBytes } from 'node:crypto'
+import { keyWarnings } from '../hub/key-warnings.ts'
 import { mintToken } from '../hub/mint-token.ts'
 import { ConfigError, loadConfig, type ServerConfig, USAGE } from './config.ts'
 import { createLogger, type Logger } from './logger.ts'
@@ -32,6 +33,21 @@ async function main(): Promise<void> {
 
 async function serve(config: ServerConfig): Promise<void> {
   const logger = createLogger({ level: config.logLevel, pretty: config.logFormat === 'pretty' })
+  if (!config.devMode) {
+    const settings = [
+      {
+        name: 'the publisher key',
+        key: config.publisherKey,
+        algorithms: config.publisherAlgorithms,
+      },
+      {
+        name: 'the subscriber key',
+        key: config.subscriberKey,
+        algorithms: config.subscriberAlgorithms,
+      },
+    ].filter((setting): setting is typeof setting & { key: string } => setting.key !== null)
+    for (const warning of keyWarnings(settings)) logger.warn(`insecure JWT key: ${warning}`)
+  }
   // Development mode: no key configured. One random secret for this run signs both kinds of token.
   const devSecret = config.devMode ? randomBytes(32).toString('base64url') : null
   let store: Awaited<ReturnType<typeof openStore>>
@@ -59,10 +75,19 @@ async function serve(config: ServerConfig): Promise<void> {
       heartbeatMs: config.heartbeatMs,
       maxQueueBytes: config.maxQueueBytes,
       stallTimeoutMs: config.stallTimeoutMs,
+      headersTimeoutMs: config.headersTimeoutMs,
+      requestTimeoutMs: config.requestTimeoutMs,
+      keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+      maxConnections: config.maxConnections,
+      http2MaxStreams: config.http2MaxStreams,
       tls: config.tls,
       metrics,
-      // The chat demo mints tokens for any nickname: it runs only in development mode.
-      chat: devSecret !== null ? { signingKey: devSecret } : null,
+      metricsToken: config.metricsToken,
+      metricsListen: config.metricsListen,
+      maxHeaderBytes: config.maxHeaderBytes,
+      // The chat demo mints tokens for any nickname: it runs only in development mode. It answers
+      // only requests addressed to localhost, an IP address, or the name HOST gives.
+      chat: devSecret !== null ? { signingKey: devSecret, allowedHosts: [config.host] } : null,
       mercure: {
         store,
         publisherKey: devSecret ?? (config.publisherKey as string),
@@ -74,9 +99,21 @@ async function serve(config: ServerConfig): Promise<void> {
         publishOrigins: config.publishOrigins,
         // The chat's presence list is made of subscription events: development mode turns them on.
         subscriptions: config.subscriptions || config.devMode,
+        subscriptionEventLimits: {
+          perSecond: config.subscriptionEventRate,
+          maxSelectors: config.subscriptionEventSelectors,
+        },
         cookieName: config.cookieName,
         maxBodyBytes: config.maxBodyBytes,
+        publishLimits: { maxIdBytes: config.maxIdBytes },
+        bodyTimeoutMs: config.bodyTimeoutMs,
         maxLifetimeMs: config.maxLifetimeMs,
+        subscriptionLimits: {
+          maxTemplateWork: config.maxTemplateWork,
+          maxTemplateStates: config.maxTemplateStates,
+          maxSubscriptionsPerAddress: config.maxSubscriptionsPerAddress,
+          maxSubscriptionsPerToken: config.maxSubscriptionsPerToken,
+        },
       },
     })
   } catch (error) {
@@ -110,6 +147,7 @@ async function serve(config: ServerConfig): Promise<void> {
   logger.info(
     `hub: ${base}/.well-known/mercure · clock demo: ${base}/demo/clock/ · hub demo: ${base}/demo/hub/`,
   )
+  if (address.metrics !== null) logger.info(`metrics (only there): ${address.metrics.url}/metrics`)
   if (devSecret !== null) await printDevBanner(devSecret, base, logger)
 
   let stopping = false

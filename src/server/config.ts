@@ -1,6 +1,27 @@
-import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { parseDuration } from './duration.ts'
+import { ConfigError } from './config-error.ts'
+import { defaultMaxConnections } from './open-files-limit.ts'
+import {
+  OPERATIONS_SETTINGS,
+  type OperationsSettings,
+  operationsSettings,
+} from './operations-config.ts'
+import {
+  algorithms,
+  boolean,
+  cookieName,
+  duration,
+  integer,
+  origins,
+  readPem,
+} from './setting-values.ts'
+import {
+  SUBSCRIPTION_EVENT_SETTINGS,
+  type SubscriptionEventSettings,
+  subscriptionEventSettings,
+} from './subscription-events-config.ts'
+
+export { ConfigError }
 
 /** Where the history is kept. */
 export type StoreConfig =
@@ -9,7 +30,7 @@ export type StoreConfig =
   | { kind: 'redis'; url: string }
 
 /** Everything the CLI needs to start a server, validated. */
-export interface ServerConfig {
+export interface ServerConfig extends OperationsSettings, SubscriptionEventSettings {
   port: number
   host: string
   heartbeatMs: number | null
@@ -31,30 +52,46 @@ export interface ServerConfig {
   subscriptions: boolean
   store: StoreConfig
   maxBodyBytes: number
+  /** How long a publish body may take to arrive once its token was accepted; `null` for no limit. */
+  bodyTimeoutMs: number | null
   historySize: number
   historyAgeMs: number | null
   maxLifetimeMs: number | null
+  /** Template work one topic may meet, in automaton states (see `HubOptions.maxTemplateWork`); `null` for no bound. */
+  maxTemplateWork: number | null
+  /** Automaton states of all distinct templates subscribed to; `null` for no bound. */
+  maxTemplateStates: number | null
+  /** Subscriptions open at once per client address (IPv6: per /64); `null` for no cap. */
+  maxSubscriptionsPerAddress: number | null
+  /** Subscriptions open at once per token; `null` for no cap. */
+  maxSubscriptionsPerToken: number | null
   /** Bound of what one client failed to take, in bytes (see `EventStreamOptions.maxQueueBytes`). */
   maxQueueBytes: number
   /** How long a client may take nothing while data waits for it; `null` for no limit. */
   stallTimeoutMs: number | null
+  /** How long a request's headers may take to arrive. */
+  headersTimeoutMs: number
+  /** How long a whole request (not its response) may take to arrive; `null` for no limit. */
+  requestTimeoutMs: number | null
+  /** How long an idle keep-alive connection (an HTTP/2 one without streams) is kept. */
+  keepAliveTimeoutMs: number
+  /** Most open connections; `null` for no cap. */
+  maxConnections: number | null
+  /** Most concurrent streams (subscriptions, requests) per HTTP/2 connection. */
+  http2MaxStreams: number
   cookieName: string
   /** No keys configured: a generated key, anonymous subscribers, a printed token. */
   devMode: boolean
 }
 
-/** A configuration mistake, with a message that says how to fix it. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'ConfigError'
-  }
-}
-
 /** Each setting: its flag, its environment variables (first wins), and its help line. */
 const SETTINGS = {
   port: { env: ['PORT'], arg: '<n>', help: 'port to listen on (3000)' },
-  host: { env: ['HOST'], arg: '<addr>', help: 'address to bind (0.0.0.0)' },
+  host: {
+    env: ['HOST'],
+    arg: '<addr>',
+    help: 'address to bind (0.0.0.0; 127.0.0.1 in development mode)',
+  },
   heartbeat: {
     env: ['SSEHUB_HEARTBEAT'],
     arg: '<dur>',
@@ -122,6 +159,11 @@ const SETTINGS = {
     help: 'memory | sqlite:<path> | redis://host:port[?prefix=…] (sqlite:./data/ssehub.db)',
   },
   'max-body': { env: ['SSEHUB_MAX_BODY'], arg: '<bytes>', help: 'largest publish body (1048576)' },
+  'body-timeout': {
+    env: ['SSEHUB_BODY_TIMEOUT'],
+    arg: '<dur>',
+    help: 'answer 408 to a publish body not in by then, or "off" (10s)',
+  },
   'queue-bytes': {
     env: ['SSEHUB_QUEUE_BYTES'],
     arg: '<bytes>',
@@ -131,6 +173,31 @@ const SETTINGS = {
     env: ['SSEHUB_STALL_TIMEOUT'],
     arg: '<dur>',
     help: 'cut a client that takes nothing for this long while data waits, or "off" (30s)',
+  },
+  'headers-timeout': {
+    env: ['SSEHUB_HEADERS_TIMEOUT'],
+    arg: '<dur>',
+    help: "408 and close when a request's headers are not in by then (10s)",
+  },
+  'request-timeout': {
+    env: ['SSEHUB_REQUEST_TIMEOUT'],
+    arg: '<dur>',
+    help: 'the same for a whole request, body included; never a response, or "off" (30s)',
+  },
+  'keep-alive-timeout': {
+    env: ['SSEHUB_KEEP_ALIVE_TIMEOUT'],
+    arg: '<dur>',
+    help: 'close an idle connection (HTTP/2: one without streams) after (5s)',
+  },
+  'max-connections': {
+    env: ['SSEHUB_MAX_CONNECTIONS'],
+    arg: '<n>',
+    help: 'close connections beyond n at accept, or "off" (auto: 90% of ulimit -n)',
+  },
+  'h2-max-streams': {
+    env: ['SSEHUB_H2_MAX_STREAMS'],
+    arg: '<n>',
+    help: 'concurrent streams (subscriptions) per HTTP/2 connection (100)',
   },
   'history-size': {
     env: ['SSEHUB_HISTORY_SIZE'],
@@ -147,6 +214,26 @@ const SETTINGS = {
     arg: '<dur>',
     help: 'longest connection, or "off" (10m)',
   },
+  'max-template-work': {
+    env: ['SSEHUB_MAX_TEMPLATE_WORK'],
+    arg: '<n>',
+    help: 'template states one published topic is tested against, or "off" (4096)',
+  },
+  'max-template-states': {
+    env: ['SSEHUB_MAX_TEMPLATE_STATES'],
+    arg: '<n>',
+    help: 'template states of all distinct templates subscribed to, or "off" (1048576)',
+  },
+  'max-per-address': {
+    env: ['SSEHUB_MAX_PER_ADDRESS'],
+    arg: '<n>',
+    help: 'subscriptions open at once per client address (IPv6: per /64), or "off" (1000)',
+  },
+  'max-per-token': {
+    env: ['SSEHUB_MAX_PER_TOKEN'],
+    arg: '<n>',
+    help: 'subscriptions open at once per token, or "off" (1000)',
+  },
   'cookie-name': {
     env: ['SSEHUB_COOKIE_NAME'],
     arg: '<name>',
@@ -162,6 +249,8 @@ const SETTINGS = {
     arg: '<fmt>',
     help: 'json|pretty (pretty on a terminal)',
   },
+  ...OPERATIONS_SETTINGS,
+  ...SUBSCRIPTION_EVENT_SETTINGS,
 } as const
 
 type SettingName = keyof typeof SETTINGS
@@ -280,7 +369,9 @@ export function loadConfig(
     help: false,
     config: {
       port,
-      host: text('host', '0.0.0.0').value,
+      // Development mode's hub takes anyone's publishes with its printed token and serves the
+      // chat: on this machine only, unless HOST says otherwise.
+      host: text('host', devMode ? '127.0.0.1' : '0.0.0.0').value,
       heartbeatMs: duration(text('heartbeat', '15s'), 100, true),
       tls,
       logLevel: logLevel.value,
@@ -295,83 +386,73 @@ export function loadConfig(
       subscriptions: boolean(text('subscriptions', 'false')),
       store: store(text('store', 'sqlite:./data/ssehub.db')),
       maxBodyBytes: integer(text('max-body', '1048576'), 1),
+      bodyTimeoutMs: duration(text('body-timeout', '10s'), 100, true),
       historySize: integer(text('history-size', '100000'), 1),
       historyAgeMs: duration(text('history-age', 'off'), 1000, true),
       maxLifetimeMs: duration(text('max-lifetime', '10m'), 1000, true),
+      ...subscriptionLimits(text),
       maxQueueBytes: integer(text('queue-bytes', '1048576'), 65_536),
       stallTimeoutMs: duration(text('stall-timeout', '30s'), 1000, true),
+      ...connectionLimits(text),
+      ...operationsSettings(text, pick, port),
+      ...subscriptionEventSettings(text),
       cookieName: cookieName(text('cookie-name', 'mercureAuthorization')),
       devMode,
     },
   }
 }
 
-function duration(
-  setting: { value: string; from: string },
-  minimum: number,
-  allowOff: boolean,
-): number | null {
-  if (allowOff && (setting.value === 'off' || setting.value === '0')) return null
-  const parsed = parseDuration(setting.value)
-  if (parsed === undefined || parsed < minimum) {
+/** The connection limits' settings (see `ConnectionLimits`), checked together. */
+function connectionLimits(
+  text: (name: SettingName, fallback: string) => { value: string; from: string },
+): Pick<
+  ServerConfig,
+  | 'headersTimeoutMs'
+  | 'requestTimeoutMs'
+  | 'keepAliveTimeoutMs'
+  | 'maxConnections'
+  | 'http2MaxStreams'
+> {
+  const headers = text('headers-timeout', '10s')
+  const headersTimeoutMs = duration(headers, 100, false) as number
+  const request = text('request-timeout', '30s')
+  const requestTimeoutMs = duration(request, 100, true)
+  if (requestTimeoutMs !== null && requestTimeoutMs < headersTimeoutMs) {
     throw new ConfigError(
-      `${setting.from} must be a duration of at least ${minimum}ms such as "15s"${allowOff ? ', or "off"' : ''}; got "${setting.value}".`,
+      `${request.from} (${request.value}) is shorter than ${headers.from} (${headers.value}): a request's whole time includes its headers' time. Raise it, or lower the other.`,
     )
   }
-  return parsed
-}
-
-function integer(setting: { value: string; from: string }, minimum: number): number {
-  const value = Number(setting.value)
-  if (!/^\d+$/.test(setting.value) || !Number.isSafeInteger(value) || value < minimum) {
-    throw new ConfigError(
-      `${setting.from} must be a whole number of at least ${minimum}; got "${setting.value}".`,
-    )
+  const max = text('max-connections', 'auto')
+  return {
+    headersTimeoutMs,
+    requestTimeoutMs,
+    keepAliveTimeoutMs: duration(text('keep-alive-timeout', '5s'), 100, false) as number,
+    maxConnections:
+      max.value === 'auto' ? defaultMaxConnections() : max.value === 'off' ? null : integer(max, 1),
+    http2MaxStreams: integer(text('h2-max-streams', '100'), 1),
   }
-  return value
 }
 
-function boolean(setting: { value: string; from: string }): boolean {
-  const value = setting.value.toLowerCase()
-  if (['1', 'true', 'yes', 'on'].includes(value)) return true
-  if (['0', 'false', 'no', 'off'].includes(value)) return false
-  throw new ConfigError(`${setting.from} must be true or false; got "${setting.value}".`)
-}
-
-function list(value: string): string[] {
-  return value.split(/[\s,]+/).filter((item) => item !== '')
-}
-
-function origins(setting: { value: string; from: string }): string[] | '*' {
-  const items = list(setting.value)
-  if (items.includes('*')) {
-    if (items.length > 1)
-      throw new ConfigError(`${setting.from}: "*" cannot be combined with other origins.`)
-    return '*'
+/** The hub-wide limits on subscriptions (see `HubOptions`): each a whole number, or "off". */
+function subscriptionLimits(
+  text: (name: SettingName, fallback: string) => { value: string; from: string },
+): Pick<
+  ServerConfig,
+  | 'maxTemplateWork'
+  | 'maxTemplateStates'
+  | 'maxSubscriptionsPerAddress'
+  | 'maxSubscriptionsPerToken'
+> {
+  const bound = (name: SettingName, fallback: string): number | null => {
+    const setting = text(name, fallback)
+    return setting.value === 'off' ? null : integer(setting, 1, ', or "off"')
   }
-  for (const item of items) {
-    let parsed: URL | undefined
-    try {
-      parsed = new URL(item)
-    } catch {}
-    if (parsed === undefined || parsed.origin !== item) {
-      throw new ConfigError(
-        `${setting.from}: "${item}" is not an origin. Write scheme, host and port only, e.g. "https://example.com".`,
-      )
-    }
+  return {
+    maxTemplateWork: bound('max-template-work', '4096'),
+    maxTemplateStates: bound('max-template-states', '1048576'),
+    maxSubscriptionsPerAddress: bound('max-per-address', '1000'),
+    maxSubscriptionsPerToken: bound('max-per-token', '1000'),
   }
-  return items
-}
-
-function algorithms(setting: { value: string; from: string } | undefined): string[] | null {
-  if (setting === undefined) return null
-  const items = list(setting.value)
-  if (items.some((alg) => alg.toLowerCase() === 'none')) {
-    throw new ConfigError(
-      `${setting.from} lists "none": unsigned tokens are never accepted. Remove it.`,
-    )
-  }
-  return items
 }
 
 function store(setting: { value: string; from: string }): StoreConfig {
@@ -390,22 +471,4 @@ function store(setting: { value: string; from: string }): StoreConfig {
   throw new ConfigError(
     `${setting.from} must be "memory", "sqlite:<path>" or "redis://host:port"; got "${value}".`,
   )
-}
-
-function cookieName(setting: { value: string; from: string }): string {
-  // RFC 6265 token characters: anything else would break the Cookie header parsing.
-  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(setting.value)) {
-    throw new ConfigError(`${setting.from} is not a valid cookie name: "${setting.value}".`)
-  }
-  return setting.value
-}
-
-function readPem(path: string, what: string): Buffer {
-  try {
-    return readFileSync(path)
-  } catch (error) {
-    throw new ConfigError(
-      `Cannot read the TLS ${what} at "${path}": ${(error as NodeJS.ErrnoException).code ?? 'error'}. Check the path and its permissions.`,
-    )
-  }
 }

@@ -1,15 +1,19 @@
 import type { OutgoingHttpHeaders } from 'node:http'
 import type { EventStream } from '../core/event-stream.ts'
-import { createHub, type Hub } from '../hub/hub.ts'
+import { createHub, type Hub, type HubOptions } from '../hub/hub.ts'
 import { createJwtVerifier, type JwtVerifier } from '../hub/jwt-verifier.ts'
+import { MAX_ID_BYTES, type PublishLimits } from '../hub/publish-form.ts'
+import type { SubscriptionEventLimits } from '../hub/subscription-announcer.ts'
 import { createSelectorMatcher } from '../hub/topic-selector.ts'
-import type { EventStore } from '../storage/store.ts'
+import { type EventStore, StoreUnavailableError } from '../storage/store.ts'
 import { isSubscriptionDirectory } from '../storage/subscription-directory.ts'
+import { subscriptionEventRelayOf } from '../storage/subscription-event-relay.ts'
 import { createCors } from './cors.ts'
 import type { NodeRequest, NodeResponse } from './event-stream-response.ts'
 import type { Logger } from './logger.ts'
 import { createMercureHandler } from './mercure-handler.ts'
 import type { Metrics } from './metrics.ts'
+import { createOutageLog } from './outage-log.ts'
 
 /** Options for the Mercure hub mounted on the server. */
 export interface MercureAppOptions {
@@ -31,15 +35,48 @@ export interface MercureAppOptions {
   publishOrigins?: readonly string[] | '*'
   /** Subscription events and the subscriptions API. Defaults to `false`. */
   subscriptions?: boolean
+  /**
+   * Bounds on subscription events: `maxSelectors` announced per connection (`100`), `perSecond`
+   * per client address (`50`; `null` for no limit) and `burst` (10 × `perSecond`). Defaults to
+   * those.
+   */
+  subscriptionEventLimits?: SubscriptionEventLimits
   /** The authorization cookie's name. Defaults to `'mercureAuthorization'`. */
   cookieName?: string
   /** Largest publish body, in bytes. Defaults to `1048576` (1 MiB). */
   maxBodyBytes?: number
+  /**
+   * Milliseconds a publish body has to arrive in once its token was accepted; then 408 and the
+   * connection is closed. `null` for no deadline. Defaults to `10000`.
+   */
+  bodyTimeoutMs?: number | null
+  /**
+   * Bounds of a publish's fields: `maxIdBytes` (`256`, at most `1024`: the id comes back as a
+   * `Last-Event-ID` header), `maxTypeBytes` (`256`), `maxTopics` (`1000`), `maxTopicLength`
+   * (`8192`). Defaults to those.
+   */
+  publishLimits?: PublishLimits
   /** Longest connection in milliseconds (randomized 80–100 %), `null` for none. Defaults to `600000`. */
   maxLifetimeMs?: number | null
+  /**
+   * Hub-wide limits on subscriptions, each `null` for none (see `HubOptions`): `maxTemplateWork`
+   * (`4096` automaton states one topic is tested against), `maxTemplateStates` (`1048576` for all
+   * distinct templates), `maxSubscriptionsPerAddress` (`1000`), `maxSubscriptionsPerToken`
+   * (`1000`). A subscription past one gets 429 with `Retry-After`. Defaults to those.
+   */
+  subscriptionLimits?: SubscriptionLimitSettings
   /** Prometheus metrics to report to. Defaults to none. */
   metrics?: Metrics | null
 }
+
+/** The hub-wide limits on subscriptions (see `MercureAppOptions.subscriptionLimits`). */
+export type SubscriptionLimitSettings = Pick<
+  HubOptions,
+  | 'maxTemplateWork'
+  | 'maxTemplateStates'
+  | 'maxSubscriptionsPerAddress'
+  | 'maxSubscriptionsPerToken'
+>
 
 /** The hub, mounted: its handler for `/.well-known/mercure`, and its readiness. */
 export interface MercureApp {
@@ -61,6 +98,15 @@ export function createMercureApp(
   },
 ): MercureApp {
   const { store, metrics } = options
+  const maxIdBytes = options.publishLimits?.maxIdBytes
+  if (
+    maxIdBytes !== undefined &&
+    !(Number.isInteger(maxIdBytes) && maxIdBytes >= 1 && maxIdBytes <= MAX_ID_BYTES)
+  ) {
+    throw new RangeError(
+      `publishLimits.maxIdBytes must be a whole number from 1 to ${MAX_ID_BYTES} (an id must fit in a Last-Event-ID header); got ${maxIdBytes}.`,
+    )
+  }
   const matcher = createSelectorMatcher()
   const matches = (selector: string, topic: string): boolean => matcher.matches(selector, topic)
   const publisherVerifier = createJwtVerifier({
@@ -73,6 +119,14 @@ export function createMercureApp(
     algorithms: options.subscriberAlgorithms ?? undefined,
     keyName: 'SSEHUB_SUBSCRIBER_JWT_KEY',
   })
+  // A full disk fails every publish and every subscription event alike: one line when the store
+  // starts failing, one when a commit goes through again.
+  const storeFailures = createOutageLog({
+    logger: server.logger,
+    failing: 'store unavailable',
+    recovered: 'store available again',
+  })
+  const stopWatchingStore = store.onCommit(() => storeFailures.succeeded())
   const hub = createHub({
     store,
     matcher,
@@ -80,9 +134,18 @@ export function createMercureApp(
     // A store shared by several nodes (Redis) lists every node's subscriptions; only worth its
     // writes when the subscriptions API is on.
     ...(options.subscriptions && isSubscriptionDirectory(store) ? { directory: store } : {}),
+    // Subscription events are live, never history: a shared store relays them between nodes.
+    ...(options.subscriptions ? { relay: subscriptionEventRelayOf(store) } : {}),
+    ...(options.subscriptionEventLimits
+      ? { subscriptionEventLimits: options.subscriptionEventLimits }
+      : {}),
     maxLifetimeMs: options.maxLifetimeMs === undefined ? 600_000 : options.maxLifetimeMs,
+    ...options.subscriptionLimits,
     ...(metrics ? { metrics } : {}),
-    onError: (error) => server.logger.error({ err: error }, 'hub error'),
+    onError: (error) => {
+      if (error instanceof StoreUnavailableError) storeFailures.failed(error)
+      else server.logger.error({ err: error }, 'hub error')
+    },
   })
   metrics?.observe({ subscribers: () => hub.subscribers.size, historySize: () => store.size() })
   const handle = createMercureHandler({
@@ -96,10 +159,22 @@ export function createMercureApp(
     cors: createCors({ origins: options.corsOrigins ?? [] }),
     cookieName: options.cookieName ?? 'mercureAuthorization',
     maxBodyBytes: options.maxBodyBytes ?? 1_048_576,
+    bodyTimeoutMs: options.bodyTimeoutMs === undefined ? 10_000 : options.bodyTimeoutMs,
+    ...(options.publishLimits ? { publishLimits: options.publishLimits } : {}),
     subscriptionsApi: options.subscriptions ?? false,
     openStream: server.openStream,
     logger: server.logger,
+    storeFailures,
     closing: server.closing,
   })
-  return { hub, store, subscriberVerifier, handle, close: () => hub.close() }
+  return {
+    hub,
+    store,
+    subscriberVerifier,
+    handle,
+    close: () => {
+      stopWatchingStore()
+      hub.close()
+    },
+  }
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type { OutgoingHttpHeaders } from 'node:http'
 import type { EventStream } from '../core/event-stream.ts'
 import { AuthError } from '../hub/auth-error.ts'
@@ -5,18 +6,21 @@ import { canPublish, checkPublishOrigin } from '../hub/authorize.ts'
 import type { Hub } from '../hub/hub.ts'
 import { JwksUnavailableError } from '../hub/jwt-keys.ts'
 import type { JwtVerifier } from '../hub/jwt-verifier.ts'
-import { isPublishFormError, parsePublishForm } from '../hub/publish-form.ts'
+import { isPublishFormError, type PublishLimits, parsePublishForm } from '../hub/publish-form.ts'
 import type { TopicMatcher } from '../hub/subscriber.ts'
+import { SubscriptionLimitError } from '../hub/subscription-limits.ts'
 import { extractToken } from '../hub/token-source.ts'
 import { checkSelector, checkTemplateBudget, type SelectorMatcher } from '../hub/topic-selector.ts'
 import type { StoredUpdate } from '../hub/update.ts'
 import { DuplicateIdError, StoreUnavailableError } from '../storage/store.ts'
 import type { Cors } from './cors.ts'
 import type { NodeRequest, NodeResponse } from './event-stream-response.ts'
+import { checkFormContentType } from './form-content-type.ts'
 import { readLastEventId } from './last-event-id.ts'
 import type { Logger } from './logger.ts'
-import { BodyTooLargeError, readBody } from './read-body.ts'
-import { discardRefusedBody } from './refused-body.ts'
+import { createOutageLog, type OutageLog } from './outage-log.ts'
+import { BodyTimeoutError, BodyTooLargeError, readBody } from './read-body.ts'
+import { closingHeaders, discardRefusedBody } from './refused-body.ts'
 import { sendText } from './send-text.ts'
 import { handleSubscriptionsApi } from './subscriptions-api.ts'
 
@@ -42,13 +46,25 @@ export interface MercureHandlerOptions {
   cookieName: string
   /** Largest publish body in bytes. */
   maxBodyBytes: number
+  /**
+   * Milliseconds a publish body has to arrive in, from the moment its token was accepted; then
+   * 408 and the connection is closed. `null` for no deadline. Defaults to `10000`.
+   */
+  bodyTimeoutMs?: number | null
   /** Most `topic` parameters on one subscription. Defaults to `1000`. */
   maxSelectors?: number
+  /** Bounds of a publish's fields (`id`, `type`, topics). Defaults to `parsePublishForm`'s. */
+  publishLimits?: PublishLimits
   /** Whether the subscriptions API answers. */
   subscriptionsApi: boolean
   /** Opens an SSE response with extra headers (the server tracks and heartbeats it). */
   openStream: (req: NodeRequest, res: NodeResponse, headers: OutgoingHttpHeaders) => EventStream
   logger: Logger
+  /**
+   * Where the store's failures are logged: once when it starts failing, once when it works again.
+   * Defaults to one of this handler's own.
+   */
+  storeFailures?: OutageLog
   /** Whether the server is shutting down (new subscriptions get 503). */
   closing: () => boolean
 }
@@ -59,18 +75,49 @@ export function createMercureHandler(
 ): (req: NodeRequest, res: NodeResponse, url: URL) => Promise<boolean> {
   const { hub, cors, logger } = options
   const maxSelectors = options.maxSelectors ?? 1000
+  /** When each hub-wide limit last had a refusal logged. */
+  const limitWarnings = new Map<string, number>()
+  // A full disk or an unreachable key set fails every request alike: one line when it starts,
+  // one when it ends, not one per request (see createOutageLog).
+  const storeFailures =
+    options.storeFailures ??
+    createOutageLog({ logger, failing: 'store unavailable', recovered: 'store available again' })
+  const keySetFailures = new Map<JwtVerifier, OutageLog>()
+  const keySetLog = (verifier: JwtVerifier): OutageLog => {
+    let log = keySetFailures.get(verifier)
+    if (log === undefined) {
+      log = createOutageLog({
+        logger,
+        failing: 'cannot fetch the JWKS',
+        recovered: 'the JWKS can be fetched again',
+      })
+      keySetFailures.set(verifier, log)
+    }
+    return log
+  }
+  const bodyTimeoutMs = options.bodyTimeoutMs === undefined ? 10_000 : options.bodyTimeoutMs
 
   const fail = (
     req: NodeRequest,
     res: NodeResponse,
     error: unknown,
-    headers: OutgoingHttpHeaders,
+    given: OutgoingHttpHeaders,
   ): void => {
+    // DoS guard: a request refused before its body was read (no token, a token that may not
+    // publish, a body too slow) is answered at once and its connection closed; the rest of its
+    // body is dropped as it arrives, never buffered. A body too large is not in this case: its
+    // publisher had a valid token, and keeps its connection (see discardRefusedBody).
+    const unread =
+      req.method !== 'GET' &&
+      req.method !== 'HEAD' &&
+      !req.complete &&
+      !(error instanceof BodyTooLargeError)
+    const headers = unread ? { ...given, ...closingHeaders(req) } : given
     if (AuthError.is(error)) {
       const challenge = error.status === 400 ? {} : { 'www-authenticate': error.wwwAuthenticate }
       sendText(res, error.status, `${error.message}\n`, { ...headers, ...challenge })
     } else if (error instanceof JwksUnavailableError) {
-      logger.error({ err: error }, 'cannot fetch the JWKS')
+      // Logged by verify(), which knows which key set failed.
       sendText(
         res,
         503,
@@ -81,7 +128,7 @@ export function createMercureHandler(
         },
       )
     } else if (error instanceof StoreUnavailableError) {
-      logger.error({ err: error }, 'store unavailable')
+      storeFailures.failed(error)
       sendText(
         res,
         503,
@@ -101,9 +148,12 @@ export function createMercureHandler(
     } else if (error instanceof BodyTooLargeError) {
       sendText(res, 413, `${error.message}\n`, headers)
       discardRefusedBody(req, res)
+    } else if (error instanceof BodyTimeoutError) {
+      sendText(res, 408, `${error.message} Send the whole body at once.\n`, headers)
     } else {
       throw error
     }
+    if (unread) discardRefusedBody(req, res, { close: true })
   }
 
   const verify = async (verifier: JwtVerifier, req: NodeRequest, url: URL) => {
@@ -112,7 +162,15 @@ export function createMercureHandler(
       options.cookieName,
     )
     if (found === null) return { found, claims: null }
-    return { found, claims: await verifier.verify(found.token) }
+    const keySet = keySetLog(verifier)
+    try {
+      const claims = await verifier.verify(found.token)
+      keySet.succeeded()
+      return { found, claims }
+    } catch (error) {
+      if (error instanceof JwksUnavailableError) keySet.failed(error)
+      throw error
+    }
   }
 
   const subscribe = async (
@@ -152,7 +210,7 @@ export function createMercureHandler(
       sendText(res, 400, `Invalid "topic" parameters: ${tooComplex}\n`, headers)
       return
     }
-    const { claims } = await verify(options.subscriberVerifier, req, url)
+    const { found, claims } = await verify(options.subscriberVerifier, req, url)
     if (claims === null && !options.anonymous) {
       throw new AuthError(
         'missing-token',
@@ -181,15 +239,40 @@ export function createMercureHandler(
       url.searchParams.get('lastEventId') ??
       url.searchParams.get('Last-Event-ID') ??
       undefined
-    await hub.subscribe({
-      selectors,
-      claims: claims === null ? null : { subscribe: claims.subscribe, payload: claims.payload },
-      lastEventId,
-      sendCursor: CURSOR_REQUESTED.has(url.searchParams.get('cursor') ?? ''),
-      expiresAt: claims?.exp === undefined ? undefined : claims.exp * 1000,
-      open: (extra: Record<string, string>) =>
-        options.openStream(req, res, { ...headers, ...extra }),
-    })
+    try {
+      await hub.subscribe({
+        selectors,
+        claims: claims === null ? null : { subscribe: claims.subscribe, payload: claims.payload },
+        lastEventId,
+        clientAddress: req.socket?.remoteAddress,
+        // The cap per token counts a digest: the hub keeps no token.
+        tokenDigest: found === null ? undefined : tokenDigest(found.token),
+        sendCursor: CURSOR_REQUESTED.has(url.searchParams.get('cursor') ?? ''),
+        expiresAt: claims?.exp === undefined ? undefined : claims.exp * 1000,
+        open: (extra: Record<string, string>) =>
+          options.openStream(req, res, { ...headers, ...extra }),
+      })
+    } catch (error) {
+      // A hub-wide limit (template budgets, caps per address and per token): nothing was opened.
+      if (!(error instanceof SubscriptionLimitError) || res.headersSent) throw error
+      // Once a minute per limit: a flood of refusals must not flood the log.
+      const now = Date.now()
+      if (now - (limitWarnings.get(error.limit) ?? -Infinity) >= 60_000) {
+        limitWarnings.set(error.limit, now)
+        const hint =
+          error.limit === 'subscriptions-per-address'
+            ? '; behind a proxy every client has its address: see --max-per-address'
+            : ''
+        logger.warn(
+          { limit: error.limit },
+          `refused subscriptions past a hub-wide limit (429)${hint}`,
+        )
+      }
+      sendText(res, 429, `${error.message}\n`, {
+        ...headers,
+        'retry-after': String(error.retryAfterSeconds),
+      })
+    }
   }
 
   const publish = async (
@@ -198,14 +281,10 @@ export function createMercureHandler(
     url: URL,
     headers: OutgoingHttpHeaders,
   ) => {
-    const type = (req.headers['content-type'] ?? '').split(';', 1)[0]?.trim().toLowerCase()
-    if (type !== 'application/x-www-form-urlencoded') {
-      sendText(
-        res,
-        415,
-        `Publish with Content-Type: application/x-www-form-urlencoded (got ${type === '' ? 'none' : JSON.stringify(type)}).\n`,
-        headers,
-      )
+    const unsupported = checkFormContentType(req.headers['content-type'])
+    if (unsupported !== null) {
+      sendText(res, 415, `${unsupported}\n`, { ...headers, ...closingHeaders(req) })
+      discardRefusedBody(req, res, { close: true })
       return
     }
     const { found, claims } = await verify(options.publisherVerifier, req, url)
@@ -213,8 +292,13 @@ export function createMercureHandler(
       const refused = checkPublishOrigin(req.headers, options.publishOrigins)
       if (refused !== null) throw refused
     }
-    const body = await readBody(req, options.maxBodyBytes)
-    const update = parsePublishForm(body.toString('utf8'))
+    // DoS guard: no token, or one that grants no publishing at all, is refused before a byte of
+    // the body is read (1,000 such publishes of 1 MB each, stalled, held 1 GB until Node's request
+    // timeout). Which topics it may publish to needs the body, so that check comes after it.
+    const mayNotPublish = canPublish(claims, [], options.matches)
+    if (mayNotPublish !== null) throw mayNotPublish
+    const body = await readBody(req, options.maxBodyBytes, { timeoutMs: bodyTimeoutMs })
+    const update = parsePublishForm(body, options.publishLimits)
     if (isPublishFormError(update)) {
       sendText(res, 400, `${update.message}\n`, headers)
       return
@@ -236,7 +320,7 @@ export function createMercureHandler(
       // The store took the update but did not confirm it (Redis answered too late, or the
       // connection dropped): it may be stored and delivered. A retry with this very id (also a
       // generated one, hence the header) is stored once, never as a second copy.
-      logger.error({ err: error }, 'store did not confirm a publish')
+      storeFailures.failed(error)
       sendText(
         res,
         503,
@@ -289,7 +373,8 @@ export function createMercureHandler(
     } catch (error) {
       if (res.headersSent) {
         // A subscription failed after its stream opened: the client reconnects with its last id.
-        logger.error({ err: error }, 'subscription failed')
+        if (error instanceof StoreUnavailableError) storeFailures.failed(error)
+        else logger.error({ err: error }, 'subscription failed')
         res.destroy?.()
         return true
       }
@@ -297,4 +382,9 @@ export function createMercureHandler(
       return true
     }
   }
+}
+
+/** A digest of a token, for counting its subscriptions without keeping it (16 bytes of SHA-256). */
+function tokenDigest(token: string): string {
+  return createHash('sha256').update(token).digest('base64url').slice(0, 22)
 }

@@ -52,6 +52,12 @@ export function createMetrics(): Metrics {
     labelNames: ['reason'],
     registers: [registry],
   })
+  const subscriptionEventsDropped = new Counter({
+    name: 'ssehub_subscription_events_dropped_total',
+    help: 'Subscription events not sent, by reason (selectors past the cap, client address over its rate, recipient congested).',
+    labelNames: ['reason'],
+    registers: [registry],
+  })
   const latency = new Histogram({
     name: 'ssehub_publish_duration_seconds',
     help: 'Time from a publish reaching the hub to its commit.',
@@ -75,6 +81,9 @@ export function createMetrics(): Metrics {
     },
     disconnected(reason: EventStreamCloseReason) {
       disconnections.inc({ reason })
+    },
+    subscriptionEventsDropped(count, reason) {
+      subscriptionEventsDropped.inc({ reason }, count)
     },
   }
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import type { IncomingMessage } from 'node:http'
 import { PassThrough } from 'node:stream'
 import { describe, it } from 'node:test'
-import { BodyTooLargeError, readBody } from './read-body.ts'
+import { BodyTimeoutError, BodyTooLargeError, readBody } from './read-body.ts'
 
 /** A request stream with the given headers, fed by the test. */
 function fakeRequest(headers: Record<string, string> = {}): PassThrough & IncomingMessage {
@@ -37,5 +37,22 @@ describe('readBody', () => {
     await new Promise((resolve) => setImmediate(resolve))
     assert.equal(req.readableLength, 0, 'the refused body is buffered in the stream')
     req.end()
+  })
+
+  it('gives up on a body that has not ended by timeoutMs, and reads no more of it', async () => {
+    const req = fakeRequest({ 'content-length': '100' })
+    const body = readBody(req, 1024, { timeoutMs: 50 })
+    req.write('topic=a')
+    const started = performance.now()
+    await assert.rejects(body, BodyTimeoutError)
+    assert.ok(performance.now() - started >= 40, 'gave up before the deadline')
+    assert.equal(req.listenerCount('data'), 0)
+  })
+
+  it('has no deadline by default', async () => {
+    const req = fakeRequest()
+    const body = readBody(req, 1024)
+    setTimeout(() => req.end('topic=a'), 100)
+    assert.equal((await body).toString(), 'topic=a')
   })
 })

@@ -10,6 +10,26 @@ export class BodyTooLargeError extends Error {
   }
 }
 
+/** The body did not arrive within its deadline; answer 408 and close the connection. */
+export class BodyTimeoutError extends Error {
+  readonly timeoutMs: number
+  constructor(timeoutMs: number) {
+    super(`The request body did not arrive within ${timeoutMs} ms.`)
+    this.name = 'BodyTimeoutError'
+    this.timeoutMs = timeoutMs
+  }
+}
+
+/** Options for {@link readBody}. */
+export interface ReadBodyOptions {
+  /**
+   * Milliseconds, counted from the call, within which the whole body must have arrived; past them
+   * the read stops with {@link BodyTimeoutError} and what was read is released. `null` for no
+   * deadline. Defaults to `null`.
+   */
+  timeoutMs?: number | null
+}
+
 /**
  * Reads a request body of at most `limit` bytes. A `Content-Length` over the limit is refused
  * before reading; a body that grows past it while streaming (chunked, or a lying length) stops
@@ -18,8 +38,15 @@ export class BodyTooLargeError extends Error {
  * On {@link BodyTooLargeError} the rest of the body is still being read and dropped, so the 413
  * can go out on a healthy connection: answer, then call `discardRefusedBody` (refused-body.ts),
  * which bounds that reading in time and bytes.
+ *
+ * On {@link BodyTimeoutError} nothing more is read: answer, then call `discardRefusedBody` with
+ * `close: true`.
  */
-export function readBody(req: NodeRequest, limit: number): Promise<Buffer> {
+export function readBody(
+  req: NodeRequest,
+  limit: number,
+  options: ReadBodyOptions = {},
+): Promise<Buffer> {
   const declared = Number(req.headers['content-length'])
   if (Number.isFinite(declared) && declared > limit) {
     req.resume()
@@ -47,7 +74,19 @@ export function readBody(req: NodeRequest, limit: number): Promise<Buffer> {
       cleanup()
       reject(error)
     }
+    // DoS guard (slow body): without a deadline, a client that sends part of a body and stalls
+    // holds what was read until Node's request timeout, 5 minutes.
+    const timeoutMs = options.timeoutMs ?? null
+    const deadline =
+      timeoutMs === null
+        ? undefined
+        : setTimeout(() => {
+            cleanup()
+            chunks.length = 0
+            reject(new BodyTimeoutError(timeoutMs))
+          }, timeoutMs)
     const cleanup = (): void => {
+      clearTimeout(deadline)
       req.off('data', onData)
       req.off('end', onEnd)
       req.off('error', onError)

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http'
 import { type AddressInfo, connect, type Socket } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { readBody } from './read-body.ts'
-import { discardRefusedBody, type RefusedBodyOptions } from './refused-body.ts'
+import { closingHeaders, discardRefusedBody, type RefusedBodyOptions } from './refused-body.ts'
 import { sendText } from './send-text.ts'
 
 const LIMIT = 1024
@@ -141,5 +141,52 @@ describe('discardRefusedBody', () => {
     socket.destroy()
     keepAlive.closeAllConnections()
     keepAlive.close()
+  })
+})
+
+describe('discardRefusedBody with close: true', () => {
+  let server: Server
+  let port: number
+  let options: RefusedBodyOptions = {}
+  before(async () => {
+    // Refuses every request before reading its body, as the hub refuses a publish without a token.
+    server = createServer((req, res) => {
+      sendText(res, 401, 'no token\n', closingHeaders(req))
+      discardRefusedBody(req, res, { ...options, close: true })
+    })
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    port = (server.address() as AddressInfo).port
+  })
+  after(() => {
+    server.closeAllConnections()
+    server.close()
+  })
+
+  it('answers with Connection: close and cuts a client that never stops sending at timeoutMs', async () => {
+    options = { timeoutMs: 300 }
+    const seen = await sendForever(port, 1024, 20)
+    assert.match(seen.answer, /^HTTP\/1\.1 401 .*connection: close\r\n.*no token\n$/is)
+    assert.ok(seen.closedAfterMs < 3000, `still open ${seen.closedAfterMs} ms after the answer`)
+  })
+
+  it('sends its FIN with the answer, drops the rest of the body, and closes once it has ended', async () => {
+    options = {}
+    const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true })
+    let answer = ''
+    let finAt = 0
+    let reset = false
+    socket.setEncoding('latin1').on('data', (chunk: string) => (answer += chunk))
+    socket.on('end', () => (finAt = performance.now()))
+    socket.on('error', () => (reset = true))
+    const closed = once(socket, 'close')
+    const body = 'x'.repeat(256 * 1024)
+    socket.write(`POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ${2 * body.length}\r\n\r\n${body}`)
+    await waitFor(() => finAt !== 0)
+    assert.match(answer, /^HTTP\/1\.1 401 .*no token\n$/s)
+    // The hub said it is done, and still takes the rest of the body rather than resetting it.
+    socket.end(body)
+    await closed
+    assert.equal(reset, false, 'the connection was reset')
   })
 })

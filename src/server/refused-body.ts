@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events'
-import type { IncomingMessage } from 'node:http'
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http'
 import { constants, type Http2ServerRequest } from 'node:http2'
 import type { NodeRequest, NodeResponse } from './event-stream-response.ts'
 
@@ -22,11 +22,27 @@ export interface RefusedBodyOptions {
    * closed once the answer is out, or the HTTP/2 stream cancelled. Defaults to `16777216` (16 MiB).
    */
   maxBytes?: number
+  /**
+   * Whether the HTTP/1.x connection is closed rather than kept for a next request: for a request
+   * refused before its body was read (no token, a token that may not publish, a body too slow),
+   * whose client the hub serves no further. The answer must then carry {@link closingHeaders}. An
+   * HTTP/2 stream is reset either way. Defaults to `false`.
+   */
+  close?: boolean
 }
 
 /**
- * Disposes of the rest of a request body the server refused (a 413), right after the answer was
- * written to `res`, so that the client gets that answer rather than a reset connection.
+ * The headers an answer needs when its request's body is discarded with `close: true`:
+ * `Connection: close` over HTTP/1.x; none over HTTP/2, which forbids the header (RFC 9113 §8.2.2).
+ */
+export function closingHeaders(req: NodeRequest): OutgoingHttpHeaders {
+  return req.httpVersionMajor === 2 ? {} : { connection: 'close' }
+}
+
+/**
+ * Disposes of the rest of a request body the server refused (a 413; with `close`, a 401, 403, 408
+ * or 415 given before the body was read), right after the answer was written to `res`, so that
+ * the client gets that answer rather than a reset connection.
  *
  * HTTP/1.x: the connection is kept and the rest of the body is read and dropped, never buffered.
  * When it ends within `timeoutMs` of the call and `maxBytes`, the connection serves the next
@@ -36,9 +52,13 @@ export interface RefusedBodyOptions {
  * stop sending; the session and its other streams go on. What arrives meanwhile is dropped, with
  * the same bounds, past which the stream is reset with `CANCEL`.
  *
- * The answer must not carry `Connection: close` (see `keepConnection` for why). Call it with the
- * request still being read: `readBody` keeps reading a body it refused. A request whose body has
- * already arrived whole is left alone.
+ * With `close: true` (HTTP/1.x), the answer carries `Connection: close` and the connection is
+ * closed by a lingering close: the FIN goes out with the answer, the rest of the body is read and
+ * dropped, and the socket is destroyed when the body ends, or at `timeoutMs` or `maxBytes`.
+ *
+ * Without it, the answer must not carry `Connection: close` (see `keepConnection` for why). Call it
+ * with the request still being read: `readBody` keeps reading a body it refused. A request whose
+ * body has already arrived whole is left alone.
  */
 export function discardRefusedBody(
   req: NodeRequest,
@@ -48,22 +68,29 @@ export function discardRefusedBody(
   if (req.complete) return
   const timeoutMs = options.timeoutMs ?? DEFAULT_DRAIN_MS
   const maxBytes = options.maxBytes ?? DEFAULT_DRAIN_MAX_BYTES
-  const { closes, answered, cut } =
+  const { closes, answered, cut, cutAtEnd } =
     req.httpVersionMajor === 2
       ? resetStream(req as Http2ServerRequest)
-      : keepConnection(req as IncomingMessage, res)
+      : options.close === true
+        ? closeConnection(req as IncomingMessage, res)
+        : keepConnection(req as IncomingMessage, res)
   // DoS guard: a client that never stops sending (or never takes the answer) holds the connection
   // or stream at most `timeoutMs`, and makes the hub read at most `maxBytes` more.
   let dropped = 0
   const stop = (): void => {
     clearTimeout(deadline)
     req.off('data', onData)
-    req.off('end', stop)
+    req.off('end', ended)
     closes.off('close', stop)
   }
   const end = (): void => {
     stop()
     cut()
+  }
+  const ended = (): void => {
+    if (!cutAtEnd) stop()
+    else if (answered()) end()
+    else res.once('finish', end)
   }
   const onData = (chunk: Buffer): void => {
     dropped += chunk.byteLength
@@ -75,7 +102,7 @@ export function discardRefusedBody(
   const deadline = setTimeout(end, timeoutMs)
   deadline.unref()
   req.on('data', onData)
-  req.once('end', stop)
+  req.once('end', ended)
   closes.once('close', stop)
   req.resume()
 }
@@ -85,6 +112,8 @@ interface Ending {
   closes: EventEmitter
   answered(): boolean
   cut(): void
+  /** Whether the cut also comes once the body has ended (and the answer is out). */
+  cutAtEnd: boolean
 }
 
 /** The HTTP/1.x form: keep the connection while the body drains; destroy it at a bound. */
@@ -100,7 +129,32 @@ function keepConnection(req: IncomingMessage, res: NodeResponse): Ending {
   // hand the connection to its next request before it sees our FIN, and that request is reset
   // (Node's global agent: one request in two). So the connection stays and the body drains: a
   // body that ends leaves a healthy connection; curl stops sending on the answer and closes it.
-  return { closes: socket, answered: () => res.writableFinished, cut: () => socket.destroy() }
+  return {
+    closes: socket,
+    answered: () => res.writableFinished,
+    cut: () => socket.destroy(),
+    cutAtEnd: false,
+  }
+}
+
+/** The HTTP/1.x form that closes: a lingering close after a `Connection: close` answer. */
+function closeConnection(req: IncomingMessage, res: NodeResponse): Ending {
+  const { socket } = req
+  // Node's server ends a `Connection: close` answer with `socket.destroySoon()`, a destroy as soon
+  // as the FIN is out: with body bytes still unread that is a RST, and a client still uploading
+  // loses the answer (see keepConnection; 69 of 100 clients writing 1 MB then reading got a reset
+  // instead of a 401). So a lingering close, as nginx does it: only the FIN goes out after the
+  // answer, what still arrives is dropped, never buffered, and the socket is destroyed once the
+  // body has ended or at a bound. The connection serves no next request either way.
+  socket.destroySoon = () => {
+    socket.end()
+  }
+  return {
+    closes: socket,
+    answered: () => res.writableFinished,
+    cut: () => socket.destroy(),
+    cutAtEnd: true,
+  }
 }
 
 /** The HTTP/2 form: reset the stream once the answer is out; never touch the session. */
@@ -125,5 +179,5 @@ function resetStream(req: Http2ServerRequest): Ending {
     if (stream.closed) stream.destroy()
     else stream.close(constants.NGHTTP2_CANCEL)
   }
-  return { closes: stream, answered: () => true, cut }
+  return { closes: stream, answered: () => true, cut, cutAtEnd: false }
 }

@@ -9,6 +9,16 @@ import { createChatApi } from '../apps/chat-api.ts'
 import type { EventStream, EventStreamCloseReason } from '../core/event-stream.ts'
 import { createHeartbeat, DEFAULT_HEARTBEAT_MS, type Heartbeat } from '../core/heartbeat.ts'
 import { type ClockDemo, createClockDemo } from '../demos/clock.ts'
+import { classifyClientError, createClientErrorLog } from './client-errors.ts'
+import {
+  applyConnectionLimits,
+  type ConnectionLimits,
+  DEFAULT_HEADERS_TIMEOUT_MS,
+  DEFAULT_HTTP2_MAX_STREAMS,
+  DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  secureServerLimits,
+} from './connection-limits.ts'
 import {
   type NodeRequest,
   type NodeResponse,
@@ -19,6 +29,7 @@ import { type Logger, silentLogger } from './logger.ts'
 import { createMercureApp, type MercureApp, type MercureAppOptions } from './mercure-app.ts'
 import { HUB_PATH } from './mercure-handler.ts'
 import type { Metrics } from './metrics.ts'
+import { createOperationsHandler, createOperationsServer } from './operations.ts'
 import { sendText } from './send-text.ts'
 import { serveStatic, WEB_ROOT } from './static-files.ts'
 
@@ -55,11 +66,72 @@ export interface SsehubServerOptions {
   /** Prometheus metrics served at `/metrics`, or `null` for none. Defaults to `null`. */
   metrics?: Metrics | null
   /**
+   * A token `/metrics` then requires as `Authorization: Bearer` (compared in constant time;
+   * `401` without it), or `null` to serve the metrics to anyone who reaches the port. Defaults
+   * to `null`.
+   */
+  metricsToken?: string | null
+  /**
+   * Another address (plain HTTP/1.1) serving `/metrics`, `/healthz` and `/readyz`, and then
+   * `/metrics` is not served on the main port: keep it on a private interface. Port `0` picks a
+   * free port (see `listen()`'s result). `null` serves `/metrics` on the main port. Defaults to
+   * `null`.
+   */
+  metricsListen?: { host: string; port: number } | null
+  /**
+   * Largest request head (request line, URL and headers together), in bytes. Over HTTP/1.1 a
+   * request past it gets `431`; HTTP/2 advertises it as `SETTINGS_MAX_HEADER_LIST_SIZE` and
+   * resets a stream past it. Set on every server explicitly, so `--max-http-header-size` in
+   * `NODE_OPTIONS` does not change it unnoticed. Defaults to `16384` (Node's own default).
+   */
+  maxHeaderBytes?: number
+  /**
    * The chat app at `/apps/chat/`: needs the hub, with subscription events on (for presence), and
    * a key to sign members' tokens (the subscriber key: a secret or a PEM private key). `null` for
    * none. Defaults to `null`.
    */
-  chat?: { signingKey: string } | null
+  chat?: { signingKey: string; allowedHosts?: readonly string[] } | null
+  /**
+   * Milliseconds for a request's headers to arrive, and over HTTP/2 for a new connection's first
+   * request; then `408` and the connection is closed (slowloris guard). Defaults to `10000`.
+   */
+  headersTimeoutMs?: number
+  /**
+   * Milliseconds for a whole request, headers and body, to arrive; then `408` and the connection
+   * is closed (the HTTP/2 stream reset). Only the request: an SSE subscription is a GET, whole
+   * once its headers are in, and its response lives on. `null` for no limit. Defaults to `30000`.
+   */
+  requestTimeoutMs?: number | null
+  /**
+   * Milliseconds an idle keep-alive connection, or an HTTP/2 connection without streams, is kept
+   * open. Defaults to `5000`.
+   */
+  keepAliveTimeoutMs?: number
+  /**
+   * Most open connections, HTTP/1.1 and HTTP/2 alike (each HTTP/2 session is one); those beyond
+   * are closed at accept. `null` for no cap. Defaults to `null` (the CLI sizes it under the
+   * open-files limit).
+   */
+  maxConnections?: number | null
+  /**
+   * Most concurrent streams per HTTP/2 connection (`SETTINGS_MAX_CONCURRENT_STREAMS`): every
+   * subscription is one, so one connection holds at most this many; a client's further requests
+   * wait for a stream to close, and streams beyond it sent anyway are refused. Defaults to `100`.
+   */
+  http2MaxStreams?: number
+  /**
+   * Milliseconds over which client errors (aborted uploads, resets, timeouts, malformed requests,
+   * refused connections, cut streams) are counted into one log line. Defaults to `10000`.
+   */
+  clientErrorLogIntervalMs?: number
+}
+
+/** Where a server listens. */
+export interface ListenAddress {
+  port: number
+  host: string
+  /** A base URL, such as `http://127.0.0.1:3000`. */
+  url: string
 }
 
 /** A running ssehub server. */
@@ -74,8 +146,11 @@ export interface SsehubServer {
   readonly openStreams: number
   /** The Mercure hub, when mounted. */
   readonly mercure: MercureApp | null
-  /** Starts listening; resolves with the bound address and a base URL. */
-  listen(port?: number, host?: string): Promise<{ port: number; host: string; url: string }>
+  /**
+   * Starts listening (and the metrics listener, when `metricsListen` is set); resolves with the
+   * bound addresses and their base URLs.
+   */
+  listen(port?: number, host?: string): Promise<ListenAddress & { metrics: ListenAddress | null }>
   /**
    * Graceful shutdown: stops accepting, ends every stream cleanly (clients reconnect elsewhere
    * with their last id), then closes connections. Resolves when the port is free.
@@ -97,17 +172,38 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
   const sessions = new Set<Http2Session>()
   const isTls = options.tls != null
   let closing = false
+  const clientErrors = createClientErrorLog({
+    logger,
+    ...(options.clientErrorLogIntervalMs === undefined
+      ? {}
+      : { intervalMs: options.clientErrorLogIntervalMs }),
+  })
+  const limits: ConnectionLimits = {
+    headersTimeoutMs: options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS,
+    requestTimeoutMs:
+      options.requestTimeoutMs === undefined
+        ? DEFAULT_REQUEST_TIMEOUT_MS
+        : options.requestTimeoutMs,
+    keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+    maxConnections: options.maxConnections ?? null,
+    http2MaxStreams: options.http2MaxStreams ?? DEFAULT_HTTP2_MAX_STREAMS,
+  }
 
   // One listener for every stream: a closure per stream would stay alive as long as the stream.
   const onStreamClose = (reason: EventStreamCloseReason, stream: EventStream): void => {
     const path = streams.get(stream)
     streams.delete(stream)
+    // Counted into the periodic client-errors line: a thousand clients that stop reading must
+    // not make a thousand warnings.
     if (reason === 'overflow') {
-      logger.warn({ reason, path }, 'disconnected a client that failed to take its bytes')
+      clientErrors.count('overflow')
+      logger.debug({ reason, path }, 'disconnected a client that failed to take its bytes')
     } else if (reason === 'stalled') {
-      logger.warn({ reason, path }, 'disconnected a client that stopped reading')
+      clientErrors.count('stalled')
+      logger.debug({ reason, path }, 'disconnected a client that stopped reading')
     } else if (reason === 'error') {
-      logger.warn({ reason, path }, 'disconnected a client after a write error')
+      clientErrors.count('reset')
+      logger.debug({ reason, path }, 'disconnected a client after a write error')
     } else {
       logger.debug({ reason, path }, 'stream closed')
     }
@@ -147,11 +243,38 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
       )
     : null
   const metrics = options.metrics ?? null
+  const maxHeaderBytes = options.maxHeaderBytes ?? 16_384
+  if (!Number.isInteger(maxHeaderBytes) || maxHeaderBytes < 1024) {
+    throw new RangeError(
+      `maxHeaderBytes must be a whole number of at least 1024, got ${maxHeaderBytes}.`,
+    )
+  }
+  const metricsListen = options.metricsListen ?? null
+  const operationsOptions = {
+    metrics,
+    metricsToken: options.metricsToken ?? null,
+    // The store's ready() takes a write (a probe), not only a read: a disk that fills up or a
+    // file gone read-only makes every publish fail while reads still work.
+    ready: async () => !closing && (mercure === null || (await mercure.store.ready())),
+  }
+  const operations = createOperationsHandler({
+    ...operationsOptions,
+    serveMetrics: metricsListen === null,
+  })
+  const operationsServer =
+    metricsListen === null
+      ? null
+      : createOperationsServer(
+          createOperationsHandler({ ...operationsOptions, serveMetrics: true }),
+          maxHeaderBytes,
+          (error) => logger.error({ err: error }, 'operations request failed'),
+        )
   const chat =
     mercure && options.chat
       ? createChatApi({
           hub: mercure.hub,
           signingKey: options.chat.signingKey,
+          ...(options.chat.allowedHosts ? { allowedHosts: options.chat.allowedHosts } : {}),
           verifier: mercure.subscriberVerifier,
           cookieName: options.mercure?.cookieName ?? 'mercureAuthorization',
         })
@@ -169,32 +292,7 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
     }
     const path = url.pathname
     const method = req.method ?? 'GET'
-    if (path === '/healthz') {
-      sendText(res, 200, 'ok\n')
-      return
-    }
-    if (path === '/readyz') {
-      const ready = closing
-        ? false
-        : mercure
-          ? await mercure.store.ready().catch(() => false)
-          : true
-      sendText(
-        res,
-        ready ? 200 : 503,
-        ready ? 'ready\n' : 'not ready: the store is unreachable or the server is stopping\n',
-      )
-      return
-    }
-    if (path === '/metrics' && metrics) {
-      const body = await metrics.registry.metrics()
-      res.writeHead(200, {
-        'content-type': metrics.registry.contentType,
-        'cache-control': 'no-store',
-      })
-      res.end(body)
-      return
-    }
+    if (await operations(req, res, path)) return
     if (mercure && (await mercure.handle(req, res, url))) return
     if (chat && (await chat(req, res, url))) return
     if (path === '/demo/clock/stream') {
@@ -226,7 +324,11 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
 
   const handler = (req: NodeRequest, res: NodeResponse): void => {
     route(req, res).catch((error: unknown) => {
-      logger.error({ err: error, path: req.url }, 'request failed')
+      // An aborted upload or a reset is the client's doing: counted, not a stack trace each. Over
+      // HTTP/1 its connection's 'clientError' has counted it already.
+      const kind = classifyClientError(error)
+      if (kind === null) logger.error({ err: error, path: req.url }, 'request failed')
+      else if (req.httpVersionMajor === 2) clientErrors.count(kind)
       if (!res.headersSent) sendText(res, 500, 'Internal error.\n')
       else res.destroy?.()
     })
@@ -234,11 +336,22 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
 
   const server: HttpServer | Http2SecureServer = options.tls
     ? createSecureServer(
-        { cert: options.tls.cert, key: options.tls.key, allowHTTP1: true },
+        {
+          cert: options.tls.cert,
+          key: options.tls.key,
+          allowHTTP1: true,
+          ...secureServerLimits(limits),
+          settings: {
+            maxHeaderListSize: maxHeaderBytes,
+            ...secureServerLimits(limits).settings,
+          },
+        },
         handler,
       )
-    : createHttpServer(handler)
-  if (!isTls) (server as HttpServer).keepAliveTimeout = 5000
+    : createHttpServer({ maxHeaderSize: maxHeaderBytes }, handler)
+  // HTTP/1.1 over TLS: Node's HTTP/1 connection handler reads the bound from the server object.
+  if (isTls) (server as unknown as { maxHeaderSize: number }).maxHeaderSize = maxHeaderBytes
+  applyConnectionLimits(server, limits, { logger, clientErrors })
   server.on('session', (session: Http2Session) => {
     sessions.add(session)
     session.once('close', () => sessions.delete(session))
@@ -252,25 +365,26 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
       return streams.size
     },
     mercure,
-    listen(port = 0, host = '127.0.0.1') {
-      return new Promise((resolve, reject) => {
-        const onError = (error: Error): void => reject(error)
-        server.once('error', onError)
-        server.listen(port, host, () => {
-          server.off('error', onError)
-          const address = server.address() as AddressInfo
-          const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address
-          resolve({
-            port: address.port,
-            host: address.address,
-            url: `${isTls ? 'https' : 'http'}://${shown}:${address.port}`,
-          })
-        })
-      })
+    async listen(port = 0, host = '127.0.0.1') {
+      const main = await bind(server, port, host, isTls ? 'https' : 'http')
+      if (operationsServer === null || metricsListen === null) return { ...main, metrics: null }
+      try {
+        const address = await bind(operationsServer, metricsListen.port, metricsListen.host, 'http')
+        return { ...main, metrics: address }
+      } catch (error) {
+        await new Promise((resolve) => server.close(resolve))
+        throw error
+      }
     },
     async close() {
       closing = true
       mercure?.close()
+      const operationsClosed = new Promise<unknown>((resolve) => {
+        if (operationsServer?.listening) operationsServer.close(resolve)
+        else resolve(undefined)
+      })
+      // Scrapes and probes are short requests: nothing is worth waiting for.
+      operationsServer?.closeAllConnections()
       const closed = new Promise<void>((resolve) => {
         server.close(() => resolve())
       })
@@ -282,8 +396,31 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
         for (const session of sessions) session.destroy()
       }, options.shutdownGraceMs ?? 2000)
       grace.unref()
-      await closed
+      await Promise.all([closed, operationsClosed])
       clearTimeout(grace)
+      clientErrors.flush()
     },
   }
+}
+
+function bind(
+  server: HttpServer | Http2SecureServer,
+  port: number,
+  host: string,
+  scheme: 'http' | 'https',
+): Promise<ListenAddress> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error): void => reject(error)
+    server.once('error', onError)
+    server.listen(port, host, () => {
+      server.off('error', onError)
+      const address = server.address() as AddressInfo
+      const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address
+      resolve({
+        port: address.port,
+        host: address.address,
+        url: `${scheme}://${shown}:${address.port}`,
+      })
+    })
+  })
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -14,6 +14,8 @@ describe('serveStatic', () => {
   writeFileSync(join(root, 'index.html'), '<h1>home</h1>')
   writeFileSync(join(root, 'sub', 'app.js'), 'console.log(1)')
   writeFileSync(join(dir, 'secret.json'), '{"key":"do-not-serve"}')
+  // A file that exists but cannot be read: reading it fails with ELOOP, as it would with EMFILE.
+  symlinkSync('loop.js', join(root, 'loop.js'))
   const server = createServer(async (req, res) => {
     if (!(await serveStatic(res, (req.url ?? '/').split('?')[0] as string, {}, `${root}/`))) {
       res.writeHead(404).end('missing')
@@ -59,5 +61,13 @@ describe('serveStatic', () => {
       })
       assert.equal(status, 404, path)
     }
+  })
+
+  it('answers 503, not 404, for a file it cannot read now (an I/O error, EMFILE)', async () => {
+    const res = await fetch(`${base}/loop.js`)
+    assert.equal(res.status, 503)
+    assert.equal(res.headers.get('retry-after'), '1')
+    assert.equal((await fetch(`${base}/missing.js`)).status, 404)
+    assert.equal((await fetch(`${base}/sub/app.js/x.js`)).status, 404, 'ENOTDIR')
   })
 })

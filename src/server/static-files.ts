@@ -3,6 +3,7 @@ import { extname, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { NodeResponse } from './event-stream-response.ts'
 import { PAGE_SECURITY_HEADERS } from './security-headers.ts'
+import { sendText } from './send-text.ts'
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -14,6 +15,9 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.json': 'application/json',
 }
 
+/** Errors of `readFile` that mean "no such file": the answer is 404. */
+const NOT_FOUND = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'ENAMETOOLONG'])
+
 /** The `web/` folder shipped with the package (beside `src/` and `dist/`). */
 export const WEB_ROOT = fileURLToPath(new URL('../../web/', import.meta.url))
 
@@ -21,6 +25,8 @@ export const WEB_ROOT = fileURLToPath(new URL('../../web/', import.meta.url))
  * Serves a file below `root` for a URL path. A path ending in `/` serves its `index.html`.
  * Returns `false` (nothing written) when there is no such file, so the caller can answer 404.
  * Paths that climb out of `root` (`..`, encoded or not) are refused: directory traversal.
+ * A file that exists but cannot be read now (out of file descriptors, EMFILE; an I/O error) is
+ * answered `503` with `Retry-After`: a 404 would tell browsers and caches it is gone.
  */
 export async function serveStatic(
   res: NodeResponse,
@@ -43,8 +49,12 @@ export async function serveStatic(
   let body: Buffer
   try {
     body = await readFile(file)
-  } catch {
-    return false
+  } catch (error) {
+    if (NOT_FOUND.has((error as NodeJS.ErrnoException).code ?? '')) return false
+    sendText(res, 503, 'This file cannot be read right now; retry shortly.\n', {
+      'retry-after': '1',
+    })
+    return true
   }
   res.writeHead(200, {
     ...PAGE_SECURITY_HEADERS,

@@ -1,3 +1,4 @@
+import { type PubSubConnection, RedisEventRelay } from './redis-relay.ts'
 import { defineScript } from './redis-scripts.ts'
 import {
   type ActiveSubscription,
@@ -23,6 +24,10 @@ export interface RedisDirectoryOptions {
   nodeId: string
   /** How long a node's subscribers outlive its last heartbeat, in milliseconds. */
   ttlMs: number
+  /** Makes the connection subscription events are received on (see `redis-relay.ts`). */
+  pubsub: () => PubSubConnection
+  /** The database number, which the channel of subscription events names (see `databaseOf`). */
+  database: string
   /** Told about failures to reach Redis (they are retried). */
   onError: (error: unknown) => void
 }
@@ -51,8 +56,10 @@ export const DIRECTORY_SCRIPTS = [ADD, REWRITE] as const
  * The active subscriptions of every node, in Redis: each node keeps its own subscribers in a hash
  * (`<prefix>subscriptions:<nodeId>`, subscriber id → selectors and payload) whose TTL a heartbeat
  * refreshes, and registers in the set `<prefix>nodes`. A node that stops (or is killed) drops
- * out of the listing once its TTL passes. Subscription events need none of this: they are updates
- * in the shared stream, so they reach watchers on every node anyway.
+ * out of the listing once its TTL passes. Subscription events are never in the shared stream:
+ * {@link RedisSubscriptionDirectory.events} relays them on the Pub/Sub channel
+ * `<prefix>subscription-events:<db>`, behind this node's directory writes (one command
+ * connection).
  */
 export class RedisSubscriptionDirectory implements SubscriptionDirectory {
   readonly #commands: RedisCommands
@@ -66,6 +73,8 @@ export class RedisSubscriptionDirectory implements SubscriptionDirectory {
   /** A write failed: Redis may hold a stale hash, so the next heartbeat rewrites it whole. */
   #dirty = false
   #timer: ReturnType<typeof setInterval> | undefined
+  /** Subscription events, live to every node's watchers. */
+  readonly events: RedisEventRelay
 
   constructor(options: RedisDirectoryOptions) {
     this.#commands = options.commands
@@ -75,13 +84,23 @@ export class RedisSubscriptionDirectory implements SubscriptionDirectory {
     this.#nodesKey = `${options.prefix}nodes`
     this.#ttlMs = options.ttlMs
     this.#onError = options.onError
+    this.events = new RedisEventRelay({
+      channel: `${options.prefix}subscription-events:${options.database}`,
+      connect: options.pubsub,
+      send: (args) => this.#commands.send(args),
+      onError: (error) => this.#onError(error),
+    })
   }
 
-  /** Starts the heartbeat (a third of the TTL), so a short outage never expires a live node. */
-  start(): void {
+  /**
+   * Starts the heartbeat (a third of the TTL), so a short outage never expires a live node, and
+   * the relay of subscription events (resolves once it listens, or after `timeoutMs`).
+   */
+  async start(timeoutMs: number): Promise<void> {
     this.#timer ??= setInterval(() => void this.heartbeat(), Math.max(10, this.#ttlMs / 3))
     // Housekeeping: it must not keep an otherwise finished process alive.
     this.#timer.unref()
+    await this.events.start(timeoutMs)
   }
 
   addSubscriber(subscriber: DirectorySubscriber): void {
@@ -135,9 +154,10 @@ export class RedisSubscriptionDirectory implements SubscriptionDirectory {
     }
   }
 
-  /** Stops the heartbeat and removes this node's subscribers from Redis. */
+  /** Stops the heartbeat and the relay, and removes this node's subscribers from Redis. */
   async close(): Promise<void> {
     clearInterval(this.#timer)
+    this.events.close()
     this.#local.clear()
     await Promise.all([
       this.#commands.send(['DEL', this.#key]),

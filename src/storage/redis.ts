@@ -21,6 +21,8 @@ import {
   unavailable,
   withTimeout,
 } from './redis-failures.ts'
+import { probeTaken, readyProbe } from './redis-probe.ts'
+import { databaseOf, type RedisEventRelay } from './redis-relay.ts'
 import { APPEND, EVICTION_BUDGET, FIND, PRUNE, type RedisScript } from './redis-scripts.ts'
 import type { EventStore, RetentionOptions } from './store.ts'
 import { StoreUnavailableError } from './store.ts'
@@ -155,6 +157,8 @@ export class RedisStore implements EventStore, SubscriptionDirectory {
     this.#client = this.#createClient('commands')
     this.#directory = new RedisSubscriptionDirectory({
       commands: { send: (args) => this.#send(args), run: (s, k, a) => this.#run(s, k, a) },
+      pubsub: () => this.#client.duplicate(),
+      database: databaseOf(options.url),
       prefix,
       nodeId: randomUUID(),
       ttlMs,
@@ -197,7 +201,7 @@ export class RedisStore implements EventStore, SubscriptionDirectory {
       // Housekeeping: it must not keep an otherwise finished process alive.
       this.#pruneTimer.unref()
     }
-    this.#directory.start()
+    await this.#directory.start(this.#connectTimeoutMs)
     return this
   }
 
@@ -263,12 +267,12 @@ export class RedisStore implements EventStore, SubscriptionDirectory {
     return Number(length)
   }
 
-  /** Whether Redis answers a PING and this node's stream reader is running. */
+  /** Whether Redis takes a write (see `redis-probe.ts`) and this node's stream reader runs. */
   async ready(): Promise<boolean> {
     // Without its reader the node stores updates but delivers none to its own subscribers.
     if (this.#closed || this.#down.has('reader')) return false
     try {
-      return (await this.#send(['PING'])) === 'PONG'
+      return probeTaken(await this.#send(readyProbe(this.#keys[0] as string)))
     } catch {
       return false
     }
@@ -285,6 +289,11 @@ export class RedisStore implements EventStore, SubscriptionDirectory {
 
   deleteSubscriber(subscriber: DirectorySubscriber): void {
     if (!this.#closed) this.#directory.deleteSubscriber(subscriber)
+  }
+
+  /** Subscription events: relayed live to every node, never in the stream (see `redis-relay.ts`). */
+  get subscriptionEvents(): RedisEventRelay {
+    return this.#directory.events
   }
 
   listSubscriptions(): Promise<ActiveSubscription[]> {

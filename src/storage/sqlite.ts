@@ -4,6 +4,7 @@ import Database from 'better-sqlite3'
 import type { StoredUpdate, Update } from '../hub/update.ts'
 import { CommitListeners } from './commit-listeners.ts'
 import { DEFAULT_RECENT_BYTES, RecentUpdates } from './recent-updates.ts'
+import { SqliteWriteProbe } from './sqlite-probe.ts'
 import { fromRow, type InsertParams, isSameRow, type Row, toParams } from './sqlite-rows.ts'
 import {
   DuplicateIdError,
@@ -121,7 +122,7 @@ export class SqliteStore implements EventStore {
   readonly #read: Database.Statement<[number, number, number, number], Row>
   readonly #firstRetained: Database.Statement<[number, number], number>
   readonly #delete: Database.Statement<[number]>
-  readonly #ping: Database.Statement<[], number>
+  readonly #probe: SqliteWriteProbe
   /** The newest committed seq: rows past it do not exist, rows up to it were dispatched. */
   #lastSeq: number
   #lastTime: number
@@ -235,7 +236,7 @@ export class SqliteStore implements EventStore {
         'SELECT seq FROM updates WHERE seq > ? AND time >= ? ORDER BY seq LIMIT 1',
       )
       .pluck()
-    this.#ping = db.prepare<[], number>('SELECT 1').pluck()
+    this.#probe = new SqliteWriteProbe(db)
     const last = db.prepare<[], Row>('SELECT * FROM updates ORDER BY seq DESC LIMIT 1').get()
     this.#lastSeq = last?.seq ?? 0
     this.#lastTime = last?.time ?? 0
@@ -304,13 +305,9 @@ export class SqliteStore implements EventStore {
     return first === undefined ? 0 : this.#lastSeq - first + 1
   }
 
+  /** Whether a probe write commits (see `sqlite-probe.ts`); a result is reused for 1 s. */
   async ready(): Promise<boolean> {
-    if (this.#closed) return false
-    try {
-      return this.#ping.get() === 1
-    } catch {
-      return false
-    }
+    return !this.#closed && this.#probe.check()
   }
 
   close(): Promise<void> {
@@ -347,6 +344,7 @@ export class SqliteStore implements EventStore {
       outcomes = this.#commit.immediate(batch, this.#lastSeq, this.#cutoff(time), this.#prunedUpTo)
     } catch (error) {
       // Nothing was committed (the transaction rolled back), so nothing is dispatched.
+      this.#probe.stale()
       const failure = new StoreUnavailableError(
         `could not commit ${batch.length} update(s) to SQLite: ${describe(error)}`,
         { cause: error },

@@ -63,7 +63,13 @@ export interface EventStore {
   read(after: string | null, upTo: string, limit: number): Promise<StoredUpdate[]>
   /** How many updates are retained (for metrics). */
   size(): Promise<number>
-  /** Whether the store can take writes now (for `/readyz`). */
+  /**
+   * Whether the store can take writes now (for `/readyz`): a persistent store proves it with a
+   * probe write (SQLite: a transaction on a probe table; Redis: a `SET` with a short expiry),
+   * since a full disk or a read-only replica still answers reads. The probe touches no update,
+   * cursor or listener. It may reuse a recent result (SQLite: for 1 s) so that frequent checks
+   * cost little.
+   */
   ready(): Promise<boolean>
   /** Flushes pending commits, stops timers and releases the store. */
   close(): Promise<void>

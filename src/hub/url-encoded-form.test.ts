@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { type FormFields, parseUrlEncodedForm } from './url-encoded-form.ts'
+
+function fields(body: Uint8Array | string): FormFields {
+  const parsed = parseUrlEncodedForm(body)
+  if (!parsed.ok) assert.fail(parsed.message)
+  return parsed.fields
+}
+
+function refusal(body: Uint8Array | string): string {
+  const parsed = parseUrlEncodedForm(body)
+  assert.equal(parsed.ok, false, `expected a refusal for ${String(body)}`)
+  return parsed.ok ? '' : parsed.message
+}
+
+describe('parseUrlEncodedForm', () => {
+  it('reads what URLSearchParams reads from a well-formed body', () => {
+    const bodies = [
+      'topic=a&topic=b&data=x+y%2Bz%20%26%3D&private',
+      '&&a=1&&b==2&=3&c',
+      'data=%E2%82%AC%F0%9F%98%80+caf%C3%A9&raw=€😀',
+      '%EF%BB%BFbom=1',
+      '',
+    ]
+    for (const body of bodies) {
+      const expected = new Map<string, string[]>()
+      for (const [name, value] of new URLSearchParams(body)) {
+        expected.set(name, [...(expected.get(name) ?? []), value])
+      }
+      assert.deepEqual(fields(body), expected, body)
+      assert.deepEqual(fields(Buffer.from(body)), expected, body)
+    }
+  })
+
+  it('refuses a "%" that starts no escape, naming the field', () => {
+    for (const body of ['topic=t&data=%zz', 'topic=t&data=100%', 'topic=t&data=%4', 'data=%%41']) {
+      assert.match(refusal(body), /^The "data" field has a "%" that is not followed by two hex/)
+    }
+  })
+
+  it('refuses escaped bytes that are not UTF-8: truncated, overlong, surrogates, stray', () => {
+    for (const value of ['%E0%A4', '%C0%AF', '%ED%A0%80', '%FF', '%80', '%F4%90%80%80']) {
+      assert.match(
+        refusal(`topic=t&id=${value}`),
+        /^The "id" field has percent-encoded bytes that are not UTF-8/,
+      )
+    }
+  })
+
+  it('refuses raw bytes that are not UTF-8, naming the field', () => {
+    const body = Buffer.concat([
+      Buffer.from('topic=t&data=caf'),
+      Buffer.from([0xe9]),
+      Buffer.from('&x=1'),
+    ])
+    assert.match(refusal(body), /^The "data" field has bytes that are not UTF-8/)
+    assert.match(
+      refusal(Buffer.from([0x74, 0xff, 0x3d, 0x31])),
+      /^A field name has bytes that are not UTF-8/,
+    )
+  })
+
+  it('refuses a broken field name, quoting it', () => {
+    assert.match(refusal('top%zzic=t'), /^The field name "top%zzic" has a "%"/)
+  })
+
+  it('quotes a field name safely: no CR or LF reaches the message', () => {
+    assert.doesNotMatch(refusal('a%0D%0Ab=%zz'), /[\r\n]/)
+  })
+})

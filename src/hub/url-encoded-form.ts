@@ -1,0 +1,105 @@
+import { quote } from './auth-error.ts'
+
+/** A form's fields: each name with its values, in the order they came. */
+export type FormFields = ReadonlyMap<string, readonly string[]>
+
+/** The result of {@link parseUrlEncodedForm}: the fields, or why the body is not a form. */
+export type ParsedForm = { ok: true; fields: FormFields } | { ok: false; message: string }
+
+// [spec] WHATWG URL §application/x-www-form-urlencoded parsing: "UTF-8 decode without BOM", so a
+// BOM is kept as U+FEFF, as URLSearchParams keeps it.
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+/** A `%` that does not start a `%XX` escape. */
+const LONE_PERCENT = /%(?![0-9A-Fa-f]{2})/
+const AMPERSAND = 0x26
+const EQUALS = 0x3d
+
+/**
+ * Parses an `application/x-www-form-urlencoded` body as the WHATWG URL standard does (`&`
+ * separates fields, the first `=` a name from its value, `+` is a space, empty fields are
+ * skipped), but strictly: where the standard puts U+FFFD in place of bytes that are not UTF-8
+ * and keeps a `%` that starts no escape as it is, this refuses the body and names the field.
+ * A publisher whose encoding is broken learns it from a 400 instead of finding replacement
+ * characters in what its subscribers received.
+ *
+ * @param body The raw body (its bytes must be UTF-8), or a string already decoded.
+ */
+export function parseUrlEncodedForm(body: Uint8Array | string): ParsedForm {
+  let text: string
+  if (typeof body === 'string') {
+    text = body
+  } else {
+    try {
+      text = UTF8.decode(body)
+    } catch {
+      return { ok: false, message: locateInvalidBytes(body) }
+    }
+  }
+  const fields = new Map<string, string[]>()
+  for (const sequence of text.split('&')) {
+    if (sequence === '') continue
+    const equals = sequence.indexOf('=')
+    const rawName = equals === -1 ? sequence : sequence.slice(0, equals)
+    const rawValue = equals === -1 ? '' : sequence.slice(equals + 1)
+    const name = decodeComponent(rawName)
+    if (name === null) {
+      return { ok: false, message: `The field name ${quote(rawName, 40)} ${problem(rawName)}.` }
+    }
+    const value = decodeComponent(rawValue)
+    if (value === null) {
+      return { ok: false, message: `The ${quote(name, 40)} field ${problem(rawValue)}.` }
+    }
+    const values = fields.get(name)
+    if (values === undefined) fields.set(name, [value])
+    else values.push(value)
+  }
+  return { ok: true, fields }
+}
+
+/** Decodes `+` and `%XX` escapes, or `null` when an escape is broken or the bytes are not UTF-8. */
+function decodeComponent(raw: string): string | null {
+  const spaced = raw.includes('+') ? raw.replaceAll('+', ' ') : raw
+  if (!spaced.includes('%')) return spaced
+  try {
+    // decodeURIComponent throws URIError on a `%` without two hex digits and on escaped bytes
+    // that are not UTF-8 (truncated, overlong, surrogates), which is the strictness wanted here.
+    return decodeURIComponent(spaced)
+  } catch {
+    return null
+  }
+}
+
+function problem(raw: string): string {
+  return LONE_PERCENT.test(raw)
+    ? 'has a "%" that is not followed by two hexadecimal digits (write a literal "%" as %25)'
+    : 'has percent-encoded bytes that are not UTF-8 (encode the text as UTF-8 before percent-encoding it)'
+}
+
+/** The message for a body whose raw bytes are not UTF-8, naming the first field that has some. */
+function locateInvalidBytes(body: Uint8Array): string {
+  // `&` and `=` are ASCII, never part of a multi-byte UTF-8 sequence: splitting the bytes on them
+  // finds the same fields as splitting the text would.
+  let start = 0
+  while (start <= body.byteLength) {
+    let end = body.indexOf(AMPERSAND, start)
+    if (end === -1) end = body.byteLength
+    const sequence = body.subarray(start, end)
+    const equals = sequence.indexOf(EQUALS)
+    const rawName = equals === -1 ? sequence : sequence.subarray(0, equals)
+    const name = decodeBytes(rawName)
+    if (name === null) return 'A field name has bytes that are not UTF-8.'
+    if (equals !== -1 && decodeBytes(sequence.subarray(equals + 1)) === null) {
+      return `The ${quote(decodeComponent(name) ?? name, 40)} field has bytes that are not UTF-8 (send the form as UTF-8, percent-encoded).`
+    }
+    start = end + 1
+  }
+  return 'The body is not UTF-8.'
+}
+
+function decodeBytes(bytes: Uint8Array): string | null {
+  try {
+    return UTF8.decode(bytes)
+  } catch {
+    return null
+  }
+}
