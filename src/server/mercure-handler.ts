@@ -12,6 +12,7 @@ import { SubscriptionLimitError } from '../hub/subscription-limits.ts'
 import { extractToken } from '../hub/token-source.ts'
 import { checkSelector, checkTemplateBudget, type SelectorMatcher } from '../hub/topic-selector.ts'
 import type { StoredUpdate } from '../hub/update.ts'
+import { parseUrlEncodedForm } from '../hub/url-encoded-form.ts'
 import { DuplicateIdError, StoreUnavailableError } from '../storage/store.ts'
 import type { Cors } from './cors.ts'
 import type { NodeRequest, NodeResponse } from './event-stream-response.ts'
@@ -179,6 +180,13 @@ export function createMercureHandler(
     url: URL,
     headers: OutgoingHttpHeaders,
   ) => {
+    // As for a publish's body: URLSearchParams would turn a broken escape (`%ZZ`, `%C3%28`) into
+    // a topic no publish can carry, and the client would wait for updates that never come.
+    const query = parseUrlEncodedForm(url.search.slice(1))
+    if (!query.ok) {
+      sendText(res, 400, `Bad query string: ${query.message}\n`, headers)
+      return
+    }
     const selectors = url.searchParams.getAll('topic')
     if (selectors.length === 0) {
       sendText(

@@ -1,4 +1,5 @@
 import type { NodeRequest } from './event-stream-response.ts'
+import { sendContinue } from './expect-continue.ts'
 
 /** The body was larger than allowed; answer 413. */
 export class BodyTooLargeError extends Error {
@@ -52,6 +53,7 @@ export function readBody(
     req.resume()
     return Promise.reject(new BodyTooLargeError(limit))
   }
+  sendContinue(req)
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0

@@ -25,6 +25,7 @@ import {
   type OpenEventStreamOptions,
   openEventStream,
 } from './event-stream-response.ts'
+import { deferContinue } from './expect-continue.ts'
 import { type Logger, silentLogger } from './logger.ts'
 import { createMercureApp, type MercureApp, type MercureAppOptions } from './mercure-app.ts'
 import { HUB_PATH } from './mercure-handler.ts'
@@ -352,6 +353,11 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
   // HTTP/1.1 over TLS: Node's HTTP/1 connection handler reads the bound from the server object.
   if (isTls) (server as unknown as { maxHeaderSize: number }).maxHeaderSize = maxHeaderBytes
   applyConnectionLimits(server, limits, { logger, clientErrors })
+  // `Expect: 100-continue`: the 100 waits for the first read of the body (expect-continue.ts).
+  server.on('checkContinue', (req: NodeRequest, res: NodeResponse) => {
+    deferContinue(req, () => res.writeContinue())
+    handler(req, res)
+  })
   server.on('session', (session: Http2Session) => {
     sessions.add(session)
     session.once('close', () => sessions.delete(session))

@@ -114,3 +114,26 @@ describe('a well-formed publish, as Mercure clients send it', () => {
     )
   })
 })
+
+describe('a subscription whose query string is not well-formed UTF-8', () => {
+  let hub: TestHub
+  before(async () => {
+    hub = await startTestHub()
+  })
+  after(() => hub.close())
+
+  it('is refused with 400 naming the field, never subscribed to a topic no publish can carry', async () => {
+    for (const query of ['topic=%ZZ', 'topic=%C3%28', 'topic=a%', `topic=ok&lastEventID=%FF`]) {
+      const res = await fetch(`${hub.hubUrl}?${query}`)
+      const text = await res.text()
+      assert.equal(res.status, 400, `${query}: ${res.status}`)
+      assert.match(text, /Bad query string: The "(topic|lastEventID)" field/, query)
+    }
+    assert.equal(hub.server.mercure?.hub.subscribers.size, 0)
+    // Well-formed escapes still subscribe.
+    const ok = await subscribeSse(
+      `${hub.hubUrl}?topic=${encodeURIComponent('https://example.com/é?x=1')}`,
+    )
+    ok.close()
+  })
+})

@@ -15,6 +15,7 @@ import { after, before, describe, it } from 'node:test'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { startTestHub, type TestHub } from '../helpers/hub-server.ts'
+import { subscribeSse } from '../helpers/sse-events.ts'
 import { selfSignedCertificate } from '../helpers/tls.ts'
 
 /** Publishes in the flood: 250 bodies of 1 MB would be 250 MB if the hub kept them. */
@@ -390,5 +391,65 @@ describe('a publish without a token over HTTP/2', () => {
     } finally {
       session.destroy()
     }
+  })
+})
+
+describe('a publish that waits for 100 Continue', () => {
+  let hub: TestHub
+  before(async () => {
+    hub = await startTestHub()
+  })
+  after(() => hub.close())
+
+  /** Sends a publish's head with `Expect: 100-continue` and returns what the hub says first. */
+  const firstAnswer = (authorization: string | null): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const { port } = new URL(hub.base)
+      const socket = connect(Number(port), '127.0.0.1')
+      socket.setEncoding('latin1')
+      socket.once('data', (text: string) => {
+        socket.destroy()
+        resolve(text)
+      })
+      socket.once('error', reject)
+      socket.write(
+        `POST /.well-known/mercure HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 5000000\r\nExpect: 100-continue\r\n${authorization === null ? '' : `Authorization: Bearer ${authorization}\r\n`}\r\n`,
+      )
+    })
+
+  it('is refused before its body is asked for when its token is missing or grants nothing', async () => {
+    assert.match(await firstAnswer(null), /^HTTP\/1\.1 401 /)
+    assert.match(await firstAnswer(await hub.token({ subscribe: ['*'] })), /^HTTP\/1\.1 403 /)
+  })
+
+  it('is told to continue once its token is accepted, and its body then published', async () => {
+    const token = await hub.token({ publish: ['*'] })
+    const watcher = await subscribeSse(`${hub.hubUrl}?topic=urn:continue`)
+    const body = 'topic=urn:continue&data=after-100'
+    const answers = await new Promise<string>((resolve, reject) => {
+      const { port } = new URL(hub.base)
+      const socket = connect(Number(port), '127.0.0.1')
+      socket.setEncoding('latin1')
+      let text = ''
+      socket.on('data', (chunk: string) => {
+        text += chunk
+        // The interim answer first: only then does the body go.
+        if (text.startsWith('HTTP/1.1 100 Continue\r\n\r\n') && !text.includes('200')) {
+          if (!socket.writableEnded) socket.end(body)
+        }
+        if (/HTTP\/1\.1 200 [\s\S]*\r\n\r\n\S+/.test(text)) {
+          socket.destroy()
+          resolve(text)
+        }
+      })
+      socket.once('error', reject)
+      socket.write(
+        `POST /.well-known/mercure HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`,
+      )
+    })
+    assert.match(answers, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /)
+    await watcher.waitForEvents(1, 5000)
+    assert.equal(watcher.events[0]?.data, 'after-100')
+    watcher.close()
   })
 })
