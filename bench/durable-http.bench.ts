@@ -12,7 +12,8 @@
 // Writes bench/results/durable-http.{json,svg}.
 
 import { readProcs } from './load/proc-stats.ts'
-import { isMain, runScenarioCli, type Scenario } from './load/scenario.ts'
+import { isMain, runScenarioCli } from './load/scenario.ts'
+import type { Scenario } from './load/scenario-types.ts'
 import { summarizeLatency } from './load/stats.ts'
 
 export interface DurableParams {

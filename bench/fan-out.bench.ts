@@ -10,7 +10,8 @@
 // node:http ceiling, Nchan. Writes bench/results/fan-out.{json,svg}.
 
 import { deliveryResult, publishAndCollect, subscribeAll, throughput } from './load/measure.ts'
-import { isMain, runScenarioCli, type Scenario } from './load/scenario.ts'
+import { isMain, runScenarioCli } from './load/scenario.ts'
+import type { Scenario } from './load/scenario-types.ts'
 
 export interface FanOutParams {
   subscribers: number

@@ -12,11 +12,11 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { EventStore } from '../src/hub/event-store.ts'
 import type { Update } from '../src/hub/update.ts'
 import { createMemoryStore } from '../src/storage/memory.ts'
 import { createRedisStore } from '../src/storage/redis.ts'
 import { createSqliteStore } from '../src/storage/sqlite.ts'
-import type { EventStore } from '../src/storage/store.ts'
 import { deleteKeys, uniquePrefix } from '../test/helpers/redis.ts'
 
 const UPDATES = Number(process.argv[2] ?? 1_000_000)

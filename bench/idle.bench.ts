@@ -12,7 +12,8 @@
 
 import { subscribeAll } from './load/measure.ts'
 import { readProcs } from './load/proc-stats.ts'
-import { isMain, runScenarioCli, type Scenario } from './load/scenario.ts'
+import { isMain, runScenarioCli } from './load/scenario.ts'
+import type { Scenario } from './load/scenario-types.ts'
 
 export interface IdleParams {
   subscribers: number

@@ -10,7 +10,8 @@
 // latency. Writes bench/results/latency.{json,svg}.
 
 import { deliveryResult, publishAndCollect, subscribeAll } from './load/measure.ts'
-import { isMain, runScenarioCli, type Scenario } from './load/scenario.ts'
+import { isMain, runScenarioCli } from './load/scenario.ts'
+import type { Scenario } from './load/scenario-types.ts'
 
 export interface LatencyParams {
   subscribers: number

@@ -9,7 +9,8 @@
 // lost and duplicate deliveries. Writes bench/results/many-topics.{json,svg}.
 
 import { deliveryResult, publishAndCollect, subscribeAll, throughput } from './load/measure.ts'
-import { isMain, runScenarioCli, type Scenario } from './load/scenario.ts'
+import { isMain, runScenarioCli } from './load/scenario.ts'
+import type { Scenario } from './load/scenario-types.ts'
 
 export interface ManyTopicsParams {
   topics: number

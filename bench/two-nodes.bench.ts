@@ -16,7 +16,8 @@ import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import type { LatencyParams } from './latency.bench.ts'
 import { latency } from './latency.bench.ts'
-import { isMain, runScenarioCli, type Scenario } from './load/scenario.ts'
+import { isMain, runScenarioCli } from './load/scenario.ts'
+import type { Scenario } from './load/scenario-types.ts'
 import { REDIS_URL, redisUnavailable } from './peers/redis.ts'
 
 const REDIS_STORE = fileURLToPath(new URL('../src/storage/redis.ts', import.meta.url))

@@ -4,7 +4,7 @@ import { type AddressInfo, connect } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { encodeEvent } from '../src/core/encode.ts'
 import type { EventStream } from '../src/core/event-stream.ts'
-import { openEventStream } from '../src/server/event-stream-response.ts'
+import { openEventStream } from '../src/http/event-stream-response.ts'
 import { eventually, openRawSse, sleep } from './helpers/raw-sse.ts'
 
 const MAX_QUEUE = 256 * 1024

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import type { EventStore } from '../src/hub/event-store.ts'
+import { isSubscriptionDirectory } from '../src/hub/subscription-directory.ts'
 import type { StoredUpdate } from '../src/hub/update.ts'
 import { createRedisStore, type RedisStore, type RedisStoreOptions } from '../src/storage/redis.ts'
-import type { EventStore } from '../src/storage/store.ts'
-import { isSubscriptionDirectory } from '../src/storage/subscription-directory.ts'
 import { eventually, sleep } from './helpers/raw-sse.ts'
 import {
   deleteKeys,

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
+import type { EventStore } from '../src/hub/event-store.ts'
 import type { StoredUpdate, Update } from '../src/hub/update.ts'
-import type { EventStore, RetentionOptions } from '../src/storage/store.ts'
+import type { RetentionOptions } from '../src/storage/retention.ts'
 import { sleep } from './helpers/raw-sse.ts'
 
 /** One store under test, made by the factory given to {@link registerStoreTests}. */

@@ -6,16 +6,16 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import type { EventStore } from '../src/hub/event-store.ts'
 import type { StoredUpdate } from '../src/hub/update.ts'
 import { createMemoryStore } from '../src/storage/memory.ts'
 import {
   createSqliteStore,
-  databaseHandleForTesting,
   type SqliteStore,
   type SqliteStoreOptions,
 } from '../src/storage/sqlite.ts'
-import type { EventStore } from '../src/storage/store.ts'
 import { sleep } from './helpers/raw-sse.ts'
+import { databaseHandleForTesting } from './helpers/sqlite-handle.ts'
 import { makeUpdate, registerStoreTests } from './store.contract.ts'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')

@@ -5,7 +5,7 @@
 import type { RunningPeer } from '../peers/peer.ts'
 import type { Collected, LoadGenerator, PublishSummary, SubscribeResult } from './generator.ts'
 import { readProcs } from './proc-stats.ts'
-import type { PeerResult } from './scenario.ts'
+import type { PeerResult } from './scenario-types.ts'
 import { type LatencySummary, summarizeLatency } from './stats.ts'
 
 /** Subscribes and turns failures into a note; throws if nobody could connect. */

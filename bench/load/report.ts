@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import type { PeerName } from '../peers/peer.ts'
-import type { Metric, PeerResult, ScenarioRun } from './scenario.ts'
+import type { Metric, PeerResult, ScenarioRun } from './scenario-types.ts'
 import { formatNumber } from './stats.ts'
 
 /** bench/results/ */

@@ -16,67 +16,7 @@ import { deleteKeys, REDIS_URL, uniquePrefix } from '../peers/redis.ts'
 import { type SsehubEntry, startSsehub } from '../peers/ssehub.ts'
 import { LoadGenerator } from './generator.ts'
 import { machineInfo, printTable, writeResults } from './report.ts'
-
-/** One figure a scenario reports per peer. */
-export interface Metric {
-  key: string
-  label: string
-  unit: string
-  /** Which way is better, for the ratios' reading. */
-  better: 'higher' | 'lower'
-  /** Drawn in the chart. Defaults to `true`. */
-  chart?: boolean
-}
-
-/** What a scenario measured against one peer. */
-export interface PeerResult {
-  metrics: Record<string, number>
-  /** Deliveries expected and not received. */
-  lost: number
-  duplicates: number
-  /** Subscriber connections that failed to open, or that the server dropped. */
-  failedConnections: number
-  latencySamples: number
-  /** Free-form remarks shown under the table (e.g. "2 publishes failed"). */
-  notes: string[]
-}
-
-/** What a scenario's `run` gets. */
-export interface RunContext<P> {
-  peer: RunningPeer
-  gen: LoadGenerator
-  params: P
-  /** Prints an indented progress line. */
-  log(text: string): void
-}
-
-/** A benchmark scenario, run against each peer by {@link runScenario}. */
-export interface Scenario<P extends object> {
-  /** The bench file's stem: `fan-out` for `bench/fan-out.bench.ts`. */
-  id: string
-  title: string
-  /** One or two sentences: what is measured, with which load. */
-  description: string
-  defaults: P
-  metrics: Metric[]
-  /** Peers this scenario runs against by default. Defaults to all. */
-  peers?: readonly PeerName[]
-  /** History and the like each peer needs. */
-  peerOptions?(params: P): PeerOptions
-  /** Longest one peer's run may take, in ms. */
-  timeoutMs(params: P): number
-  run(context: RunContext<P>): Promise<PeerResult>
-}
-
-/** The outcome of a whole scenario run. */
-export interface ScenarioRun<P extends object> {
-  scenario: Scenario<P>
-  params: P
-  results: Partial<Record<PeerName, PeerResult | { error: string }>>
-  startedAt: string
-  seconds: number
-  loadAverage: number[]
-}
+import type { Scenario, ScenarioRun } from './scenario-types.ts'
 
 /** Options of {@link runScenario}. */
 export interface RunOptions<P> {

@@ -1,12 +1,12 @@
 import { isIP } from 'node:net'
+import type { NodeRequest, NodeResponse } from '../http/event-stream-response.ts'
+import { BodyTooLargeError, readBody } from '../http/read-body.ts'
+import { readCookie } from '../http/read-cookie.ts'
+import { discardRefusedBody } from '../http/refused-body.ts'
+import { sendText } from '../http/send-text.ts'
 import type { Hub } from '../hub/hub.ts'
 import type { JwtVerifier } from '../hub/jwt-verifier.ts'
 import { mintToken } from '../hub/mint-token.ts'
-import { readCookie } from '../hub/read-cookie.ts'
-import type { NodeRequest, NodeResponse } from '../server/event-stream-response.ts'
-import { BodyTooLargeError, readBody } from '../server/read-body.ts'
-import { discardRefusedBody } from '../server/refused-body.ts'
-import { sendText } from '../server/send-text.ts'
 import { checkNickname, checkRoom, presenceSelector, roomTopic } from './chat-rooms.ts'
 
 /** Options for {@link createChatApi}. */

@@ -4,8 +4,8 @@ import { forgetJoin, joinChunks } from './join-chunks.ts'
 import { scheduleImmediate } from './next-turn.ts'
 
 /**
- * Where an {@link EventStream} writes: one HTTP response, adapted by the server layer (see
- * `server/event-stream-response.ts`). The core never sees Node objects.
+ * Where an {@link EventStream} writes: one HTTP response, adapted by the HTTP adapters (see
+ * `http/event-stream-response.ts`). The core never sees Node objects.
  */
 export interface EventSink {
   /**

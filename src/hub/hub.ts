@@ -1,9 +1,7 @@
 import { encodeEvent } from '../core/encode.ts'
 import type { EventStream, EventStreamCloseReason } from '../core/event-stream.ts'
-import type { EventStore } from '../storage/store.ts'
-import { type SubscriptionDirectory, subscriptionsOf } from '../storage/subscription-directory.ts'
-import type { SubscriptionEventRelay } from '../storage/subscription-event-relay.ts'
 import { createDeadlines } from './deadlines.ts'
+import type { EventStore } from './event-store.ts'
 import {
   REPLAY_QUEUE_BYTES,
   replayBudgetLeft,
@@ -18,13 +16,15 @@ import {
   type SubscriptionEventDropReason,
   type SubscriptionEventLimits,
 } from './subscription-announcer.ts'
+import { type SubscriptionDirectory, subscriptionsOf } from './subscription-directory.ts'
+import type { SubscriptionEventRelay } from './subscription-event-relay.ts'
 import { SubscriptionIndex } from './subscription-index.ts'
 import { SubscriptionLimitError, SubscriptionLimits } from './subscription-limits.ts'
 import { DEFAULT_MAX_TEMPLATE_STATES, DEFAULT_MAX_TEMPLATE_WORK } from './template-budget.ts'
 import { createSelectorMatcher, type SelectorMatcher } from './topic-selector.ts'
 import type { StoredUpdate, Update } from './update.ts'
 
-/** Counters the hub reports to (see `server/metrics.ts`). Every method is optional. */
+/** Counters the hub reports to (see `http/metrics.ts`). Every method is optional. */
 export interface HubMetrics {
   published?(update: StoredUpdate, seconds: number): void
   delivered?(count: number): void
@@ -122,7 +122,8 @@ export interface SubscribeRequest {
   expiresAt?: number | undefined
   /**
    * Opens the response with these extra headers and returns its stream. Called once, after the
-   * history cursor is known (its header must go out with the first bytes).
+   * history cursor is known (its header must go out with the first bytes). The values are text:
+   * the HTTP adapter sends them as UTF-8.
    */
   open(headers: Record<string, string>): EventStream
 }
@@ -404,10 +405,8 @@ export function createHub(options: HubOptions): Hub {
             if (point.exact) answer = request.lastEventId
           }
         }
-        // Node writes header strings as latin1: send the id's UTF-8 bytes that way.
-        const value = Buffer.from(answer, 'utf8').toString('latin1')
-        headers['last-event-id'] = value
-        headers['mercure-last-event-id'] = value
+        headers['last-event-id'] = answer
+        headers['mercure-last-event-id'] = answer
       }
 
       // Checked in the same synchronous step as the registration below: what it admits is what

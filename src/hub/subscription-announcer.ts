@@ -1,7 +1,7 @@
 import { encodeEvent } from '../core/encode.ts'
-import type { SubscriptionEventRelay } from '../storage/subscription-event-relay.ts'
 import { AnnounceBudget } from './announce-budget.ts'
 import type { Subscriber, TopicMatcher } from './subscriber.ts'
+import type { SubscriptionEventRelay } from './subscription-event-relay.ts'
 import { subscriptionUpdate } from './subscription-events.ts'
 import type { SubscriptionIndex } from './subscription-index.ts'
 import type { StoredUpdate, Update } from './update.ts'

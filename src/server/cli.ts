@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import { randomBytes } from 'node:crypto'
+import { createLogger, type Logger } from '../http/logger.ts'
+import { createMetrics } from '../http/metrics.ts'
 import { keyWarnings } from '../hub/key-warnings.ts'
 import { mintToken } from '../hub/mint-token.ts'
 import { ConfigError, loadConfig, type ServerConfig, USAGE } from './config.ts'
-import { createLogger, type Logger } from './logger.ts'
-import { createMetrics } from './metrics.ts'
 import { openStore } from './open-store.ts'
 import { createSsehubServer } from './server.ts'
 import { runTokenCommand } from './token-command.ts'

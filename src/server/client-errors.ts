@@ -1,4 +1,4 @@
-import type { Logger } from './logger.ts'
+import type { Logger } from '../http/logger.ts'
 
 /** Default time, in milliseconds, over which client errors are counted into one log line: `10000`. */
 export const DEFAULT_CLIENT_ERROR_INTERVAL_MS = 10_000

@@ -6,9 +6,9 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2'
 import type { Duplex } from 'node:stream'
+import type { Logger } from '../http/logger.ts'
+import { createOutageLog } from '../http/outage-log.ts'
 import { type ClientErrorLog, classifyClientError } from './client-errors.ts'
-import type { Logger } from './logger.ts'
-import { createOutageLog } from './outage-log.ts'
 
 /** Default time for a request's headers to arrive, in milliseconds: `10000`. */
 export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000

@@ -8,6 +8,6 @@ export {
   type NodeResponse,
   type OpenEventStreamOptions,
   openEventStream,
-} from './event-stream-response.ts'
-export { readLastEventId } from './last-event-id.ts'
+} from '../http/event-stream-response.ts'
+export { readLastEventId } from '../http/last-event-id.ts'
 export { createSsehubServer, type SsehubServer, type SsehubServerOptions } from './server.ts'

@@ -1,7 +1,7 @@
+import type { EventStore } from '../hub/event-store.ts'
 import { createMemoryStore } from '../storage/memory.ts'
 import type { RedisStoreOptions } from '../storage/redis.ts'
 import { createSqliteStore } from '../storage/sqlite.ts'
-import type { EventStore } from '../storage/store.ts'
 import { ConfigError, type StoreConfig } from './config.ts'
 
 /** What a store reports while it runs (the Redis store: its connection), for the logs. */

@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
-import type { NodeRequest, NodeResponse } from './event-stream-response.ts'
-import type { Metrics } from './metrics.ts'
-import { sendText } from './send-text.ts'
+import type { NodeRequest, NodeResponse } from '../http/event-stream-response.ts'
+import type { Metrics } from '../http/metrics.ts'
+import { sendText } from '../http/send-text.ts'
 
 /** Options for {@link createOperationsHandler}. */
 export interface OperationsOptions {

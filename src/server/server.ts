@@ -9,6 +9,18 @@ import { createChatApi } from '../apps/chat-api.ts'
 import type { EventStream, EventStreamCloseReason } from '../core/event-stream.ts'
 import { createHeartbeat, DEFAULT_HEARTBEAT_MS, type Heartbeat } from '../core/heartbeat.ts'
 import { type ClockDemo, createClockDemo } from '../demos/clock.ts'
+import {
+  type NodeRequest,
+  type NodeResponse,
+  type OpenEventStreamOptions,
+  openEventStream,
+} from '../http/event-stream-response.ts'
+import { deferContinue } from '../http/expect-continue.ts'
+import { type Logger, silentLogger } from '../http/logger.ts'
+import { createMercureApp, type MercureApp, type MercureAppOptions } from '../http/mercure-app.ts'
+import { HUB_PATH } from '../http/mercure-handler.ts'
+import type { Metrics } from '../http/metrics.ts'
+import { sendText } from '../http/send-text.ts'
 import { classifyClientError, createClientErrorLog } from './client-errors.ts'
 import {
   applyConnectionLimits,
@@ -19,19 +31,7 @@ import {
   DEFAULT_REQUEST_TIMEOUT_MS,
   secureServerLimits,
 } from './connection-limits.ts'
-import {
-  type NodeRequest,
-  type NodeResponse,
-  type OpenEventStreamOptions,
-  openEventStream,
-} from './event-stream-response.ts'
-import { deferContinue } from './expect-continue.ts'
-import { type Logger, silentLogger } from './logger.ts'
-import { createMercureApp, type MercureApp, type MercureAppOptions } from './mercure-app.ts'
-import { HUB_PATH } from './mercure-handler.ts'
-import type { Metrics } from './metrics.ts'
 import { createOperationsHandler, createOperationsServer } from './operations.ts'
-import { sendText } from './send-text.ts'
 import { serveStatic, WEB_ROOT } from './static-files.ts'
 
 /** Options for {@link createSsehubServer}. */
@@ -353,7 +353,7 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
   // HTTP/1.1 over TLS: Node's HTTP/1 connection handler reads the bound from the server object.
   if (isTls) (server as unknown as { maxHeaderSize: number }).maxHeaderSize = maxHeaderBytes
   applyConnectionLimits(server, limits, { logger, clientErrors })
-  // `Expect: 100-continue`: the 100 waits for the first read of the body (expect-continue.ts).
+  // `Expect: 100-continue`: the 100 waits for the first read of the body (http/expect-continue.ts).
   server.on('checkContinue', (req: NodeRequest, res: NodeResponse) => {
     deferContinue(req, () => res.writeContinue())
     handler(req, res)

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises'
 import { extname, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { NodeResponse } from './event-stream-response.ts'
+import type { NodeResponse } from '../http/event-stream-response.ts'
+import { sendText } from '../http/send-text.ts'
 import { PAGE_SECURITY_HEADERS } from './security-headers.ts'
-import { sendText } from './send-text.ts'
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',

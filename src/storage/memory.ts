@@ -1,11 +1,7 @@
+import { DuplicateIdError, type EventStore, StoreUnavailableError } from '../hub/event-store.ts'
 import type { StoredUpdate, Update } from '../hub/update.ts'
 import { CommitListeners } from './commit-listeners.ts'
-import {
-  DuplicateIdError,
-  type EventStore,
-  type RetentionOptions,
-  StoreUnavailableError,
-} from './store.ts'
+import type { RetentionOptions } from './retention.ts'
 import {
   checkMaxAgeMs,
   checkPositiveInteger,

@@ -1,6 +1,6 @@
+import { DuplicateIdError } from '../hub/event-store.ts'
 import { appendFailed } from './redis-failures.ts'
 import { DUPLICATE_ID, MAX_BATCH, MAX_BATCH_BYTES } from './redis-scripts.ts'
-import { DuplicateIdError } from './store.ts'
 
 /** How an {@link AppendBatcher} reaches Redis. */
 export interface AppendBatcherOptions {

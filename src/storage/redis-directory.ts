@@ -1,11 +1,11 @@
-import { type PubSubConnection, RedisEventRelay } from './redis-relay.ts'
-import { defineScript } from './redis-scripts.ts'
 import {
   type ActiveSubscription,
   type DirectorySubscriber,
   type SubscriptionDirectory,
   subscriptionsOf,
-} from './subscription-directory.ts'
+} from '../hub/subscription-directory.ts'
+import { type PubSubConnection, RedisEventRelay } from './redis-relay.ts'
+import { defineScript } from './redis-scripts.ts'
 
 /** What the directory needs from the store's Redis connection (`redis.ts` provides it). */
 export interface RedisCommands {

@@ -1,7 +1,7 @@
 // How the Redis store fails: its time limits, and errors that say what failed without any data
 // or credentials.
 
-import { StoreUnavailableError } from './store.ts'
+import { StoreUnavailableError } from '../hub/event-store.ts'
 
 /** A command Redis did not answer in time: the connection may be hung rather than closed. */
 export class TimeoutError extends Error {}

@@ -1,6 +1,6 @@
+import type { SubscriptionEventRelay } from '../hub/subscription-event-relay.ts'
 import type { Update } from '../hub/update.ts'
 import { unavailable, withTimeout } from './redis-failures.ts'
-import type { SubscriptionEventRelay } from './subscription-event-relay.ts'
 
 /** What the relay needs of its own connection: a duplicate of the store's client (`redis.ts`). */
 export interface PubSubConnection {

@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import { ClientClosedError, ClientOfflineError, createClient, ErrorReply } from 'redis'
+import { type EventStore, StoreUnavailableError } from '../hub/event-store.ts'
+import type {
+  ActiveSubscription,
+  DirectorySubscriber,
+  SubscriptionDirectory,
+} from '../hub/subscription-directory.ts'
 import type { StoredUpdate, Update } from '../hub/update.ts'
 import { AppendBatcher } from './redis-batch.ts'
 import { StreamDelivery } from './redis-delivery.ts'
@@ -24,14 +30,8 @@ import {
 import { probeTaken, readyProbe } from './redis-probe.ts'
 import { databaseOf, type RedisEventRelay } from './redis-relay.ts'
 import { APPEND, EVICTION_BUDGET, FIND, PRUNE, type RedisScript } from './redis-scripts.ts'
-import type { EventStore, RetentionOptions } from './store.ts'
-import { StoreUnavailableError } from './store.ts'
+import type { RetentionOptions } from './retention.ts'
 import { checkMaxAgeMs, checkPositiveInteger, storedUpdate } from './stored-update.ts'
-import type {
-  ActiveSubscription,
-  DirectorySubscriber,
-  SubscriptionDirectory,
-} from './subscription-directory.ts'
 
 /** Options of {@link createRedisStore}. */
 export interface RedisStoreOptions extends RetentionOptions {

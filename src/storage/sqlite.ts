@@ -1,17 +1,14 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
+import { DuplicateIdError, type EventStore, StoreUnavailableError } from '../hub/event-store.ts'
 import type { StoredUpdate, Update } from '../hub/update.ts'
 import { CommitListeners } from './commit-listeners.ts'
+import { keepDriverHandle } from './driver-handle.ts'
 import { DEFAULT_RECENT_BYTES, RecentUpdates } from './recent-updates.ts'
+import type { RetentionOptions } from './retention.ts'
 import { SqliteWriteProbe } from './sqlite-probe.ts'
 import { fromRow, type InsertParams, isSameRow, type Row, toParams } from './sqlite-rows.ts'
-import {
-  DuplicateIdError,
-  type EventStore,
-  type RetentionOptions,
-  StoreUnavailableError,
-} from './store.ts'
 import {
   checkMaxAgeMs,
   checkPositiveInteger,
@@ -101,8 +98,6 @@ interface Pending {
   readonly reject: (error: Error) => void
 }
 
-let handleOf: (store: SqliteStore) => Database.Database
-
 /**
  * History in an SQLite file, surviving restarts: a publish is acknowledged once its transaction
  * is committed. Appends made during one event-loop turn are committed together in one
@@ -139,10 +134,6 @@ export class SqliteStore implements EventStore {
   #closed = false
   #closing: Promise<void> | undefined
 
-  static {
-    handleOf = (store) => store.#db
-  }
-
   /**
    * Prefer {@link createSqliteStore}. Throws a `RangeError` for invalid options and a
    * {@link StoreUnavailableError} when the database cannot be opened or is from a newer version.
@@ -157,6 +148,7 @@ export class SqliteStore implements EventStore {
       throw new RangeError(`synchronous must be 'full' or 'normal', got ${String(synchronous)}`)
     }
     this.#db = open(options.path)
+    keepDriverHandle(this, this.#db)
     try {
       // WAL: a commit appends to one file (one fsync with 'full') and readers never block it.
       this.#db.pragma('journal_mode = WAL')
@@ -429,16 +421,6 @@ export class SqliteStore implements EventStore {
  */
 export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   return new SqliteStore(options)
-}
-
-/**
- * The driver's handle under `store`, for tests that inject faults (close it, cap its size with
- * `PRAGMA max_page_count`). Never use it in the hub: the store assumes it is the only writer.
- *
- * @internal
- */
-export function databaseHandleForTesting(store: SqliteStore): Database.Database {
-  return handleOf(store)
 }
 
 function open(path: string): Database.Database {

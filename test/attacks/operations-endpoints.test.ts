@@ -11,17 +11,14 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { createMetrics } from '../../src/server/metrics.ts'
+import { createMetrics } from '../../src/http/metrics.ts'
 import { createSsehubServer, type SsehubServer } from '../../src/server/server.ts'
 import { createMemoryStore } from '../../src/storage/memory.ts'
-import {
-  createSqliteStore,
-  databaseHandleForTesting,
-  type SqliteStore,
-} from '../../src/storage/sqlite.ts'
+import { createSqliteStore, type SqliteStore } from '../../src/storage/sqlite.ts'
 import { startTestHub, TEST_SECRET, type TestHub } from '../helpers/hub-server.ts'
 import { sleep } from '../helpers/raw-sse.ts'
 import { redisCommand, redisSkipReason, startOwnRedis } from '../helpers/redis.ts'
+import { databaseHandleForTesting } from '../helpers/sqlite-handle.ts'
 
 const TOKEN = 'metrics-token-0123456789abcdef'
 

@@ -1,5 +1,5 @@
+import type { MercureAppOptions } from '../../src/http/mercure-app.ts'
 import { mintToken } from '../../src/hub/mint-token.ts'
-import type { MercureAppOptions } from '../../src/server/mercure-app.ts'
 import {
   createSsehubServer,
   type SsehubServer,

@@ -1,4 +1,4 @@
-import type { Update } from '../hub/update.ts'
+import type { Update } from './update.ts'
 
 /**
  * Carries subscription events between the hub nodes sharing a store: an optional capability of a

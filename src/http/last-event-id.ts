@@ -14,3 +14,12 @@ export function readLastEventId(headers: IncomingHttpHeaders): string | undefine
   const value = Array.isArray(raw) ? raw.join(', ') : raw
   return Buffer.from(value, 'latin1').toString('utf8')
 }
+
+/**
+ * `text` as a header value Node sends as its UTF-8 bytes: the inverse of {@link readLastEventId}.
+ * Node writes header strings as latin1 (one byte per char), so an id with `…` is passed as its
+ * three bytes, one char each, to reach the client as the UTF-8 it resumes with.
+ */
+export function utf8HeaderValue(text: string): string {
+  return Buffer.from(text, 'utf8').toString('latin1')
+}

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http'
-import { AuthError } from './auth-error.ts'
+import { AuthError } from '../hub/auth-error.ts'
 import { readCookie } from './read-cookie.ts'
 
 /** Where a request carried its token. `cookie` is the one that needs the CSRF origin check. */

@@ -3,12 +3,12 @@ import { AuthError } from '../hub/auth-error.ts'
 import type { Hub } from '../hub/hub.ts'
 import type { MercureClaims } from '../hub/jwt-verifier.ts'
 import type { Subscriber, TopicMatcher } from '../hub/subscriber.ts'
+import type { ActiveSubscription } from '../hub/subscription-directory.ts'
 import {
   MERCURE_CONTEXT,
   SUBSCRIPTIONS_PATH,
   subscriptionDocument,
 } from '../hub/subscription-events.ts'
-import type { ActiveSubscription } from '../storage/subscription-directory.ts'
 import type { NodeRequest, NodeResponse } from './event-stream-response.ts'
 import { sendText } from './send-text.ts'
 

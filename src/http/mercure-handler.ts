@@ -3,27 +3,27 @@ import type { OutgoingHttpHeaders } from 'node:http'
 import type { EventStream } from '../core/event-stream.ts'
 import { AuthError } from '../hub/auth-error.ts'
 import { canPublish, checkPublishOrigin } from '../hub/authorize.ts'
+import { DuplicateIdError, StoreUnavailableError } from '../hub/event-store.ts'
 import type { Hub } from '../hub/hub.ts'
 import { JwksUnavailableError } from '../hub/jwt-keys.ts'
 import type { JwtVerifier } from '../hub/jwt-verifier.ts'
 import { isPublishFormError, type PublishLimits, parsePublishForm } from '../hub/publish-form.ts'
 import type { TopicMatcher } from '../hub/subscriber.ts'
 import { SubscriptionLimitError } from '../hub/subscription-limits.ts'
-import { extractToken } from '../hub/token-source.ts'
 import { checkSelector, checkTemplateBudget, type SelectorMatcher } from '../hub/topic-selector.ts'
 import type { StoredUpdate } from '../hub/update.ts'
 import { parseUrlEncodedForm } from '../hub/url-encoded-form.ts'
-import { DuplicateIdError, StoreUnavailableError } from '../storage/store.ts'
 import type { Cors } from './cors.ts'
 import type { NodeRequest, NodeResponse } from './event-stream-response.ts'
 import { checkFormContentType } from './form-content-type.ts'
-import { readLastEventId } from './last-event-id.ts'
+import { readLastEventId, utf8HeaderValue } from './last-event-id.ts'
 import type { Logger } from './logger.ts'
 import { createOutageLog, type OutageLog } from './outage-log.ts'
 import { BodyTimeoutError, BodyTooLargeError, readBody } from './read-body.ts'
 import { closingHeaders, discardRefusedBody } from './refused-body.ts'
 import { sendText } from './send-text.ts'
 import { handleSubscriptionsApi } from './subscriptions-api.ts'
+import { extractToken } from './token-source.ts'
 
 /** The hub's path (Mercure: "MUST be the well-known path"). */
 export const HUB_PATH = '/.well-known/mercure'
@@ -257,8 +257,11 @@ export function createMercureHandler(
         tokenDigest: found === null ? undefined : tokenDigest(found.token),
         sendCursor: CURSOR_REQUESTED.has(url.searchParams.get('cursor') ?? ''),
         expiresAt: claims?.exp === undefined ? undefined : claims.exp * 1000,
-        open: (extra: Record<string, string>) =>
-          options.openStream(req, res, { ...headers, ...extra }),
+        open: (extra: Record<string, string>) => {
+          const sent: OutgoingHttpHeaders = { ...headers }
+          for (const [name, text] of Object.entries(extra)) sent[name] = utf8HeaderValue(text)
+          return options.openStream(req, res, sent)
+        },
       })
     } catch (error) {
       // A hub-wide limit (template budgets, caps per address and per token): nothing was opened.

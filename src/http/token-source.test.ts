@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import type { IncomingHttpHeaders } from 'node:http'
 import { describe, it } from 'node:test'
-import { AuthError } from './auth-error.ts'
-import { createJwtVerifier } from './jwt-verifier.ts'
-import { mintToken } from './mint-token.ts'
+import { AuthError } from '../hub/auth-error.ts'
+import { createJwtVerifier } from '../hub/jwt-verifier.ts'
+import { mintToken } from '../hub/mint-token.ts'
 import { extractToken } from './token-source.ts'
 
 const SECRET = '!ChangeThisMercureHubJWTSecretKey!'
