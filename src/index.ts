@@ -4,6 +4,8 @@
  *
  * @module
  */
+
+export { DEFAULT_HEARTBEAT_MS, DEFAULT_MAX_QUEUE_BYTES } from './core/defaults.ts'
 export {
   encodeComment,
   encodeEvent,
@@ -15,7 +17,6 @@ export {
 export { SseError, type SseErrorCode } from './core/errors.ts'
 export {
   createEventStream,
-  DEFAULT_MAX_QUEUE_BYTES,
   type EventSink,
   EventStream,
   type EventStreamCloseHandler,
@@ -25,7 +26,6 @@ export {
 } from './core/event-stream.ts'
 export {
   createHeartbeat,
-  DEFAULT_HEARTBEAT_MS,
   type Heartbeat,
   type HeartbeatOptions,
   type HeartbeatTarget,

@@ -21,8 +21,19 @@ const FLOORS = {
   http: { floor: 2, imports: ['hub', 'core'], what: 'adapts Node HTTP to the hub' },
   server: {
     floor: 3,
-    imports: ['http', 'storage', 'hub', 'client', 'core', 'apps', 'demos'],
+    imports: ['node', 'http', 'storage', 'hub', 'client', 'core', 'apps', 'demos'],
     what: "the CLI's composition",
+  },
+  node: {
+    floor: 3,
+    // web: the console logger both handlers default to (web/console-logger.ts).
+    imports: ['http', 'storage', 'hub', 'core', 'web'],
+    what: 'the hub composed for Node servers (ssehub/node)',
+  },
+  web: {
+    floor: 3,
+    imports: ['http', 'storage', 'hub', 'core'],
+    what: 'the hub composed for web-standard Request/Response (ssehub/web)',
   },
   apps: { floor: 3, imports: ['http', 'hub', 'core'], what: 'apps the CLI mounts' },
   demos: { floor: 3, imports: ['http', 'hub', 'core'], what: 'demos the CLI serves' },
@@ -33,17 +44,32 @@ type Area = keyof typeof FLOORS
 /** Areas whose shipped files import no package and no `node:` module: they run in browsers. */
 const ZERO_DEPENDENCIES: readonly Area[] = ['core', 'client']
 
+/**
+ * Areas whose shipped files import no `node:` module themselves: they run on Bun, Deno and
+ * Workers-style runtimes, and reach Node only through the hub's key loading (`hub/jwt-keys.ts`).
+ */
+const WEB_STANDARD: readonly Area[] = ['web']
+
+/**
+ * Entry points that import no package and no `node:` module, through any file they reach (type
+ * imports included): `ssehub`, `ssehub/client` and `ssehub/hub` (issue #12).
+ */
+const ZERO_DEPENDENCY_ENTRIES = ['src/index.ts', 'src/client/index.ts', 'src/hub/index.ts']
+
 /** Node's HTTP modules: the hub takes what a request means, never the request itself. */
 const HTTP_MODULES = new Set(['node:http', 'node:http2', 'node:net', 'node:tls', 'node:stream'])
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 /** Folders read for the cycle rule; the floor rules hold inside `src/`. */
-const TREES = ['src', 'test', 'bench', 'scripts']
+const TREES = ['src', 'test', 'bench', 'scripts', 'examples']
 
 /** The area of a file under `src/`, or `null` when its folder has no floor yet. */
 function areaOf(path: string): Area | null {
   // `src/index.ts` is the package's `.` entry: the wire format only, so it stands on core.
   if (path === 'src/index.ts') return 'core'
+  // `src/hub/index.ts` is the `ssehub/hub` entry: it re-exports the memory store too, so it
+  // stands on storage's floor (and imports only hub, storage and core).
+  if (path === 'src/hub/index.ts') return 'storage'
   const folder = path.split('/')[1] ?? ''
   return Object.hasOwn(FLOORS, folder) ? (folder as Area) : null
 }
@@ -147,6 +173,14 @@ function floorViolations(graph: Graph): string[] {
             allowed.length === 0 ? 'nothing but itself' : `only ${[area, ...allowed].join(', ')}`
           }`,
       )
+    }
+    if (WEB_STANDARD.includes(area) && !isTestFile(file)) {
+      for (const edge of graph.packages.get(file) ?? []) {
+        if (!edge.to.startsWith('node:')) continue
+        problems.push(
+          `${where(edge)}: ${area} runs on web-standard runtimes, so it imports no node: module`,
+        )
+      }
     }
     if (ZERO_DEPENDENCIES.includes(area) && !isTestFile(file)) {
       for (const edge of graph.packages.get(file) ?? []) {
@@ -282,9 +316,30 @@ describe('floors', () => {
     assert.equal(problems.length, 0, `${problems.length} floor violations:\n${problems.join('\n')}`)
   })
 
-  it('has no import cycle between files, in src/, test/, bench/ or scripts/', () => {
+  it('has no import cycle between files, in src/, test/, bench/, scripts/ or examples/', () => {
     const cycles = importCycles(graph).map((cycle) => describeCycle(graph, cycle))
     assert.equal(cycles.length, 0, `${cycles.length} import cycles:\n${cycles.join('\n')}`)
+  })
+
+  it('keeps the zero-dependency entries free of packages and node: modules, transitively', () => {
+    const problems: string[] = []
+    for (const entry of ZERO_DEPENDENCY_ENTRIES) {
+      const seen = new Set<string>([entry])
+      const queue = [entry]
+      for (let k = 0; k < queue.length; k++) {
+        const file = queue[k] as string
+        for (const edge of graph.packages.get(file) ?? []) {
+          problems.push(`${entry} reaches ${where(edge)}`)
+        }
+        for (const edge of graph.edges.get(file) ?? []) {
+          if (!seen.has(edge.to)) {
+            seen.add(edge.to)
+            queue.push(edge.to)
+          }
+        }
+      }
+    }
+    assert.deepEqual(problems, [])
   })
 })
 

@@ -23,9 +23,9 @@ describe('the URI template examples of docs/hub.md', () => {
     assert.ok(examples.length >= 20, `${examples.length} rows`)
     for (const { selector, topic, matches } of examples) {
       const template = compileUriTemplate(selector)
-      assert.notEqual(typeof template, 'string', `${selector} compiles`)
+      if (!template.ok) assert.fail(`${selector} compiles: ${template.message}`)
       assert.equal(
-        (template as Exclude<typeof template, string>).matches(topic),
+        template.value.matches(topic),
         matches,
         `${selector} ${matches ? 'matches' : 'does not match'} ${topic}`,
       )

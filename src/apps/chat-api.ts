@@ -1,6 +1,8 @@
 import { isIP } from 'node:net'
+import { BodyTooLargeError } from '../http/body-errors.ts'
+import { DEFAULT_COOKIE_NAME } from '../http/defaults.ts'
 import type { NodeRequest, NodeResponse } from '../http/event-stream-response.ts'
-import { BodyTooLargeError, readBody } from '../http/read-body.ts'
+import { readBody } from '../http/read-body.ts'
 import { readCookie } from '../http/read-cookie.ts'
 import { discardRefusedBody } from '../http/refused-body.ts'
 import { sendText } from '../http/send-text.ts'
@@ -44,7 +46,7 @@ const SESSION_COOKIE = 'ssehub_chat'
  */
 export function createChatApi(options: ChatApiOptions) {
   const { hub, verifier } = options
-  const cookieName = options.cookieName ?? 'mercureAuthorization'
+  const cookieName = options.cookieName ?? DEFAULT_COOKIE_NAME
   const ttl = options.ttlSeconds ?? 3600
   const maxLength = options.maxMessageLength ?? 2000
   const allowedHosts = new Set((options.allowedHosts ?? []).map((host) => host.toLowerCase()))

@@ -1,7 +1,7 @@
 import { subscriptionTopic } from '../hub/subscription-events.ts'
 
 /** Room names: short, lowercase, URL-safe, so topics and paths need no escaping surprises. */
-export const ROOM_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/
+const ROOM_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/
 
 /** The topic a room's messages are published to. */
 export function roomTopic(room: string): string {

@@ -1,3 +1,5 @@
+import { DEFAULT_HEALTHY_AFTER_MS, DEFAULT_MAX_RETRY_MS, DEFAULT_RETRY_MS } from './defaults.ts'
+
 /** Options for {@link createBackoff}. Every option is optional. */
 export interface BackoffOptions {
   /**
@@ -47,7 +49,7 @@ export interface Backoff {
 }
 
 /** `setTimeout` turns delays above 2³¹−1 ms into 1 ms: never hand it one. */
-const MAX_TIMER_MS = 2_147_483_647
+export const MAX_TIMER_MS = 2_147_483_647
 
 /**
  * Creates the reconnection backoff of an {@link SseClient}. Exposed so that other transports (a
@@ -56,9 +58,12 @@ const MAX_TIMER_MS = 2_147_483_647
  * @throws {RangeError} when a duration is negative or not a finite number.
  */
 export function createBackoff(options: BackoffOptions = {}): Backoff {
-  let baseMs = checkDuration('baseMs', options.baseMs ?? 3000)
-  const maxMs = checkDuration('maxMs', options.maxMs ?? 30_000)
-  const healthyAfterMs = checkDuration('healthyAfterMs', options.healthyAfterMs ?? 10_000)
+  let baseMs = checkDuration('baseMs', options.baseMs ?? DEFAULT_RETRY_MS)
+  const maxMs = checkDuration('maxMs', options.maxMs ?? DEFAULT_MAX_RETRY_MS)
+  const healthyAfterMs = checkDuration(
+    'healthyAfterMs',
+    options.healthyAfterMs ?? DEFAULT_HEALTHY_AFTER_MS,
+  )
   const jitter = options.jitter ?? true
   const random = options.random ?? Math.random
   const now = options.now ?? Date.now

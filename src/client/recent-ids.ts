@@ -3,7 +3,7 @@
  * hand-over (the new leader resumes from the last id it saw while a few later events may still be
  * in flight from the old one), so a window far larger than that is enough.
  */
-export const RECENT_IDS_LIMIT = 1024
+const RECENT_IDS_LIMIT = 1024
 
 /** The most recent event ids, the oldest forgotten first: a bounded duplicate filter. */
 export class RecentIds {

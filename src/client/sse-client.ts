@@ -1,7 +1,13 @@
 import { createParser, type Parser, type SseMessage } from '../core/parse.ts'
-import { type Backoff, createBackoff } from './backoff.ts'
+import { type Backoff, createBackoff, MAX_TIMER_MS } from './backoff.ts'
 import type { FetchLike, HeadersOption, SseClientOptions } from './client-options.ts'
 import { isEventStream } from './content-type.ts'
+import {
+  DEFAULT_HEALTHY_AFTER_MS,
+  DEFAULT_INACTIVITY_TIMEOUT_MS,
+  DEFAULT_MAX_RETRY_MS,
+  DEFAULT_RETRY_MS,
+} from './defaults.ts'
 import { type SseClientErrorCode, SseErrorEvent } from './error-event.ts'
 import { detectGap, SseGapEvent } from './gap.ts'
 import { toHeaderValue } from './header-value.ts'
@@ -25,7 +31,6 @@ interface Connection {
 const CONNECTING = 0
 const OPEN = 1
 const CLOSED = 2
-const MAX_TIMER_MS = 2_147_483_647
 
 /**
  * A Server-Sent Events client with the `EventSource` surface, built on `fetch`: custom headers
@@ -81,7 +86,9 @@ export class SseClient extends SseEventTarget {
       )
     }
     const inactivity =
-      options.inactivityTimeoutMs === undefined ? 45_000 : options.inactivityTimeoutMs
+      options.inactivityTimeoutMs === undefined
+        ? DEFAULT_INACTIVITY_TIMEOUT_MS
+        : options.inactivityTimeoutMs
     if (inactivity !== null && !(inactivity > 0 && inactivity <= MAX_TIMER_MS)) {
       throw new RangeError(
         `inactivityTimeoutMs must be a positive number of milliseconds or null, got ${inactivity}.`,
@@ -96,9 +103,9 @@ export class SseClient extends SseEventTarget {
     this.#fetch = fetch
     this.#headers = options.headers
     this.#backoff = createBackoff({
-      baseMs: options.initialRetryMs ?? 3000,
-      maxMs: options.maxRetryMs ?? 30_000,
-      healthyAfterMs: options.healthyAfterMs ?? 10_000,
+      baseMs: options.initialRetryMs ?? DEFAULT_RETRY_MS,
+      maxMs: options.maxRetryMs ?? DEFAULT_MAX_RETRY_MS,
+      healthyAfterMs: options.healthyAfterMs ?? DEFAULT_HEALTHY_AFTER_MS,
       jitter: options.jitter ?? true,
     })
     this.#parser = createParser({

@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_QUEUE_BYTES, DEFAULT_STALL_TIMEOUT_MS } from './defaults.ts'
 import { encodeComment, encodeEvent, formatComment, formatRetry, type SseEvent } from './encode.ts'
 import type { Heartbeat, HeartbeatTarget } from './heartbeat.ts'
 import { forgetJoin, joinChunks } from './join-chunks.ts'
@@ -89,12 +90,6 @@ export interface EventStreamCloseHandler {
   /** Called once when the stream closes. */
   handleClose(reason: EventStreamCloseReason, stream: EventStream): void
 }
-
-/** The default bound of what a client failed to take: 1 MiB. */
-export const DEFAULT_MAX_QUEUE_BYTES = 1_048_576
-
-/** The default time a client may take nothing while data waits for it: 30 s. */
-export const DEFAULT_STALL_TIMEOUT_MS = 30_000
 
 /**
  * Most bytes handed to the transport in one write (a lone larger chunk goes whole). The rest stays

@@ -1,3 +1,5 @@
+import { DEFAULT_HEARTBEAT_MS } from './defaults.ts'
+
 /** Anything a heartbeat can beat on: an {@link EventStream} in practice. */
 export interface HeartbeatTarget {
   /** Writes one keep-alive comment. */
@@ -25,9 +27,6 @@ export interface Heartbeat {
   /** Stops beating on `target`; the timer stops with the last target. */
   delete(target: HeartbeatTarget): void
 }
-
-/** The default heartbeat interval: [spec] "a comment line … every 15 seconds or so". */
-export const DEFAULT_HEARTBEAT_MS = 15_000
 
 /** Creates a shared heartbeat. See {@link Heartbeat}. */
 export function createHeartbeat(options: HeartbeatOptions = {}): Heartbeat {

@@ -1,5 +1,3 @@
-import type { OutgoingHttpHeaders } from 'node:http'
-
 /** Options for {@link createCors}. */
 export interface CorsOptions {
   /** Origins allowed to call the hub from a browser with credentials; `'*'` for any (without credentials). Defaults to none. */
@@ -9,9 +7,9 @@ export interface CorsOptions {
 /** Decides the CORS headers of one response. */
 export interface Cors {
   /** Headers for a response to a request from `origin` (none when it is not allowed). */
-  headers(origin: string | undefined): OutgoingHttpHeaders
+  headers(origin: string | undefined): Record<string, string>
   /** Headers for a preflight (`OPTIONS`) from `origin`, or `null` when it is not allowed. */
-  preflight(origin: string | undefined): OutgoingHttpHeaders | null
+  preflight(origin: string | undefined): Record<string, string> | null
 }
 
 const ALLOWED_HEADERS = 'authorization, cache-control, last-event-id, content-type'
@@ -25,7 +23,7 @@ const EXPOSED_HEADERS = 'link, last-event-id, mercure-last-event-id'
 export function createCors(options: CorsOptions = {}): Cors {
   const origins = options.origins ?? []
   const allowed = origins === '*' ? null : new Set(origins)
-  const base = (origin: string | undefined): OutgoingHttpHeaders | null => {
+  const base = (origin: string | undefined): Record<string, string> | null => {
     if (origin === undefined) return null
     if (allowed === null) return { 'access-control-allow-origin': '*', vary: 'Origin' }
     if (!allowed.has(origin)) return null

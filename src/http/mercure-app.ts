@@ -1,82 +1,19 @@
 import type { OutgoingHttpHeaders } from 'node:http'
 import type { EventStream } from '../core/event-stream.ts'
-import { type EventStore, StoreUnavailableError } from '../hub/event-store.ts'
-import { createHub, type Hub, type HubOptions } from '../hub/hub.ts'
-import { createJwtVerifier, type JwtVerifier } from '../hub/jwt-verifier.ts'
-import { MAX_ID_BYTES, type PublishLimits } from '../hub/publish-form.ts'
-import type { SubscriptionEventLimits } from '../hub/subscription-announcer.ts'
-import { isSubscriptionDirectory } from '../hub/subscription-directory.ts'
-import { subscriptionEventRelayOf } from '../hub/subscription-event-relay.ts'
-import { createSelectorMatcher } from '../hub/topic-selector.ts'
-import { createCors } from './cors.ts'
+import type { EventStore } from '../hub/event-store.ts'
+import type { Hub } from '../hub/hub.ts'
+import type { JwtVerifier } from '../hub/jwt-verifier.ts'
 import type { NodeRequest, NodeResponse } from './event-stream-response.ts'
 import type { Logger } from './logger.ts'
 import { createMercureHandler } from './mercure-handler.ts'
+import { createMercureService, type MercureServiceOptions } from './mercure-service.ts'
 import type { Metrics } from './metrics.ts'
-import { createOutageLog } from './outage-log.ts'
 
 /** Options for the Mercure hub mounted on the server. */
-export interface MercureAppOptions {
-  /** Where updates are committed and history is read. The caller owns it (and closes it). */
-  store: EventStore
-  /** Key verifying publishers' tokens: secret, PEM, JWKS URL or JWKS file. */
-  publisherKey: string
-  /** Key verifying subscribers' tokens. */
-  subscriberKey: string
-  /** Allowed `alg` of publishers' tokens. Defaults to the key type's algorithms (`HS256` for a secret). */
-  publisherAlgorithms?: readonly string[] | null
-  /** Allowed `alg` of subscribers' tokens. Defaults as for publishers. */
-  subscriberAlgorithms?: readonly string[] | null
-  /** Let subscribers without a token receive public updates. Defaults to `false`. */
-  anonymous?: boolean
-  /** Origins allowed by CORS (with credentials), or `'*'`. Defaults to none. */
-  corsOrigins?: readonly string[] | '*'
-  /** Origins allowed to publish with the cookie. Defaults to none. */
-  publishOrigins?: readonly string[] | '*'
-  /** Subscription events and the subscriptions API. Defaults to `false`. */
-  subscriptions?: boolean
-  /**
-   * Bounds on subscription events: `maxSelectors` announced per connection (`100`), `perSecond`
-   * per client address (`50`; `null` for no limit) and `burst` (10 × `perSecond`). Defaults to
-   * those.
-   */
-  subscriptionEventLimits?: SubscriptionEventLimits
-  /** The authorization cookie's name. Defaults to `'mercureAuthorization'`. */
-  cookieName?: string
-  /** Largest publish body, in bytes. Defaults to `1048576` (1 MiB). */
-  maxBodyBytes?: number
-  /**
-   * Milliseconds a publish body has to arrive in once its token was accepted; then 408 and the
-   * connection is closed. `null` for no deadline. Defaults to `10000`.
-   */
-  bodyTimeoutMs?: number | null
-  /**
-   * Bounds of a publish's fields: `maxIdBytes` (`256`, at most `1024`: the id comes back as a
-   * `Last-Event-ID` header), `maxTypeBytes` (`256`), `maxTopics` (`1000`), `maxTopicLength`
-   * (`8192`). Defaults to those.
-   */
-  publishLimits?: PublishLimits
-  /** Longest connection in milliseconds (randomized 80–100 %), `null` for none. Defaults to `600000`. */
-  maxLifetimeMs?: number | null
-  /**
-   * Hub-wide limits on subscriptions, each `null` for none (see `HubOptions`): `maxTemplateWork`
-   * (`4096` automaton states one topic is tested against), `maxTemplateStates` (`1048576` for all
-   * distinct templates), `maxSubscriptionsPerAddress` (`1000`), `maxSubscriptionsPerToken`
-   * (`1000`). A subscription past one gets 429 with `Retry-After`. Defaults to those.
-   */
-  subscriptionLimits?: SubscriptionLimitSettings
+export interface MercureAppOptions extends MercureServiceOptions {
   /** Prometheus metrics to report to. Defaults to none. */
   metrics?: Metrics | null
 }
-
-/** The hub-wide limits on subscriptions (see `MercureAppOptions.subscriptionLimits`). */
-export type SubscriptionLimitSettings = Pick<
-  HubOptions,
-  | 'maxTemplateWork'
-  | 'maxTemplateStates'
-  | 'maxSubscriptionsPerAddress'
-  | 'maxSubscriptionsPerToken'
->
 
 /** The hub, mounted: its handler for `/.well-known/mercure`, and its readiness. */
 export interface MercureApp {
@@ -88,7 +25,10 @@ export interface MercureApp {
   close(): void
 }
 
-/** Builds the hub and its HTTP handler from options (verifiers and matcher included). */
+/**
+ * Builds the hub and its Node HTTP handler from options (verifiers and matcher included): the
+ * framework-neutral service (`mercure-service.ts`) on Node's requests and responses.
+ */
 export function createMercureApp(
   options: MercureAppOptions,
   server: {
@@ -97,84 +37,17 @@ export function createMercureApp(
     closing: () => boolean
   },
 ): MercureApp {
-  const { store, metrics } = options
-  const maxIdBytes = options.publishLimits?.maxIdBytes
-  if (
-    maxIdBytes !== undefined &&
-    !(Number.isInteger(maxIdBytes) && maxIdBytes >= 1 && maxIdBytes <= MAX_ID_BYTES)
-  ) {
-    throw new RangeError(
-      `publishLimits.maxIdBytes must be a whole number from 1 to ${MAX_ID_BYTES} (an id must fit in a Last-Event-ID header); got ${maxIdBytes}.`,
-    )
-  }
-  const matcher = createSelectorMatcher()
-  const matches = (selector: string, topic: string): boolean => matcher.matches(selector, topic)
-  const publisherVerifier = createJwtVerifier({
-    key: options.publisherKey,
-    algorithms: options.publisherAlgorithms ?? undefined,
-    keyName: 'SSEHUB_PUBLISHER_JWT_KEY',
-  })
-  const subscriberVerifier = createJwtVerifier({
-    key: options.subscriberKey,
-    algorithms: options.subscriberAlgorithms ?? undefined,
-    keyName: 'SSEHUB_SUBSCRIBER_JWT_KEY',
-  })
-  // A full disk fails every publish and every subscription event alike: one line when the store
-  // starts failing, one when a commit goes through again.
-  const storeFailures = createOutageLog({
-    logger: server.logger,
-    failing: 'store unavailable',
-    recovered: 'store available again',
-  })
-  const stopWatchingStore = store.onCommit(() => storeFailures.succeeded())
-  const hub = createHub({
-    store,
-    matcher,
-    subscriptionEvents: options.subscriptions ?? false,
-    // A store shared by several nodes (Redis) lists every node's subscriptions; only worth its
-    // writes when the subscriptions API is on.
-    ...(options.subscriptions && isSubscriptionDirectory(store) ? { directory: store } : {}),
-    // Subscription events are live, never history: a shared store relays them between nodes.
-    ...(options.subscriptions ? { relay: subscriptionEventRelayOf(store) } : {}),
-    ...(options.subscriptionEventLimits
-      ? { subscriptionEventLimits: options.subscriptionEventLimits }
-      : {}),
-    maxLifetimeMs: options.maxLifetimeMs === undefined ? 600_000 : options.maxLifetimeMs,
-    ...options.subscriptionLimits,
-    ...(metrics ? { metrics } : {}),
-    onError: (error) => {
-      if (error instanceof StoreUnavailableError) storeFailures.failed(error)
-      else server.logger.error({ err: error }, 'hub error')
-    },
-  })
-  metrics?.observe({ subscribers: () => hub.subscribers.size, historySize: () => store.size() })
+  const service = createMercureService(options, server)
   const handle = createMercureHandler({
-    hub,
-    matches,
-    matcher,
-    publisherVerifier,
-    subscriberVerifier,
-    anonymous: options.anonymous ?? false,
-    publishOrigins: options.publishOrigins ?? [],
-    cors: createCors({ origins: options.corsOrigins ?? [] }),
-    cookieName: options.cookieName ?? 'mercureAuthorization',
-    maxBodyBytes: options.maxBodyBytes ?? 1_048_576,
-    bodyTimeoutMs: options.bodyTimeoutMs === undefined ? 10_000 : options.bodyTimeoutMs,
-    ...(options.publishLimits ? { publishLimits: options.publishLimits } : {}),
-    subscriptionsApi: options.subscriptions ?? false,
+    protocol: service.protocol,
     openStream: server.openStream,
     logger: server.logger,
-    storeFailures,
-    closing: server.closing,
   })
   return {
-    hub,
-    store,
-    subscriberVerifier,
+    hub: service.hub,
+    store: service.store,
+    subscriberVerifier: service.subscriberVerifier,
     handle,
-    close: () => {
-      stopWatchingStore()
-      hub.close()
-    },
+    close: () => service.close(),
   }
 }

@@ -1,8 +1,8 @@
-import type { Logger } from './logger.ts'
+import type { HubLogger } from './hub-logger.ts'
 
 /** Options for {@link createOutageLog}. */
 export interface OutageLogOptions {
-  logger: Logger
+  logger: HubLogger
   /** The `error` line when the first failure comes, e.g. `'store unavailable'`. */
   failing: string
   /** The `info` line when it works again, e.g. `'store available again'`. */

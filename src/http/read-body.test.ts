@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import type { IncomingMessage } from 'node:http'
 import { PassThrough } from 'node:stream'
 import { describe, it } from 'node:test'
-import { BodyTimeoutError, BodyTooLargeError, readBody } from './read-body.ts'
+import { BodyTimeoutError, BodyTooLargeError } from './body-errors.ts'
+import { readBody } from './read-body.ts'
 
 /** A request stream with the given headers, fed by the test. */
 function fakeRequest(headers: Record<string, string> = {}): PassThrough & IncomingMessage {

@@ -1,25 +1,6 @@
+import { BodyTimeoutError, BodyTooLargeError } from './body-errors.ts'
 import type { NodeRequest } from './event-stream-response.ts'
 import { sendContinue } from './expect-continue.ts'
-
-/** The body was larger than allowed; answer 413. */
-export class BodyTooLargeError extends Error {
-  readonly limit: number
-  constructor(limit: number) {
-    super(`The request body is larger than ${limit} bytes.`)
-    this.name = 'BodyTooLargeError'
-    this.limit = limit
-  }
-}
-
-/** The body did not arrive within its deadline; answer 408 and close the connection. */
-export class BodyTimeoutError extends Error {
-  readonly timeoutMs: number
-  constructor(timeoutMs: number) {
-    super(`The request body did not arrive within ${timeoutMs} ms.`)
-    this.name = 'BodyTimeoutError'
-    this.timeoutMs = timeoutMs
-  }
-}
 
 /** Options for {@link readBody}. */
 export interface ReadBodyOptions {

@@ -4,10 +4,10 @@ import { constants, type Http2ServerRequest } from 'node:http2'
 import type { NodeRequest, NodeResponse } from './event-stream-response.ts'
 
 /** Longest time, in milliseconds, the rest of a refused body is drained: `5000`. */
-export const DEFAULT_DRAIN_MS = 5000
+const DEFAULT_DRAIN_MS = 5000
 
 /** Most bytes of the rest of a refused body that are drained: `16777216` (16 MiB). */
-export const DEFAULT_DRAIN_MAX_BYTES = 16 * 1024 * 1024
+const DEFAULT_DRAIN_MAX_BYTES = 16 * 1024 * 1024
 
 /** Options for {@link discardRefusedBody}. */
 export interface RefusedBodyOptions {

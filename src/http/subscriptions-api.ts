@@ -1,4 +1,3 @@
-import type { OutgoingHttpHeaders } from 'node:http'
 import { AuthError } from '../hub/auth-error.ts'
 import type { Hub } from '../hub/hub.ts'
 import type { MercureClaims } from '../hub/jwt-verifier.ts'
@@ -9,8 +8,8 @@ import {
   SUBSCRIPTIONS_PATH,
   subscriptionDocument,
 } from '../hub/subscription-events.ts'
-import type { NodeRequest, NodeResponse } from './event-stream-response.ts'
-import { sendText } from './send-text.ts'
+import { type HubAnswer, textAnswer } from './hub-answer.ts'
+import type { RequestHeaders } from './request-headers.ts'
 
 /** What the subscriptions API needs from the request and the hub. */
 export interface SubscriptionsApiContext {
@@ -19,7 +18,14 @@ export interface SubscriptionsApiContext {
   /** The caller's verified claims, or `null` without a token. */
   claims: MercureClaims | null
   /** CORS headers for the response. */
-  headers: OutgoingHttpHeaders
+  headers: Readonly<Record<string, string>>
+}
+
+/** The parts of a request the subscriptions API reads. */
+export interface SubscriptionsApiRequest {
+  readonly method: string
+  readonly url: URL
+  readonly headers: RequestHeaders
 }
 
 /**
@@ -27,26 +33,23 @@ export interface SubscriptionsApiContext {
  * `…/{topic}` and `…/{topic}/{subscriber}`, as JSON-LD, with a root `lastEventID` the client can
  * subscribe from so that it misses no change after the snapshot, and `ETag`/`If-None-Match`.
  * Lists the hub's directory: with a store shared by several nodes, every node's subscriptions.
- * Resolves `false` when the path is not the API's.
+ * Resolves the answer, or `null` when the path is not the API's.
  *
  * @throws {AuthError} 401 without a token, 403 when no `mercure.subscribe` selector matches the
  *   request path.
  */
-export async function handleSubscriptionsApi(
-  req: NodeRequest,
-  res: NodeResponse,
-  url: URL,
+export async function subscriptionsAnswer(
+  request: SubscriptionsApiRequest,
   context: SubscriptionsApiContext,
-): Promise<boolean> {
-  const path = url.pathname
-  if (path !== SUBSCRIPTIONS_PATH && !path.startsWith(`${SUBSCRIPTIONS_PATH}/`)) return false
+): Promise<HubAnswer | null> {
+  const path = request.url.pathname
+  if (path !== SUBSCRIPTIONS_PATH && !path.startsWith(`${SUBSCRIPTIONS_PATH}/`)) return null
   const { hub, matches, claims, headers } = context
-  if (req.method !== 'GET' && req.method !== 'HEAD') {
-    sendText(res, 405, 'The subscriptions API is read-only: use GET.\n', {
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    return textAnswer(405, 'The subscriptions API is read-only: use GET.\n', {
       ...headers,
       allow: 'GET, HEAD',
     })
-    return true
   }
   if (claims === null) {
     throw new AuthError(
@@ -70,35 +73,29 @@ export async function handleSubscriptionsApi(
       segments[0] === undefined || segments[0] === '' ? undefined : decodeURIComponent(segments[0])
     subscriberId = segments[1] === undefined ? undefined : decodeURIComponent(segments[1])
   } catch {
-    sendText(res, 400, 'The subscription path is not valid percent-encoding.\n', headers)
-    return true
+    return textAnswer(400, 'The subscription path is not valid percent-encoding.\n', headers)
   }
   if (segments.length > 2 || subscriberId === '') {
-    sendText(res, 404, `Nothing here: ${path}.\n`, headers)
-    return true
+    return textAnswer(404, `Nothing here: ${path}.\n`, headers)
   }
 
   // Read before the listing: a change after it is then in the listing or after lastEventID.
   const lastEventID = hub.lastEventId
   const active = await hub.directory.listSubscriptions()
   const etag = `"${lastEventID.replace(/["\\]/g, '')}"`
-  const respond = (document: Record<string, unknown>): true => {
+  const respond = (document: Record<string, unknown>): HubAnswer => {
     const common = { ...headers, etag, 'cache-control': 'must-revalidate' }
-    const ifNoneMatch = req.headers['if-none-match']
-    if (ifNoneMatch?.split(',').some((tag) => [etag, lastEventID].includes(tag.trim()))) {
-      res.writeHead(304, common)
-      res.end()
-      return true
+    const ifNoneMatch = request.headers['if-none-match']
+    const tags = typeof ifNoneMatch === 'string' ? ifNoneMatch.split(',') : []
+    if (tags.some((tag) => [etag, lastEventID].includes(tag.trim()))) {
+      return { status: 304, headers: common, body: null }
     }
-    const body = Buffer.from(JSON.stringify(document))
-    res.writeHead(200, {
-      ...common,
-      'content-type': 'application/ld+json',
-      'content-length': body.byteLength,
-    })
-    if (req.method === 'HEAD') res.end()
-    else res.end(body)
-    return true
+    // A HEAD is answered with the body's headers; the framework sends no body.
+    return {
+      status: 200,
+      headers: { ...common, 'content-type': 'application/ld+json' },
+      body: JSON.stringify(document),
+    }
   }
 
   if (subscriberId !== undefined && selector !== undefined) {
@@ -107,8 +104,7 @@ export async function handleSubscriptionsApi(
       const { payload, ...rest } = subscriptionDocument(subscriberOf(subscription), selector, true)
       return respond({ ...rest, lastEventID, ...(payload === undefined ? {} : { payload }) })
     }
-    sendText(res, 404, 'No active subscription with this topic and subscriber.\n', headers)
-    return true
+    return textAnswer(404, 'No active subscription with this topic and subscriber.\n', headers)
   }
 
   const subscriptions: Record<string, unknown>[] = []

@@ -1,6 +1,7 @@
-import type { IncomingHttpHeaders } from 'node:http'
 import { AuthError } from '../hub/auth-error.ts'
+import { DEFAULT_COOKIE_NAME } from './defaults.ts'
 import { readCookie } from './read-cookie.ts'
+import type { RequestHeaders } from './request-headers.ts'
 
 /** Where a request carried its token. `cookie` is the one that needs the CSRF origin check. */
 export type TokenSource = 'header' | 'query' | 'cookie'
@@ -16,7 +17,7 @@ export interface ExtractedToken {
 /** The parts of a request {@link extractToken} reads: Node's `IncomingMessage` fits. */
 export interface TokenRequest {
   /** The request headers, lower-cased names as Node gives them. */
-  headers: IncomingHttpHeaders
+  headers: RequestHeaders
   /** The request target, e.g. `/.well-known/mercure?topic=…`. */
   url: string
 }
@@ -44,9 +45,9 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
  */
 export function extractToken(
   req: TokenRequest,
-  cookieName = 'mercureAuthorization',
+  cookieName = DEFAULT_COOKIE_NAME,
 ): ExtractedToken | null {
-  const header: unknown = req.headers.authorization
+  const header: unknown = req.headers['authorization']
   if (Array.isArray(header)) {
     throw malformed('The Authorization header is sent more than once.')
   }
@@ -65,7 +66,7 @@ export function extractToken(
   const fromQuery = queryToken(req.url)
   if (fromQuery !== null) return { token: fromQuery, source: 'query' }
 
-  const cookie = readCookie(req.headers.cookie, cookieName)
+  const cookie = readCookie(req.headers['cookie'], cookieName)
   return cookie === null ? null : { token: cookie, source: 'cookie' }
 }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { AuthError } from './auth-error.ts'
-import { canPublish, canReceivePrivate, checkPublishOrigin } from './authorize.ts'
+import { canPublish, checkPublishOrigin } from './authorize.ts'
 import type { MercureClaims } from './jwt-verifier.ts'
 
 /** The test stand-in for the topic-selector matcher: `*` and exact equality only. */
@@ -57,26 +57,6 @@ describe('canPublish', () => {
     assert.ok(!/[\r\n]/.test(error.message))
     assert.ok(!/[\r\n]/.test(error.wwwAuthenticate))
     assert.equal(error.wwwAuthenticate.split('"').length, 7, 'only the quotes of three attributes')
-  })
-})
-
-describe('canReceivePrivate', () => {
-  it('allows an update when any selector matches any of its topics', () => {
-    assert.equal(
-      canReceivePrivate(claims({ subscribe: [BOOK_2] }), [BOOK_1, BOOK_2], matches),
-      true,
-    )
-    assert.equal(canReceivePrivate(claims({ subscribe: ['*'] }), [BOOK_1], matches), true)
-  })
-
-  it('refuses when no selector matches', () => {
-    assert.equal(canReceivePrivate(claims({ subscribe: [BOOK_2] }), [BOOK_1], matches), false)
-  })
-
-  it('refuses anonymous subscribers and tokens without or with an empty mercure.subscribe', () => {
-    assert.equal(canReceivePrivate(null, [BOOK_1], matches), false)
-    assert.equal(canReceivePrivate(claims({ publish: ['*'] }), [BOOK_1], matches), false)
-    assert.equal(canReceivePrivate(claims({ subscribe: [] }), [BOOK_1], matches), false)
   })
 })
 

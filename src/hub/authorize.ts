@@ -1,11 +1,6 @@
 import { AuthError, quote } from './auth-error.ts'
 import type { MercureClaims } from './jwt-verifier.ts'
-
-/**
- * Whether a topic selector matches a topic (Mercure draft-07 §Topic selectors: `*`, exact
- * equality, then URI Template). Passed in, so the rules here stay independent of the matcher.
- */
-export type TopicMatcher = (selector: string, topic: string) => boolean
+import type { TopicMatcher } from './subscriber.ts'
 
 /** The request headers {@link checkPublishOrigin} reads. Node's `IncomingHttpHeaders` fits. */
 export interface OriginHeaders {
@@ -51,26 +46,6 @@ export function canPublish(
     }
   }
   return null
-}
-
-/**
- * Decides whether a subscriber may receive a private update.
- *
- * [spec] Mercure draft-07: `mercure.subscribe` must match at least one topic of the update,
- * canonical or alternate. The `topic` query parameters only route updates and grant nothing, so
- * they are not an input here.
- *
- * @param claims The subscriber's verified claims, or `null` for an anonymous subscriber.
- * @returns `true` when some selector matches some topic.
- */
-export function canReceivePrivate(
-  claims: MercureClaims | null | undefined,
-  topics: readonly string[],
-  matches: TopicMatcher,
-): boolean {
-  const selectors = claims?.subscribe
-  if (selectors === undefined || selectors.length === 0) return false
-  return topics.some((topic) => selectors.some((selector) => matches(selector, topic)))
 }
 
 /**

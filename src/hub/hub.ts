@@ -1,6 +1,13 @@
 import { encodeEvent } from '../core/encode.ts'
 import type { EventStream, EventStreamCloseReason } from '../core/event-stream.ts'
 import { createDeadlines } from './deadlines.ts'
+import {
+  DEFAULT_MAX_LIFETIME_MS,
+  DEFAULT_MAX_SUBSCRIPTIONS_PER_ADDRESS,
+  DEFAULT_MAX_SUBSCRIPTIONS_PER_TOKEN,
+  DEFAULT_MAX_TEMPLATE_STATES,
+  DEFAULT_MAX_TEMPLATE_WORK,
+} from './defaults.ts'
 import type { EventStore } from './event-store.ts'
 import {
   REPLAY_QUEUE_BYTES,
@@ -9,6 +16,7 @@ import {
   waitForBudget,
   yieldBudget,
 } from './replay-pacing.ts'
+import { replayPageLimit } from './replay-pages.ts'
 import { Subscriber, type SubscriberClaims, type TopicMatcher } from './subscriber.ts'
 import {
   createSubscriptionAnnouncer,
@@ -20,7 +28,6 @@ import { type SubscriptionDirectory, subscriptionsOf } from './subscription-dire
 import type { SubscriptionEventRelay } from './subscription-event-relay.ts'
 import { SubscriptionIndex } from './subscription-index.ts'
 import { SubscriptionLimitError, SubscriptionLimits } from './subscription-limits.ts'
-import { DEFAULT_MAX_TEMPLATE_STATES, DEFAULT_MAX_TEMPLATE_WORK } from './template-budget.ts'
 import { createSelectorMatcher, type SelectorMatcher } from './topic-selector.ts'
 import type { StoredUpdate, Update } from './update.ts'
 
@@ -150,30 +157,14 @@ export interface Hub {
 /** Bytes of encoded updates kept for replays (see `encodeStored`). */
 const ENCODED_CACHE_BYTES = 8 * 1024 * 1024
 
-/**
- * A history page aims at about this many bytes of payload: its count of updates is this over the
- * mean size of recent updates (at most `replayPageSize`). A catch-up holds one page at a time, so
- * this bounds what a client far behind costs the hub, whatever the size of its updates.
- */
-const REPLAY_PAGE_BYTES = 1024 * 1024
-
-/**
- * All catch-ups together hold pages of about this many bytes of payload: with more than 16 at
- * once, each page is smaller (down to {@link REPLAY_QUEUE_BYTES}). Pages read from SQLite or
- * Redis are fresh copies: without this share, 240 slow clients reconnecting at once from random
- * points of a 35 MiB history held a page of 1 MiB each, and a Redis node peaked at 620 MiB RSS
- * and still held 371 MiB ten seconds after they left (with it: 334 and 210 MiB; SQLite peaked
- * at 554 MiB, with it 352).
- */
-const REPLAY_PAGES_BYTES = 16 * 1024 * 1024
-
 /** Creates a {@link Hub}. */
 export function createHub(options: HubOptions): Hub {
   const { store, metrics } = options
   const matcher = options.matcher ?? createSelectorMatcher()
   const matches: TopicMatcher = (selector, topic) => matcher.matches(selector, topic)
   const pageSize = options.replayPageSize ?? 500
-  const maxLifetimeMs = options.maxLifetimeMs === undefined ? 600_000 : options.maxLifetimeMs
+  const maxLifetimeMs =
+    options.maxLifetimeMs === undefined ? DEFAULT_MAX_LIFETIME_MS : options.maxLifetimeMs
   const index = new SubscriptionIndex<Subscriber>({
     matcher,
     maxTemplateWork:
@@ -185,9 +176,13 @@ export function createHub(options: HubOptions): Hub {
   })
   const limits = new SubscriptionLimits(index, {
     maxPerAddress:
-      options.maxSubscriptionsPerAddress === undefined ? 1000 : options.maxSubscriptionsPerAddress,
+      options.maxSubscriptionsPerAddress === undefined
+        ? DEFAULT_MAX_SUBSCRIPTIONS_PER_ADDRESS
+        : options.maxSubscriptionsPerAddress,
     maxPerToken:
-      options.maxSubscriptionsPerToken === undefined ? 1000 : options.maxSubscriptionsPerToken,
+      options.maxSubscriptionsPerToken === undefined
+        ? DEFAULT_MAX_SUBSCRIPTIONS_PER_TOKEN
+        : options.maxSubscriptionsPerToken,
   })
   const subscribers = new Set<Subscriber>()
   // The hub's own set of subscribers already is the local directory, in connection order and
@@ -234,15 +229,10 @@ export function createHub(options: HubOptions): Hub {
   // The mean payload of recent updates (an exponential moving average over about 64), which sizes
   // the first history page of a catch-up.
   let meanPayload = 256
-  // Catch-ups running now: they share REPLAY_PAGES_BYTES.
+  // Catch-ups running now: they share the pages' bytes (replay-pages.ts).
   let catchingUp = 0
-  const pageLimit = (payloadPerUpdate: number): number => {
-    const share = Math.max(
-      REPLAY_QUEUE_BYTES,
-      Math.min(REPLAY_PAGE_BYTES, REPLAY_PAGES_BYTES / Math.max(1, catchingUp)),
-    )
-    return Math.max(1, Math.min(pageSize, Math.floor(share / Math.max(1, payloadPerUpdate))))
-  }
+  const pageLimit = (payloadPerUpdate: number): number =>
+    replayPageLimit(payloadPerUpdate, catchingUp, pageSize)
 
   const dispatch = (updates: readonly StoredUpdate[]): void => {
     let delivered = 0
@@ -482,7 +472,7 @@ export function createHub(options: HubOptions): Hub {
 }
 
 /** The SSE bytes of an update: `id`, `event` (its type), `retry`, `data`. */
-export function encodeUpdate(update: Update): Uint8Array {
+function encodeUpdate(update: Update): Uint8Array {
   return encodeEvent({
     id: update.id,
     event: update.type,

@@ -98,7 +98,11 @@ const JWK_EC_CURVES: Readonly<Record<string, string>> = {
  * [spec] RFC 7518 §3.2: "A key of the same size as the hash output … or larger MUST be used with
  * this algorithm." A shorter secret can be brute-forced offline from any one captured token.
  */
-const HMAC_MIN_BYTES: Readonly<Record<string, number>> = { HS256: 32, HS384: 48, HS512: 64 }
+export const HMAC_MIN_BYTES: Readonly<Record<string, number>> = {
+  HS256: 32,
+  HS384: 48,
+  HS512: 64,
+}
 
 /** A parsed JSON object: a JWKS (`keys`) or a single JWK (`kty`). */
 interface JsonObject {

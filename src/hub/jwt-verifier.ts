@@ -53,7 +53,7 @@ export interface JwtVerifier {
 }
 
 /** Most selectors a claim may list, as the reference hub (DoS guard: each is matched per update). */
-const MAX_SELECTORS = 1000
+export const MAX_CLAIM_SELECTORS = 1000
 
 /** Longest token we even try to decode (DoS guard: decoding and JSON parsing cost is linear). */
 const MAX_TOKEN_LENGTH = 64 * 1024
@@ -252,8 +252,8 @@ function selectors(claim: string, key: string, value: unknown): string[] | undef
   if (!Array.isArray(value)) {
     throw invalid(`The token's ${label} claim must be an array of topic selectors.`)
   }
-  if (value.length > MAX_SELECTORS) {
-    throw invalid(`The token's ${label} claim lists more than ${MAX_SELECTORS} selectors.`)
+  if (value.length > MAX_CLAIM_SELECTORS) {
+    throw invalid(`The token's ${label} claim lists more than ${MAX_CLAIM_SELECTORS} selectors.`)
   }
   const index = value.findIndex((selector) => typeof selector !== 'string')
   if (index !== -1) {

@@ -1,3 +1,5 @@
+import { HMAC_MIN_BYTES } from './jwt-keys.ts'
+
 /**
  * Shared secrets printed in documentation, framework recipes and examples. A hub configured with
  * one accepts tokens anyone can mint: the secret is public.
@@ -9,12 +11,6 @@ const WELL_KNOWN_SECRETS: ReadonlySet<string> = new Set([
   // jwt.io's default HS256 example.
   'your-256-bit-secret',
 ])
-
-/**
- * [spec] RFC 7518 §3.2: "A key of the same size as the hash output … or larger MUST be used with
- * this algorithm."
- */
-const HMAC_MIN_BYTES: Readonly<Record<string, number>> = { HS256: 32, HS384: 48, HS512: 64 }
 
 /** A key setting to check (see {@link keyWarnings}). */
 export interface KeySetting {

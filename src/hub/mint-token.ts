@@ -1,4 +1,5 @@
 import { loadSigningKey } from './jwt-keys.ts'
+import { MAX_CLAIM_SELECTORS } from './jwt-verifier.ts'
 
 /** Options of {@link mintToken}. */
 export interface MintTokenOptions {
@@ -26,9 +27,6 @@ export interface MintTokenOptions {
   /** The key setting's name for error messages. Defaults to `'The signing key'`. */
   keyName?: string | undefined
 }
-
-/** Most selectors a claim may list; the verifier refuses more (as the reference hub). */
-const MAX_SELECTORS = 1000
 
 const UNIT_SECONDS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400 }
 
@@ -66,9 +64,9 @@ function selectors(name: string, value: readonly string[]): string[] {
   if (!Array.isArray(value) || value.some((selector) => typeof selector !== 'string')) {
     throw new TypeError(`${name} must be an array of topic selectors (strings).`)
   }
-  if (value.length > MAX_SELECTORS) {
+  if (value.length > MAX_CLAIM_SELECTORS) {
     throw new RangeError(
-      `${name} lists more than ${MAX_SELECTORS} selectors; hubs refuse such tokens.`,
+      `${name} lists more than ${MAX_CLAIM_SELECTORS} selectors; hubs refuse such tokens.`,
     )
   }
   return [...value]

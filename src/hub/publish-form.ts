@@ -1,3 +1,9 @@
+import {
+  DEFAULT_MAX_ID_BYTES,
+  DEFAULT_MAX_TOPIC_LENGTH,
+  DEFAULT_MAX_TOPICS,
+  DEFAULT_MAX_TYPE_BYTES,
+} from './defaults.ts'
 import type { Update } from './update.ts'
 import { parseUrlEncodedForm } from './url-encoded-form.ts'
 import { uuidV7 } from './uuid-v7.ts'
@@ -19,12 +25,6 @@ export interface PublishLimits {
   /** Longest `type` (the SSE `event` field), in UTF-8 bytes. Defaults to `256`. */
   maxTypeBytes?: number
 }
-
-/**
- * Default bound of an update's `id`, in UTF-8 bytes: room for every id scheme in use (a
- * `urn:uuid:` is 45 bytes, a URL id rarely passes 200) with a wide margin below any header limit.
- */
-export const DEFAULT_MAX_ID_BYTES = 256
 
 /** The largest `maxIdBytes` allowed: a `Last-Event-ID` of 1 KiB still passes every common proxy. */
 export const MAX_ID_BYTES = 1024
@@ -59,16 +59,16 @@ export function parsePublishForm(
   body: Uint8Array | string,
   limits: PublishLimits = {},
 ): Update | PublishFormError {
-  const maxTopics = limits.maxTopics ?? 1000
-  const maxTopicLength = limits.maxTopicLength ?? 8192
+  const maxTopics = limits.maxTopics ?? DEFAULT_MAX_TOPICS
+  const maxTopicLength = limits.maxTopicLength ?? DEFAULT_MAX_TOPIC_LENGTH
   const maxIdBytes = limits.maxIdBytes ?? DEFAULT_MAX_ID_BYTES
-  const maxTypeBytes = limits.maxTypeBytes ?? 256
+  const maxTypeBytes = limits.maxTypeBytes ?? DEFAULT_MAX_TYPE_BYTES
   const parsed = parseUrlEncodedForm(body)
   if (!parsed.ok) return bad(parsed.message)
   const form = {
-    getAll: (name: string): readonly string[] => parsed.fields.get(name) ?? [],
-    get: (name: string): string | null => parsed.fields.get(name)?.[0] ?? null,
-    has: (name: string): boolean => parsed.fields.has(name),
+    getAll: (name: string): readonly string[] => parsed.value.get(name) ?? [],
+    get: (name: string): string | null => parsed.value.get(name)?.[0] ?? null,
+    has: (name: string): boolean => parsed.value.has(name),
   }
 
   const topics = form.getAll('topic')

@@ -22,13 +22,13 @@ import { scheduleImmediate } from '../core/next-turn.ts'
 export const REPLAY_QUEUE_BYTES = 65_536
 
 /** Milliseconds of replay work, all replays together, in one turn of the event loop. */
-export const REPLAY_SLICE_MS = 4
+const REPLAY_SLICE_MS = 4
 
 /**
  * One turn of the event loop: I/O callbacks run before it resolves, which `await null` (a
  * microtask) never allows.
  */
-export function nextTurn(): Promise<void> {
+function nextTurn(): Promise<void> {
   return new Promise((resolve) => scheduleImmediate(resolve))
 }
 

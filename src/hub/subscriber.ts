@@ -14,7 +14,11 @@ export interface SubscriberClaims {
   readonly payload?: unknown
 }
 
-/** Answers whether a selector matches a topic (see `topic-selector.ts`). */
+/**
+ * Whether a topic selector matches a topic (Mercure draft-07 §Topic selectors: `*`, exact
+ * equality, then URI Template; see `topic-selector.ts`). Passed in, so the rules that take one
+ * (who may publish, who may receive) stay independent of the matcher.
+ */
 export type TopicMatcher = (selector: string, topic: string) => boolean
 
 /**

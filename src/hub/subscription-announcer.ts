@@ -1,5 +1,10 @@
 import { encodeEvent } from '../core/encode.ts'
 import { AnnounceBudget } from './announce-budget.ts'
+import {
+  DEFAULT_SUBSCRIPTION_EVENT_RATE,
+  DEFAULT_SUBSCRIPTION_EVENT_SELECTORS,
+  SUBSCRIPTION_EVENT_BURST_FACTOR,
+} from './defaults.ts'
 import type { Subscriber, TopicMatcher } from './subscriber.ts'
 import type { SubscriptionEventRelay } from './subscription-event-relay.ts'
 import { subscriptionUpdate } from './subscription-events.ts'
@@ -78,15 +83,21 @@ export function createSubscriptionAnnouncer(
   options: SubscriptionAnnouncerOptions,
 ): SubscriptionAnnouncer {
   const { index, matches, relay, headId, onDropped, onDelivered } = options
-  const maxSelectors = options.limits?.maxSelectors ?? 100
+  const maxSelectors = options.limits?.maxSelectors ?? DEFAULT_SUBSCRIPTION_EVENT_SELECTORS
   if (!(Number.isSafeInteger(maxSelectors) && maxSelectors >= 1)) {
     throw new RangeError(`maxSelectors must be a whole number of at least 1, got ${maxSelectors}.`)
   }
-  const perSecond = options.limits?.perSecond === undefined ? 50 : options.limits.perSecond
+  const perSecond =
+    options.limits?.perSecond === undefined
+      ? DEFAULT_SUBSCRIPTION_EVENT_RATE
+      : options.limits.perSecond
   const budget =
     perSecond === null
       ? null
-      : new AnnounceBudget({ perSecond, burst: options.limits?.burst ?? 10 * perSecond })
+      : new AnnounceBudget({
+          perSecond,
+          burst: options.limits?.burst ?? SUBSCRIPTION_EVENT_BURST_FACTOR * perSecond,
+        })
   // The subscribers whose joining was announced: their leaving is, whatever the budget then.
   const announced = new WeakSet<Subscriber>()
 

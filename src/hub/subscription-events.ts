@@ -11,7 +11,7 @@ export const SUBSCRIPTIONS_PATH = '/.well-known/mercure/subscriptions'
  * Percent-encodes as RFC 6570 simple expansion does: everything but unreserved characters, so
  * `:`, `/`, `{` and `}` in a selector or subscriber IRI cannot change the path's shape.
  */
-export function encodeSegment(value: string): string {
+function encodeSegment(value: string): string {
   return encodeURIComponent(value).replace(
     /[!'()*]/g,
     (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,

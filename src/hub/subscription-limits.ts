@@ -23,7 +23,7 @@ export type SubscriptionLimit =
  * Seconds a refused client is told to wait (`Retry-After`): room comes back only as other
  * subscriptions close, which at the latest happens at their `maxLifetimeMs`.
  */
-export const LIMIT_RETRY_AFTER_SECONDS = 30
+const LIMIT_RETRY_AFTER_SECONDS = 30
 
 /** A subscription refused by a hub-wide limit: answer 429 with `Retry-After` and the message. */
 export class SubscriptionLimitError extends Error {

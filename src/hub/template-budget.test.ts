@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import {
-  DEFAULT_MAX_TEMPLATE_WORK,
-  describeTemplateExcess,
-  TEMPLATE_BASE_COST,
-  templateCost,
-} from './template-budget.ts'
+import { DEFAULT_MAX_TEMPLATE_WORK } from './defaults.ts'
+import { describeTemplateExcess, TEMPLATE_BASE_COST, templateCost } from './template-budget.ts'
 import { compileUriTemplate, MAX_TEMPLATE_STATES, type UriTemplate } from './uri-template.ts'
 
 function compile(template: string): UriTemplate {
   const compiled = compileUriTemplate(template)
-  if (typeof compiled === 'string') throw new Error(compiled)
-  return compiled
+  if (!compiled.ok) throw new Error(compiled.message)
+  return compiled.value
 }
 
 describe('templateCost', () => {

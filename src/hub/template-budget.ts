@@ -35,23 +35,6 @@ export function templateCost(template: UriTemplate): number {
   return states + Math.floor((states * states) / 512) + TEMPLATE_BASE_COST
 }
 
-/**
- * Default bound of the template work of one topic: the summed costs of the distinct templates
- * whose literal prefixes are prefixes of one topic (for the topic that meets most). 4096 admits
- * 93 templates like `https://example.com/books/{id}` (cost 44) under one prefix, any number of
- * templates under distinct prefixes (`https://example.com/users/42/{?topic}`, one per user), and
- * 3 of the costliest (1056). Filled with the worst templates found, it leaves publishing at the
- * speed of exact topics (docs/benchmarks.md, "Template budget").
- */
-export const DEFAULT_MAX_TEMPLATE_WORK = 4096
-
-/**
- * Default bound of the summed costs of all distinct templates held, for their memory (20 to 50
- * bytes a unit, compiled and run): 1,048,576 holds nearly 20,000 per-user templates like
- * `https://example.com/users/42/{?topic}` (cost 53), in about 50 MB at most.
- */
-export const DEFAULT_MAX_TEMPLATE_STATES = 1_048_576
-
 /** A hub-wide template budget that a subscription would pass. */
 export interface TemplateBudgetExcess {
   /** `work`: what one topic meets; `states`: what all templates held cost together. */

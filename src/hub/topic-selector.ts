@@ -126,7 +126,7 @@ export function createSelectorMatcher(options: SelectorMatcherOptions = {}): Sel
     const cached = templates.get(selector)
     if (cached !== undefined) return cached
     const compiled = compileUriTemplate(selector)
-    const result = typeof compiled === 'string' ? null : compiled
+    const result = compiled.ok ? compiled.value : null
     templates.set(selector, result, 32 + (result?.stateCount ?? 0), result?.stateCount ?? 0)
     return result
   }

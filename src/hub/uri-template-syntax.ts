@@ -6,6 +6,8 @@
  * @module
  */
 
+import { accepted, type Checked, refused } from './checked.ts'
+
 /** One variable: its name, whether exploded, and its prefix length (0 for none). */
 export type VarSpec = { readonly name: string; readonly explode: boolean; readonly prefix: number }
 export type Expression = { readonly operator: Operator; readonly variables: readonly VarSpec[] }
@@ -26,36 +28,37 @@ export const OPERATORS = {
 export type Operator = keyof typeof OPERATORS
 export type OperatorSpec = (typeof OPERATORS)[Operator]
 
-export function parseTemplate(template: string): Part[] | string {
+/** Reads a template into its parts, or says where its syntax is wrong. */
+export function parseTemplate(template: string): Checked<Part[]> {
   const parts: Part[] = []
   let literal = ''
   for (let i = 0; i < template.length; ) {
     const c = template.codePointAt(i) as number
     if (c === 0x7b) {
       const close = template.indexOf('}', i)
-      if (close < 0) return `Unclosed expression at index ${i}.`
+      if (close < 0) return refused(`Unclosed expression at index ${i}.`)
       const expression = parseExpression(template.slice(i + 1, close), i)
-      if (typeof expression === 'string') return expression
-      parts.push(literal, expression)
+      if (!expression.ok) return expression
+      parts.push(literal, expression.value)
       literal = ''
       i = close + 1
     } else if (c === 0x25) {
-      if (!isPercentEncoded(template, i)) return `Invalid percent-encoding at index ${i}.`
+      if (!isPercentEncoded(template, i)) return refused(`Invalid percent-encoding at index ${i}.`)
       literal += template.slice(i, i + 3)
       i += 3
     } else if (isLiteral(c)) {
       literal += String.fromCodePoint(c)
       i += c > 0xffff ? 2 : 1
-    } else return `Invalid character at index ${i}.`
+    } else return refused(`Invalid character at index ${i}.`)
   }
-  return [...parts, literal].filter((part, i) => part !== '' || i === 0)
+  return accepted([...parts, literal].filter((part, i) => part !== '' || i === 0))
 }
 
-function parseExpression(body: string, at: number): Expression | string {
+function parseExpression(body: string, at: number): Checked<Expression> {
   const head = body.charAt(0)
   // [RFC 6570 §2.2] "The operator characters equals ("="), comma (","), exclamation ("!"), at
   // sign ("@"), and pipe ("|") are reserved for future extensions."
-  if (head !== '' && '=,!@|'.includes(head)) return `Reserved operator at index ${at}.`
+  if (head !== '' && '=,!@|'.includes(head)) return refused(`Reserved operator at index ${at}.`)
   const operator = (head !== '' && '+#./;?&'.includes(head) ? head : '') as Operator
   const variables: VarSpec[] = []
   for (const text of body.slice(operator.length).split(',')) {
@@ -64,11 +67,11 @@ function parseExpression(body: string, at: number): Expression | string {
     const name = explode ? text.slice(0, -1) : colon >= 0 ? text.slice(0, colon) : text
     // [RFC 6570 §2.4.1] max-length = %x31-39 0*3DIGIT ; positive integer < 10000
     const digits = explode || colon < 0 ? '1' : text.slice(colon + 1)
-    if (!/^[1-9][0-9]{0,3}$/.test(digits)) return `Invalid prefix length at index ${at}.`
-    if (!VARNAME.test(name)) return `Invalid variable name at index ${at}.`
+    if (!/^[1-9][0-9]{0,3}$/.test(digits)) return refused(`Invalid prefix length at index ${at}.`)
+    if (!VARNAME.test(name)) return refused(`Invalid variable name at index ${at}.`)
     variables.push({ name, explode, prefix: explode || colon < 0 ? 0 : Number(digits) })
   }
-  return { operator, variables }
+  return accepted({ operator, variables })
 }
 
 // [RFC 6570 §2.3] varname = varchar *( ["."] varchar ); varchar = ALPHA / DIGIT / "_" / pct-encoded

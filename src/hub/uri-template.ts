@@ -12,6 +12,7 @@
  * @module
  */
 
+import { accepted, type Checked, refused } from './checked.ts'
 import {
   type Expression,
   isIprivate,
@@ -60,10 +61,13 @@ export interface UriTemplate {
  * @returns The compiled template, or why `template` is not one: a syntax error, or more than
  *   {@link MAX_TEMPLATE_LENGTH} characters or {@link MAX_TEMPLATE_STATES} states.
  */
-export function compileUriTemplate(template: string): UriTemplate | string {
-  if (template.length > MAX_TEMPLATE_LENGTH) return `Longer than ${MAX_TEMPLATE_LENGTH} characters.`
-  const parts = parseTemplate(template)
-  if (typeof parts === 'string') return parts
+export function compileUriTemplate(template: string): Checked<UriTemplate> {
+  if (template.length > MAX_TEMPLATE_LENGTH) {
+    return refused(`Longer than ${MAX_TEMPLATE_LENGTH} characters.`)
+  }
+  const parsed = parseTemplate(template)
+  if (!parsed.ok) return parsed
+  const parts = parsed.value
   // [RFC 6570 §3.1] Literal characters allowed in a URI "are copied directly to the result": the
   // leading ASCII text is checked by string comparison, where most topics fail.
   const head = typeof parts[0] === 'string' ? parts[0] : ''
@@ -81,9 +85,9 @@ export function compileUriTemplate(template: string): UriTemplate | string {
     builder.epsilon(state, builder.accept)
   } catch (error) {
     if (!(error instanceof TooComplexError)) throw error
-    return `The template needs more than ${MAX_TEMPLATE_STATES} automaton states.`
+    return refused(`The template needs more than ${MAX_TEMPLATE_STATES} automaton states.`)
   }
-  return new CompiledTemplate(template, prefix, builder)
+  return accepted(new CompiledTemplate(template, prefix, builder))
 }
 
 /** Code points: ASCII by bitmap; beyond, `wide` families (`ucschar`, `iprivate`) or one `point`. */

@@ -5,7 +5,7 @@ import { type FormFields, parseUrlEncodedForm } from './url-encoded-form.ts'
 function fields(body: Uint8Array | string): FormFields {
   const parsed = parseUrlEncodedForm(body)
   if (!parsed.ok) assert.fail(parsed.message)
-  return parsed.fields
+  return parsed.value
 }
 
 function refusal(body: Uint8Array | string): string {

@@ -1,10 +1,8 @@
 import { quote } from './auth-error.ts'
+import { accepted, type Checked, refused } from './checked.ts'
 
 /** A form's fields: each name with its values, in the order they came. */
 export type FormFields = ReadonlyMap<string, readonly string[]>
-
-/** The result of {@link parseUrlEncodedForm}: the fields, or why the body is not a form. */
-export type ParsedForm = { ok: true; fields: FormFields } | { ok: false; message: string }
 
 // [spec] WHATWG URL §application/x-www-form-urlencoded parsing: "UTF-8 decode without BOM", so a
 // BOM is kept as U+FEFF, as URLSearchParams keeps it.
@@ -24,7 +22,7 @@ const EQUALS = 0x3d
  *
  * @param body The raw body (its bytes must be UTF-8), or a string already decoded.
  */
-export function parseUrlEncodedForm(body: Uint8Array | string): ParsedForm {
+export function parseUrlEncodedForm(body: Uint8Array | string): Checked<FormFields> {
   let text: string
   if (typeof body === 'string') {
     text = body
@@ -32,7 +30,7 @@ export function parseUrlEncodedForm(body: Uint8Array | string): ParsedForm {
     try {
       text = UTF8.decode(body)
     } catch {
-      return { ok: false, message: locateInvalidBytes(body) }
+      return refused(locateInvalidBytes(body))
     }
   }
   const fields = new Map<string, string[]>()
@@ -43,17 +41,17 @@ export function parseUrlEncodedForm(body: Uint8Array | string): ParsedForm {
     const rawValue = equals === -1 ? '' : sequence.slice(equals + 1)
     const name = decodeComponent(rawName)
     if (name === null) {
-      return { ok: false, message: `The field name ${quote(rawName, 40)} ${problem(rawName)}.` }
+      return refused(`The field name ${quote(rawName, 40)} ${problem(rawName)}.`)
     }
     const value = decodeComponent(rawValue)
     if (value === null) {
-      return { ok: false, message: `The ${quote(name, 40)} field ${problem(rawValue)}.` }
+      return refused(`The ${quote(name, 40)} field ${problem(rawValue)}.`)
     }
     const values = fields.get(name)
     if (values === undefined) fields.set(name, [value])
     else values.push(value)
   }
-  return { ok: true, fields }
+  return accepted(fields)
 }
 
 /** Decodes `+` and `%XX` escapes, or `null` when an escape is broken or the bytes are not UTF-8. */

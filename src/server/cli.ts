@@ -148,7 +148,6 @@ async function serve(config: ServerConfig): Promise<void> {
     `hub: ${base}/.well-known/mercure · clock demo: ${base}/demo/clock/ · hub demo: ${base}/demo/hub/`,
   )
   if (address.metrics !== null) logger.info(`metrics (only there): ${address.metrics.url}/metrics`)
-  if (devSecret !== null) await printDevBanner(devSecret, base, logger)
 
   let stopping = false
   const stop = (signal: NodeJS.Signals): void => {
@@ -172,6 +171,9 @@ async function serve(config: ServerConfig): Promise<void> {
   }
   process.on('SIGINT', stop)
   process.on('SIGTERM', stop)
+  // After the handlers: a signal while the banner's token is being signed still shuts down
+  // cleanly (the suite sent SIGTERM in that gap under load, and the process died of it).
+  if (devSecret !== null) await printDevBanner(devSecret, base, logger)
 }
 
 async function printDevBanner(secret: string, base: string, logger: Logger): Promise<void> {

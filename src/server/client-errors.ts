@@ -1,7 +1,5 @@
 import type { Logger } from '../http/logger.ts'
-
-/** Default time, in milliseconds, over which client errors are counted into one log line: `10000`. */
-export const DEFAULT_CLIENT_ERROR_INTERVAL_MS = 10_000
+import { DEFAULT_CLIENT_ERROR_INTERVAL_MS } from './defaults.ts'
 
 /**
  * What went wrong on a client's side, as the periodic log line counts it:

@@ -1,6 +1,36 @@
 import { parseArgs } from 'node:util'
+import {
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_MAX_QUEUE_BYTES,
+  DEFAULT_STALL_TIMEOUT_MS,
+} from '../core/defaults.ts'
+import {
+  DEFAULT_BODY_TIMEOUT_MS,
+  DEFAULT_COOKIE_NAME,
+  DEFAULT_MAX_BODY_BYTES,
+} from '../http/defaults.ts'
+import {
+  DEFAULT_MAX_LIFETIME_MS,
+  DEFAULT_MAX_SUBSCRIPTIONS_PER_ADDRESS,
+  DEFAULT_MAX_SUBSCRIPTIONS_PER_TOKEN,
+  DEFAULT_MAX_TEMPLATE_STATES,
+  DEFAULT_MAX_TEMPLATE_WORK,
+} from '../hub/defaults.ts'
+import { DEFAULT_MAX_UPDATES } from '../storage/defaults.ts'
 import { ConfigError } from './config-error.ts'
-import { defaultMaxConnections } from './open-files-limit.ts'
+import {
+  DEFAULT_HEADERS_TIMEOUT_MS,
+  DEFAULT_HOST,
+  DEFAULT_HTTP2_MAX_STREAMS,
+  DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+  DEFAULT_LOG_LEVEL,
+  DEFAULT_PORT,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_STORE,
+  DEVELOPMENT_HOST,
+} from './defaults.ts'
+import { formatDuration } from './duration.ts'
+import { connectionLimits, subscriptionLimits } from './limits-config.ts'
 import {
   OPERATIONS_SETTINGS,
   type OperationsSettings,
@@ -11,9 +41,12 @@ import {
   boolean,
   cookieName,
   duration,
+  helpLine,
   integer,
   origins,
   readPem,
+  type SettingSpec,
+  type SettingText,
 } from './setting-values.ts'
 import {
   SUBSCRIPTION_EVENT_SETTINGS,
@@ -84,18 +117,25 @@ export interface ServerConfig extends OperationsSettings, SubscriptionEventSetti
   devMode: boolean
 }
 
-/** Each setting: its flag, its environment variables (first wins), and its help line. */
-const SETTINGS = {
-  port: { env: ['PORT'], arg: '<n>', help: 'port to listen on (3000)' },
+/**
+ * Each setting: its flag, its environment variables (first wins), its help line, and its default
+ * (`fallback`, the text read when it is not set), written from the `defaults.ts` of its floor.
+ * `--help` is made from it, and `test/config-docs.test.ts` holds docs/hub.md to it.
+ */
+export const SETTINGS = {
+  port: { env: ['PORT'], arg: '<n>', help: 'port to listen on', fallback: `${DEFAULT_PORT}` },
   host: {
     env: ['HOST'],
     arg: '<addr>',
-    help: 'address to bind (0.0.0.0; 127.0.0.1 in development mode)',
+    help: 'address to bind',
+    fallback: DEFAULT_HOST,
+    shown: `${DEFAULT_HOST}; ${DEVELOPMENT_HOST} in development mode`,
   },
   heartbeat: {
     env: ['SSEHUB_HEARTBEAT'],
     arg: '<dur>',
-    help: 'keep-alive comment interval, or "off" (15s)',
+    help: 'keep-alive comment interval, or "off"',
+    fallback: formatDuration(DEFAULT_HEARTBEAT_MS),
   },
   cert: {
     env: ['SSEHUB_TLS_CERT'],
@@ -136,122 +176,153 @@ const SETTINGS = {
   anonymous: {
     env: ['SSEHUB_ANONYMOUS'],
     arg: '<bool>',
-    help: 'let subscribers without a token in (false)',
+    help: 'let subscribers without a token in',
+    fallback: 'false',
   },
   'cors-origins': {
     env: ['SSEHUB_CORS_ORIGINS'],
     arg: '<list>',
-    help: 'origins allowed by CORS, or "*" (none)',
+    help: 'origins allowed by CORS, or "*"',
+    fallback: '',
+    shown: 'none',
   },
   'publish-origins': {
     env: ['SSEHUB_PUBLISH_ORIGINS'],
     arg: '<list>',
-    help: 'origins allowed to publish with the cookie (none)',
+    help: 'origins allowed to publish with the cookie',
+    fallback: '',
+    shown: 'none',
   },
   subscriptions: {
     env: ['SSEHUB_SUBSCRIPTIONS'],
     arg: '<bool>',
-    help: 'subscription events and API (false)',
+    help: 'subscription events and API',
+    fallback: 'false',
   },
   store: {
     env: ['SSEHUB_STORE'],
     arg: '<store>',
-    help: 'memory | sqlite:<path> | redis://host:port[?prefix=…] (sqlite:./data/ssehub.db)',
+    help: 'memory | sqlite:<path> | redis://host:port[?prefix=…]',
+    fallback: DEFAULT_STORE,
   },
-  'max-body': { env: ['SSEHUB_MAX_BODY'], arg: '<bytes>', help: 'largest publish body (1048576)' },
+  'max-body': {
+    env: ['SSEHUB_MAX_BODY'],
+    arg: '<bytes>',
+    help: 'largest publish body',
+    fallback: `${DEFAULT_MAX_BODY_BYTES}`,
+  },
   'body-timeout': {
     env: ['SSEHUB_BODY_TIMEOUT'],
     arg: '<dur>',
-    help: 'answer 408 to a publish body not in by then, or "off" (10s)',
+    help: 'answer 408 to a publish body not in by then, or "off"',
+    fallback: formatDuration(DEFAULT_BODY_TIMEOUT_MS),
   },
   'queue-bytes': {
     env: ['SSEHUB_QUEUE_BYTES'],
     arg: '<bytes>',
-    help: 'what a client may fail to take before it is cut (1048576)',
+    help: 'what a client may fail to take before it is cut',
+    fallback: `${DEFAULT_MAX_QUEUE_BYTES}`,
   },
   'stall-timeout': {
     env: ['SSEHUB_STALL_TIMEOUT'],
     arg: '<dur>',
-    help: 'cut a client that takes nothing for this long while data waits, or "off" (30s)',
+    help: 'cut a client that takes nothing for this long while data waits, or "off"',
+    fallback: formatDuration(DEFAULT_STALL_TIMEOUT_MS),
   },
   'headers-timeout': {
     env: ['SSEHUB_HEADERS_TIMEOUT'],
     arg: '<dur>',
-    help: "408 and close when a request's headers are not in by then (10s)",
+    help: "408 and close when a request's headers are not in by then",
+    fallback: formatDuration(DEFAULT_HEADERS_TIMEOUT_MS),
   },
   'request-timeout': {
     env: ['SSEHUB_REQUEST_TIMEOUT'],
     arg: '<dur>',
-    help: 'the same for a whole request, body included; never a response, or "off" (30s)',
+    help: 'the same for a whole request, body included; never a response, or "off"',
+    fallback: formatDuration(DEFAULT_REQUEST_TIMEOUT_MS),
   },
   'keep-alive-timeout': {
     env: ['SSEHUB_KEEP_ALIVE_TIMEOUT'],
     arg: '<dur>',
-    help: 'close an idle connection (HTTP/2: one without streams) after (5s)',
+    help: 'close an idle connection (HTTP/2: one without streams) after',
+    fallback: formatDuration(DEFAULT_KEEP_ALIVE_TIMEOUT_MS),
   },
   'max-connections': {
     env: ['SSEHUB_MAX_CONNECTIONS'],
     arg: '<n>',
-    help: 'close connections beyond n at accept, or "off" (auto: 90% of ulimit -n)',
+    help: 'close connections beyond n at accept, or "off"',
+    fallback: 'auto',
+    shown: 'auto: 90% of ulimit -n',
   },
   'h2-max-streams': {
     env: ['SSEHUB_H2_MAX_STREAMS'],
     arg: '<n>',
-    help: 'concurrent streams (subscriptions) per HTTP/2 connection (100)',
+    help: 'concurrent streams (subscriptions) per HTTP/2 connection',
+    fallback: `${DEFAULT_HTTP2_MAX_STREAMS}`,
   },
   'history-size': {
     env: ['SSEHUB_HISTORY_SIZE'],
     arg: '<n>',
-    help: 'updates kept for replay (100000)',
+    help: 'updates kept for replay',
+    fallback: `${DEFAULT_MAX_UPDATES}`,
   },
   'history-age': {
     env: ['SSEHUB_HISTORY_AGE'],
     arg: '<dur>',
-    help: 'drop updates older than this (off)',
+    help: 'drop updates older than this',
+    fallback: 'off',
   },
   'max-lifetime': {
     env: ['SSEHUB_MAX_LIFETIME'],
     arg: '<dur>',
-    help: 'longest connection, or "off" (10m)',
+    help: 'longest connection, or "off"',
+    fallback: formatDuration(DEFAULT_MAX_LIFETIME_MS),
   },
   'max-template-work': {
     env: ['SSEHUB_MAX_TEMPLATE_WORK'],
     arg: '<n>',
-    help: 'template states one published topic is tested against, or "off" (4096)',
+    help: 'template states one published topic is tested against, or "off"',
+    fallback: `${DEFAULT_MAX_TEMPLATE_WORK}`,
   },
   'max-template-states': {
     env: ['SSEHUB_MAX_TEMPLATE_STATES'],
     arg: '<n>',
-    help: 'template states of all distinct templates subscribed to, or "off" (1048576)',
+    help: 'template states of all distinct templates subscribed to, or "off"',
+    fallback: `${DEFAULT_MAX_TEMPLATE_STATES}`,
   },
   'max-per-address': {
     env: ['SSEHUB_MAX_PER_ADDRESS'],
     arg: '<n>',
-    help: 'subscriptions open at once per client address (IPv6: per /64), or "off" (1000)',
+    help: 'subscriptions open at once per client address (IPv6: per /64), or "off"',
+    fallback: `${DEFAULT_MAX_SUBSCRIPTIONS_PER_ADDRESS}`,
   },
   'max-per-token': {
     env: ['SSEHUB_MAX_PER_TOKEN'],
     arg: '<n>',
-    help: 'subscriptions open at once per token, or "off" (1000)',
+    help: 'subscriptions open at once per token, or "off"',
+    fallback: `${DEFAULT_MAX_SUBSCRIPTIONS_PER_TOKEN}`,
   },
   'cookie-name': {
     env: ['SSEHUB_COOKIE_NAME'],
     arg: '<name>',
-    help: 'authorization cookie (mercureAuthorization)',
+    help: 'authorization cookie',
+    fallback: DEFAULT_COOKIE_NAME,
   },
   'log-level': {
     env: ['SSEHUB_LOG_LEVEL'],
     arg: '<lvl>',
-    help: 'trace|debug|info|warn|error|silent (info)',
+    help: 'trace|debug|info|warn|error|silent',
+    fallback: DEFAULT_LOG_LEVEL,
   },
   'log-format': {
     env: ['SSEHUB_LOG_FORMAT'],
     arg: '<fmt>',
-    help: 'json|pretty (pretty on a terminal)',
+    help: 'json|pretty',
+    shown: 'pretty on a terminal',
   },
   ...OPERATIONS_SETTINGS,
   ...SUBSCRIPTION_EVENT_SETTINGS,
-} as const
+} as const satisfies Record<string, SettingSpec>
 
 type SettingName = keyof typeof SETTINGS
 
@@ -267,7 +338,7 @@ export const USAGE = `Usage: ssehub [serve] [options]
 
 Options (each may also be set by the environment variable shown; flags win):
 ${Object.entries(SETTINGS)
-  .map(([name, s]) => `  --${`${name} ${s.arg}`.padEnd(28)} ${s.env[0]?.padEnd(26)} ${s.help}`)
+  .map(([name, s]) => `  --${`${name} ${s.arg}`.padEnd(28)} ${s.env[0]?.padEnd(26)} ${helpLine(s)}`)
   .join('\n')}
   -h, --help
 
@@ -311,7 +382,7 @@ export function loadConfig(
   }
 
   /** The setting's value and the name to quote in an error (the flag or the variable it came from). */
-  const pick = (name: SettingName): { value: string; from: string } | undefined => {
+  const pick = (name: SettingName): SettingText | undefined => {
     const flag = values[name]
     if (flag !== undefined) return { value: flag, from: `--${name}` }
     for (const variable of SETTINGS[name].env) {
@@ -320,10 +391,17 @@ export function loadConfig(
     }
     return undefined
   }
-  const text = (name: SettingName, fallback: string): { value: string; from: string } =>
-    pick(name) ?? { value: fallback, from: SETTINGS[name].env[0] as string }
+  /** The setting's text: as set, else `fallback`, else its default from the table. */
+  const text = (name: SettingName, fallback?: string): SettingText => {
+    const set = pick(name)
+    if (set !== undefined) return set
+    const spec: SettingSpec = SETTINGS[name]
+    const value = fallback ?? spec.fallback
+    if (value === undefined) throw new Error(`The setting --${name} has no default.`)
+    return { value, from: spec.env[0] as string }
+  }
 
-  const portSetting = text('port', '3000')
+  const portSetting = text('port')
   const port = Number(portSetting.value)
   if (!/^\d+$/.test(portSetting.value) || port > 65_535) {
     throw new ConfigError(
@@ -343,7 +421,7 @@ export function loadConfig(
       ? { cert: readPem(tlsCert.value, 'certificate'), key: readPem(tlsKey.value, 'private key') }
       : null
 
-  const logLevel = text('log-level', 'info')
+  const logLevel = text('log-level')
   if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel.value)) {
     throw new ConfigError(
       `${logLevel.from} must be one of trace, debug, info, warn, error, silent; got "${logLevel.value}".`,
@@ -371,8 +449,8 @@ export function loadConfig(
       port,
       // Development mode's hub takes anyone's publishes with its printed token and serves the
       // chat: on this machine only, unless HOST says otherwise.
-      host: text('host', devMode ? '127.0.0.1' : '0.0.0.0').value,
-      heartbeatMs: duration(text('heartbeat', '15s'), 100, true),
+      host: text('host', devMode ? DEVELOPMENT_HOST : DEFAULT_HOST).value,
+      heartbeatMs: duration(text('heartbeat'), 100, true),
       tls,
       logLevel: logLevel.value,
       logFormat: logFormat.value,
@@ -380,82 +458,29 @@ export function loadConfig(
       subscriberKey,
       publisherAlgorithms: algorithms(pick('publisher-jwt-alg')),
       subscriberAlgorithms: algorithms(pick('subscriber-jwt-alg')),
-      anonymous: devMode || boolean(text('anonymous', 'false')),
-      corsOrigins: origins(text('cors-origins', '')),
-      publishOrigins: origins(text('publish-origins', '')),
-      subscriptions: boolean(text('subscriptions', 'false')),
-      store: store(text('store', 'sqlite:./data/ssehub.db')),
-      maxBodyBytes: integer(text('max-body', '1048576'), 1),
-      bodyTimeoutMs: duration(text('body-timeout', '10s'), 100, true),
-      historySize: integer(text('history-size', '100000'), 1),
-      historyAgeMs: duration(text('history-age', 'off'), 1000, true),
-      maxLifetimeMs: duration(text('max-lifetime', '10m'), 1000, true),
+      anonymous: devMode || boolean(text('anonymous')),
+      corsOrigins: origins(text('cors-origins')),
+      publishOrigins: origins(text('publish-origins')),
+      subscriptions: boolean(text('subscriptions')),
+      store: store(text('store')),
+      maxBodyBytes: integer(text('max-body'), 1),
+      bodyTimeoutMs: duration(text('body-timeout'), 100, true),
+      historySize: integer(text('history-size'), 1),
+      historyAgeMs: duration(text('history-age'), 1000, true),
+      maxLifetimeMs: duration(text('max-lifetime'), 1000, true),
       ...subscriptionLimits(text),
-      maxQueueBytes: integer(text('queue-bytes', '1048576'), 65_536),
-      stallTimeoutMs: duration(text('stall-timeout', '30s'), 1000, true),
+      maxQueueBytes: integer(text('queue-bytes'), 65_536),
+      stallTimeoutMs: duration(text('stall-timeout'), 1000, true),
       ...connectionLimits(text),
       ...operationsSettings(text, pick, port),
       ...subscriptionEventSettings(text),
-      cookieName: cookieName(text('cookie-name', 'mercureAuthorization')),
+      cookieName: cookieName(text('cookie-name')),
       devMode,
     },
   }
 }
 
-/** The connection limits' settings (see `ConnectionLimits`), checked together. */
-function connectionLimits(
-  text: (name: SettingName, fallback: string) => { value: string; from: string },
-): Pick<
-  ServerConfig,
-  | 'headersTimeoutMs'
-  | 'requestTimeoutMs'
-  | 'keepAliveTimeoutMs'
-  | 'maxConnections'
-  | 'http2MaxStreams'
-> {
-  const headers = text('headers-timeout', '10s')
-  const headersTimeoutMs = duration(headers, 100, false) as number
-  const request = text('request-timeout', '30s')
-  const requestTimeoutMs = duration(request, 100, true)
-  if (requestTimeoutMs !== null && requestTimeoutMs < headersTimeoutMs) {
-    throw new ConfigError(
-      `${request.from} (${request.value}) is shorter than ${headers.from} (${headers.value}): a request's whole time includes its headers' time. Raise it, or lower the other.`,
-    )
-  }
-  const max = text('max-connections', 'auto')
-  return {
-    headersTimeoutMs,
-    requestTimeoutMs,
-    keepAliveTimeoutMs: duration(text('keep-alive-timeout', '5s'), 100, false) as number,
-    maxConnections:
-      max.value === 'auto' ? defaultMaxConnections() : max.value === 'off' ? null : integer(max, 1),
-    http2MaxStreams: integer(text('h2-max-streams', '100'), 1),
-  }
-}
-
-/** The hub-wide limits on subscriptions (see `HubOptions`): each a whole number, or "off". */
-function subscriptionLimits(
-  text: (name: SettingName, fallback: string) => { value: string; from: string },
-): Pick<
-  ServerConfig,
-  | 'maxTemplateWork'
-  | 'maxTemplateStates'
-  | 'maxSubscriptionsPerAddress'
-  | 'maxSubscriptionsPerToken'
-> {
-  const bound = (name: SettingName, fallback: string): number | null => {
-    const setting = text(name, fallback)
-    return setting.value === 'off' ? null : integer(setting, 1, ', or "off"')
-  }
-  return {
-    maxTemplateWork: bound('max-template-work', '4096'),
-    maxTemplateStates: bound('max-template-states', '1048576'),
-    maxSubscriptionsPerAddress: bound('max-per-address', '1000'),
-    maxSubscriptionsPerToken: bound('max-per-token', '1000'),
-  }
-}
-
-function store(setting: { value: string; from: string }): StoreConfig {
+function store(setting: SettingText): StoreConfig {
   const value = setting.value
   if (value === 'memory') return { kind: 'memory' }
   if (value.startsWith('sqlite:')) {

@@ -10,15 +10,6 @@ import type { Logger } from '../http/logger.ts'
 import { createOutageLog } from '../http/outage-log.ts'
 import { type ClientErrorLog, classifyClientError } from './client-errors.ts'
 
-/** Default time for a request's headers to arrive, in milliseconds: `10000`. */
-export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000
-/** Default time for a whole request (headers and body) to arrive, in milliseconds: `30000`. */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
-/** Default time an idle keep-alive connection (or HTTP/2 session) is kept, in milliseconds: `5000`. */
-export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 5000
-/** Default number of concurrent streams (requests, subscriptions) per HTTP/2 connection: `100`. */
-export const DEFAULT_HTTP2_MAX_STREAMS = 100
-
 /** The bounds a server puts on its connections (see {@link applyConnectionLimits}). */
 export interface ConnectionLimits {
   /** Milliseconds for a request's headers to arrive, counted from its first byte (or the connection). */

@@ -11,3 +11,12 @@ export function parseDuration(text: string): number | undefined {
   const value = Number(match[1]) * (UNIT_MS[match[2] ?? 'ms'] as number)
   return Number.isFinite(value) ? Math.round(value) : undefined
 }
+
+/** Writes `ms` in the largest unit that holds it whole (`15s`, `10m`, `500ms`): the inverse of {@link parseDuration}. */
+export function formatDuration(ms: number): string {
+  for (const unit of ['h', 'm', 's'] as const) {
+    const size = UNIT_MS[unit] as number
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`
+  }
+  return `${ms}ms`
+}

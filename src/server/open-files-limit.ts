@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs'
  * store (SQLite's file and journal, or Redis's connections), JWKS fetches, static files, logs,
  * Node's own.
  */
-export const RESERVED_FILE_DESCRIPTORS = 256
+const RESERVED_FILE_DESCRIPTORS = 256
 
 /**
  * This process's soft limit of open files (`ulimit -n`), read from `/proc/self/limits` (Linux);

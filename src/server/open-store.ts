@@ -1,4 +1,5 @@
 import type { EventStore } from '../hub/event-store.ts'
+import { MissingDriverError } from '../storage/load-driver.ts'
 import { createMemoryStore } from '../storage/memory.ts'
 import type { RedisStoreOptions } from '../storage/redis.ts'
 import { createSqliteStore } from '../storage/sqlite.ts'
@@ -31,19 +32,19 @@ export async function openStore(
       return createSqliteStore({ path: config.path, ...retention })
     case 'redis': {
       const options = redisOptions(config.url)
-      // Loaded only when asked for: `redis` is an optional dependency.
-      let redis: typeof import('../storage/redis.ts')
+      // Loaded only when asked for: `redis` is an optional peer dependency, which the store
+      // loads when it creates its first client.
+      const redis = await import('../storage/redis.ts')
       try {
-        redis = await import('../storage/redis.ts')
+        return await redis.createRedisStore({ ...options, ...retention, ...hooks })
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') {
+        if (error instanceof MissingDriverError) {
           throw new ConfigError(
             'SSEHUB_STORE=redis://… needs the optional "redis" package: run "npm install redis" next to ssehub.',
           )
         }
         throw error
       }
-      return redis.createRedisStore({ ...options, ...retention, ...hooks })
     }
   }
 }

@@ -1,5 +1,8 @@
+import { DEFAULT_MAX_ID_BYTES } from '../hub/defaults.ts'
 import { MAX_ID_BYTES } from '../hub/publish-form.ts'
 import { ConfigError } from './config-error.ts'
+import { DEFAULT_MAX_HEADER_BYTES } from './defaults.ts'
+import type { SettingSpec, SettingText } from './setting-values.ts'
 
 /** The settings of the request limits and the operations endpoints, validated. */
 export interface OperationsSettings {
@@ -18,39 +21,41 @@ export const OPERATIONS_SETTINGS = {
   'max-id-bytes': {
     env: ['SSEHUB_MAX_ID_BYTES'],
     arg: '<bytes>',
-    help: `longest update id a publisher may give, at most ${MAX_ID_BYTES} (256)`,
+    help: `longest update id a publisher may give, at most ${MAX_ID_BYTES}`,
+    fallback: `${DEFAULT_MAX_ID_BYTES}`,
   },
   'max-header-bytes': {
     env: ['SSEHUB_MAX_HEADER_BYTES'],
     arg: '<bytes>',
-    help: 'largest request line + headers; 431 past it (16384)',
+    help: 'largest request line + headers; 431 past it',
+    fallback: `${DEFAULT_MAX_HEADER_BYTES}`,
   },
   'metrics-token': {
     env: ['SSEHUB_METRICS_TOKEN'],
     arg: '<token>',
-    help: '/metrics requires Authorization: Bearer <token> (none)',
+    help: '/metrics requires Authorization: Bearer <token>',
+    shown: 'none',
   },
   'metrics-listen': {
     env: ['SSEHUB_METRICS_LISTEN'],
     arg: '<host:port>',
-    help: 'serve /metrics on this address only, not on the main port (off)',
+    help: 'serve /metrics on this address only, not on the main port',
+    shown: 'off',
   },
-} as const
-
-type Setting = { value: string; from: string }
+} as const satisfies Record<string, SettingSpec>
 
 /** A secret shorter than this is a placeholder, not a credential. */
 const MIN_TOKEN_LENGTH = 16
 
 /**
- * Reads and checks the {@link OperationsSettings}. `text` gives a setting's value (or the
- * fallback) and where it came from; `pick` the value only when it was set.
+ * Reads and checks the {@link OperationsSettings}. `text` gives a setting's value (or its
+ * default) and where it came from; `pick` the value only when it was set.
  *
  * @throws {ConfigError} naming the setting and the fix.
  */
 export function operationsSettings(
-  text: (name: keyof typeof OPERATIONS_SETTINGS, fallback: string) => Setting,
-  pick: (name: keyof typeof OPERATIONS_SETTINGS) => Setting | undefined,
+  text: (name: keyof typeof OPERATIONS_SETTINGS) => SettingText,
+  pick: (name: keyof typeof OPERATIONS_SETTINGS) => SettingText | undefined,
   mainPort: number,
 ): OperationsSettings {
   const token = pick('metrics-token')
@@ -68,14 +73,14 @@ export function operationsSettings(
     )
   }
   return {
-    maxIdBytes: wholeNumber(text('max-id-bytes', '256'), 1, MAX_ID_BYTES),
-    maxHeaderBytes: wholeNumber(text('max-header-bytes', '16384'), 4096, 65_536),
+    maxIdBytes: wholeNumber(text('max-id-bytes'), 1, MAX_ID_BYTES),
+    maxHeaderBytes: wholeNumber(text('max-header-bytes'), 4096, 65_536),
     metricsToken: token?.value ?? null,
     metricsListen,
   }
 }
 
-function wholeNumber(setting: Setting, minimum: number, maximum: number): number {
+function wholeNumber(setting: SettingText, minimum: number, maximum: number): number {
   const value = Number(setting.value)
   if (!/^\d+$/.test(setting.value) || value < minimum || value > maximum) {
     throw new ConfigError(
@@ -86,7 +91,7 @@ function wholeNumber(setting: Setting, minimum: number, maximum: number): number
 }
 
 /** `host:port`, `[v6]:port`, or a port alone (then on 127.0.0.1: metrics stay private). */
-function address(setting: Setting): { host: string; port: number } {
+function address(setting: SettingText): { host: string; port: number } {
   const match = /^(?:\[([0-9A-Fa-f:.]+)\]:|([^:[\]\s]+):)?(\d{1,5})$/.exec(setting.value)
   const port = Number(match?.[3])
   if (match === null || port > 65_535) {

@@ -3,6 +3,11 @@ import { createServer, type Server } from 'node:http'
 import type { NodeRequest, NodeResponse } from '../http/event-stream-response.ts'
 import type { Metrics } from '../http/metrics.ts'
 import { sendText } from '../http/send-text.ts'
+import {
+  DEFAULT_HEADERS_TIMEOUT_MS,
+  DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+} from './defaults.ts'
 
 /** Options for {@link createOperationsHandler}. */
 export interface OperationsOptions {
@@ -96,9 +101,9 @@ export function createOperationsServer(
   })
   // Scrapes and probes are small, quick requests: a client that dribbles its headers (slowloris)
   // is cut as on the main port.
-  server.headersTimeout = 10_000
-  server.requestTimeout = 30_000
-  server.keepAliveTimeout = 5000
+  server.headersTimeout = DEFAULT_HEADERS_TIMEOUT_MS
+  server.requestTimeout = DEFAULT_REQUEST_TIMEOUT_MS
+  server.keepAliveTimeout = DEFAULT_KEEP_ALIVE_TIMEOUT_MS
   return server
 }
 

@@ -6,9 +6,11 @@ import {
 import { createSecureServer, type Http2SecureServer, type Http2Session } from 'node:http2'
 import type { AddressInfo } from 'node:net'
 import { createChatApi } from '../apps/chat-api.ts'
+import { DEFAULT_HEARTBEAT_MS } from '../core/defaults.ts'
 import type { EventStream, EventStreamCloseReason } from '../core/event-stream.ts'
-import { createHeartbeat, DEFAULT_HEARTBEAT_MS, type Heartbeat } from '../core/heartbeat.ts'
+import { createHeartbeat, type Heartbeat } from '../core/heartbeat.ts'
 import { type ClockDemo, createClockDemo } from '../demos/clock.ts'
+import { DEFAULT_COOKIE_NAME } from '../http/defaults.ts'
 import {
   type NodeRequest,
   type NodeResponse,
@@ -18,19 +20,22 @@ import {
 import { deferContinue } from '../http/expect-continue.ts'
 import { type Logger, silentLogger } from '../http/logger.ts'
 import { createMercureApp, type MercureApp, type MercureAppOptions } from '../http/mercure-app.ts'
-import { HUB_PATH } from '../http/mercure-handler.ts'
+import { HUB_PATH } from '../http/mercure-protocol.ts'
 import type { Metrics } from '../http/metrics.ts'
 import { sendText } from '../http/send-text.ts'
 import { classifyClientError, createClientErrorLog } from './client-errors.ts'
 import {
   applyConnectionLimits,
   type ConnectionLimits,
+  secureServerLimits,
+} from './connection-limits.ts'
+import {
   DEFAULT_HEADERS_TIMEOUT_MS,
   DEFAULT_HTTP2_MAX_STREAMS,
   DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+  DEFAULT_MAX_HEADER_BYTES,
   DEFAULT_REQUEST_TIMEOUT_MS,
-  secureServerLimits,
-} from './connection-limits.ts'
+} from './defaults.ts'
 import { createOperationsHandler, createOperationsServer } from './operations.ts'
 import { serveStatic, WEB_ROOT } from './static-files.ts'
 
@@ -244,7 +249,7 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
       )
     : null
   const metrics = options.metrics ?? null
-  const maxHeaderBytes = options.maxHeaderBytes ?? 16_384
+  const maxHeaderBytes = options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES
   if (!Number.isInteger(maxHeaderBytes) || maxHeaderBytes < 1024) {
     throw new RangeError(
       `maxHeaderBytes must be a whole number of at least 1024, got ${maxHeaderBytes}.`,
@@ -277,7 +282,7 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
           signingKey: options.chat.signingKey,
           ...(options.chat.allowedHosts ? { allowedHosts: options.chat.allowedHosts } : {}),
           verifier: mercure.subscriberVerifier,
-          cookieName: options.mercure?.cookieName ?? 'mercureAuthorization',
+          cookieName: options.mercure?.cookieName ?? DEFAULT_COOKIE_NAME,
         })
       : null
   // [spec] Mercure discovery: "Link: <…/.well-known/mercure>; rel="mercure"" on the resources.

@@ -5,12 +5,34 @@ import { parseDuration } from './duration.ts'
 // The value parsers of the settings: each reads one flag's or environment variable's text and
 // throws a ConfigError that names where it came from (`setting.from`) and the fix.
 
+/** One setting of the command line, as the tables of `config.ts` and its siblings list it. */
+export interface SettingSpec {
+  /** Its environment variables: the first one set wins (a flag wins over all). */
+  readonly env: readonly string[]
+  /** Its argument, as `--help` shows it (`<dur>`). */
+  readonly arg: string
+  /** What it does, for `--help`; the default is added in parentheses. */
+  readonly help: string
+  /** The text read when it is not set, written from the `defaults.ts` of its floor. */
+  readonly fallback?: string
+  /** The default as `--help` states it, when not `fallback` itself. */
+  readonly shown?: string
+}
+
+/** A setting's text and where it came from: the flag or variable, named in errors. */
+export interface SettingText {
+  readonly value: string
+  readonly from: string
+}
+
+/** A setting's `--help` line: its help, and its default in parentheses. */
+export function helpLine(spec: SettingSpec): string {
+  const shown = spec.shown ?? spec.fallback
+  return shown === undefined ? spec.help : `${spec.help} (${shown})`
+}
+
 /** A duration setting (`15s`, `500ms`…) of at least `minimum` ms; `null` for "off" when allowed. */
-export function duration(
-  setting: { value: string; from: string },
-  minimum: number,
-  allowOff: boolean,
-): number | null {
+export function duration(setting: SettingText, minimum: number, allowOff: boolean): number | null {
   if (allowOff && (setting.value === 'off' || setting.value === '0')) return null
   const parsed = parseDuration(setting.value)
   if (parsed === undefined || parsed < minimum) {
@@ -22,11 +44,7 @@ export function duration(
 }
 
 /** A whole-number setting of at least `minimum`; `orElse` names the other spellings accepted. */
-export function integer(
-  setting: { value: string; from: string },
-  minimum: number,
-  orElse = '',
-): number {
+export function integer(setting: SettingText, minimum: number, orElse = ''): number {
   const value = Number(setting.value)
   if (!/^\d+$/.test(setting.value) || !Number.isSafeInteger(value) || value < minimum) {
     throw new ConfigError(
@@ -37,7 +55,7 @@ export function integer(
 }
 
 /** A true/false setting (`1`, `true`, `yes`, `on` and their opposites). */
-export function boolean(setting: { value: string; from: string }): boolean {
+export function boolean(setting: SettingText): boolean {
   const value = setting.value.toLowerCase()
   if (['1', 'true', 'yes', 'on'].includes(value)) return true
   if (['0', 'false', 'no', 'off'].includes(value)) return false
@@ -50,7 +68,7 @@ export function list(value: string): string[] {
 }
 
 /** A list of origins (`https://example.com`), or `*` alone. */
-export function origins(setting: { value: string; from: string }): string[] | '*' {
+export function origins(setting: SettingText): string[] | '*' {
   const items = list(setting.value)
   if (items.includes('*')) {
     if (items.length > 1)
@@ -72,7 +90,7 @@ export function origins(setting: { value: string; from: string }): string[] | '*
 }
 
 /** A JWT `alg` allow-list; `none` is refused. `null` when not set. */
-export function algorithms(setting: { value: string; from: string } | undefined): string[] | null {
+export function algorithms(setting: SettingText | undefined): string[] | null {
   if (setting === undefined) return null
   const items = list(setting.value)
   if (items.some((alg) => alg.toLowerCase() === 'none')) {
@@ -84,7 +102,7 @@ export function algorithms(setting: { value: string; from: string } | undefined)
 }
 
 /** A cookie name made of RFC 6265 token characters. */
-export function cookieName(setting: { value: string; from: string }): string {
+export function cookieName(setting: SettingText): string {
   // RFC 6265 token characters: anything else would break the Cookie header parsing.
   if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(setting.value)) {
     throw new ConfigError(`${setting.from} is not a valid cookie name: "${setting.value}".`)

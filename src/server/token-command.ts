@@ -3,7 +3,7 @@ import { mintToken } from '../hub/mint-token.ts'
 import { ConfigError } from './config.ts'
 
 /** The `ssehub token --help` text. */
-export const TOKEN_USAGE = `Usage: ssehub token [options]
+const TOKEN_USAGE = `Usage: ssehub token [options]
 
 Mints a Mercure JWT and prints it.
   --publish <selectors>    topics it may publish to (comma separated; "*" for all)

@@ -1,6 +1,8 @@
 import { DuplicateIdError, type EventStore, StoreUnavailableError } from '../hub/event-store.ts'
 import type { StoredUpdate, Update } from '../hub/update.ts'
 import { CommitListeners } from './commit-listeners.ts'
+import { DEFAULT_MAX_UPDATES } from './defaults.ts'
+import { type CommitOutcomes, GroupCommit } from './group-commit.ts'
 import type { RetentionOptions } from './retention.ts'
 import {
   checkMaxAgeMs,
@@ -13,7 +15,6 @@ import {
 /** Options of {@link createMemoryStore}: only retention, since nothing outlives the process. */
 export interface MemoryStoreOptions extends RetentionOptions {}
 
-const DEFAULT_MAX_UPDATES = 100_000
 /** The ring starts this small and doubles up to `maxUpdates`, so a quiet hub stays small. */
 const INITIAL_CAPACITY = 1024
 /**
@@ -21,12 +22,6 @@ const INITIAL_CAPACITY = 1024
  * `find`, `read` and `size` prune first, so their answers are exact.
  */
 const MAX_PRUNE_INTERVAL_MS = 1000
-
-interface Pending {
-  readonly update: Update
-  readonly resolve: (stored: StoredUpdate) => void
-  readonly reject: (error: Error) => void
-}
 
 /**
  * History kept in a bounded ring in this process: fast, and gone on restart. Cursors are decimal
@@ -50,8 +45,12 @@ export class MemoryStore implements EventStore {
   #headId: string | null = null
   /** The sequence number of each retained id: ids are unique in the retained history. */
   readonly #ids = new Map<string, number>()
-  #pending: Pending[] = []
-  #flushQueued = false
+  // A microtask closes the batch: committing costs no I/O here, so waiting for the next turn
+  // would only add latency. The batch is unbounded: it holds what one run of code appended.
+  readonly #appends = new GroupCommit<Update, StoredUpdate>({
+    schedule: (flush) => queueMicrotask(flush),
+    commit: (batch) => this.#commit(batch),
+  })
   readonly #listeners = new CommitListeners()
   readonly #timer: ReturnType<typeof setInterval> | undefined
   #closed = false
@@ -76,13 +75,7 @@ export class MemoryStore implements EventStore {
     if (this.#closed) {
       return Promise.reject(new StoreUnavailableError('the memory store is closed'))
     }
-    return new Promise((resolve, reject) => {
-      this.#pending.push({ update, resolve, reject })
-      if (!this.#flushQueued) {
-        this.#flushQueued = true
-        queueMicrotask(() => this.#flush())
-      }
-    })
+    return this.#appends.add(update)
   }
 
   onCommit(listener: (updates: readonly StoredUpdate[]) => void): () => void {
@@ -138,14 +131,11 @@ export class MemoryStore implements EventStore {
     // would deliver the newer updates to the listeners still waiting for the older ones.
     await undefined
     // Appends accepted before close are committed rather than lost.
-    this.#flush()
+    this.#appends.drain()
   }
 
-  #flush(): void {
-    this.#flushQueued = false
-    const batch = this.#pending
-    if (batch.length === 0) return
-    this.#pending = []
+  /** Commits one batch and dispatches what it stored; says what became of each append. */
+  #commit(batch: readonly Update[]): CommitOutcomes<StoredUpdate> {
     // A clock stepped back must not make time go backwards in the history: age pruning walks
     // from the oldest end and stops at the first fresh update.
     const time = Math.max(Date.now(), this.#lastTime)
@@ -153,7 +143,7 @@ export class MemoryStore implements EventStore {
     this.#prune(time)
     const stored: StoredUpdate[] = []
     const results: Array<StoredUpdate | DuplicateIdError> = []
-    for (const { update } of batch) {
+    for (const update of batch) {
       // Looked up as each update comes, after the evictions of those before it in the batch:
       // what counts is the history as it is when this update would join it.
       const same = this.#ids.get(update.id)
@@ -174,11 +164,7 @@ export class MemoryStore implements EventStore {
       this.#headId = newest.id
       this.#listeners.dispatch(Object.freeze(stored))
     }
-    for (const [i, result] of results.entries()) {
-      const pending = batch[i] as Pending
-      if (result instanceof DuplicateIdError) pending.reject(result)
-      else pending.resolve(result)
-    }
+    return results
   }
 
   #push(seq: number, update: StoredUpdate): void {

@@ -1,4 +1,5 @@
 import { DuplicateIdError } from '../hub/event-store.ts'
+import { GroupCommit } from './group-commit.ts'
 import { appendFailed } from './redis-failures.ts'
 import { DUPLICATE_ID, MAX_BATCH, MAX_BATCH_BYTES } from './redis-scripts.ts'
 
@@ -15,11 +16,10 @@ export interface AppendBatcherOptions {
   mayHaveRun: (error: unknown) => boolean
 }
 
-interface Pending {
+/** One update waiting for its script call: its entry's field/value pairs, the id first. */
+interface Entry {
   readonly fields: readonly string[]
   readonly bytes: number
-  readonly resolve: (cursor: string) => void
-  readonly reject: (error: unknown) => void
 }
 
 /**
@@ -29,12 +29,33 @@ interface Pending {
  * batches of one turn are all sent in that turn, in order.
  */
 export class AppendBatcher {
-  readonly #options: AppendBatcherOptions
-  #queue: Pending[] = []
-  #scheduled = false
+  readonly #commits: GroupCommit<Entry, string>
 
   constructor(options: AppendBatcherOptions) {
-    this.#options = options
+    this.#commits = new GroupCommit<Entry, string>({
+      // setImmediate, not a microtask: publishers answered in this turn get to append again
+      // before the batch goes, so one round trip carries all of them. Sending blocks nothing:
+      // every batch of the turn goes at once, and Redis runs them in order.
+      schedule: (flush) => setImmediate(flush),
+      maxItems: MAX_BATCH,
+      weight: (entry) => entry.bytes,
+      maxWeight: MAX_BATCH_BYTES,
+      commit: (batch) => {
+        const args = [...options.retention(), `${batch.length}`]
+        for (const { fields } of batch) args.push(`${fields.length}`, ...fields)
+        return options.run(args).then(
+          // One answer per update, so one reused id fails only its own append.
+          (answers) =>
+            batch.map((_, i) => {
+              const answer = String((answers as unknown[])[i])
+              return answer === DUPLICATE_ID ? new DuplicateIdError() : answer
+            }),
+          (error: unknown) => {
+            throw appendFailed(batch.length, error, options.mayHaveRun(error))
+          },
+        )
+      },
+    })
   }
 
   /**
@@ -43,42 +64,6 @@ export class AppendBatcher {
    * entry has its id and other fields, or with a `StoreUnavailableError` when its batch failed.
    */
   add(fields: readonly string[], bytes: number): Promise<string> {
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ fields, bytes, resolve, reject })
-      if (this.#scheduled) return
-      this.#scheduled = true
-      // setImmediate, not a microtask: publishers answered in this turn get to append again
-      // before the batch goes, so one round trip carries all of them.
-      setImmediate(() => this.#flush())
-    })
-  }
-
-  #flush(): void {
-    this.#scheduled = false
-    while (this.#queue.length > 0) {
-      let count = 0
-      let bytes = 0
-      while (count < this.#queue.length && count < MAX_BATCH && bytes < MAX_BATCH_BYTES) {
-        bytes += (this.#queue[count] as Pending).bytes
-        count++
-      }
-      const batch = this.#queue.splice(0, count)
-      const args = [...this.#options.retention(), `${batch.length}`]
-      for (const { fields } of batch) args.push(`${fields.length}`, ...fields)
-      this.#options.run(args).then(
-        (answers) => {
-          // One answer per update, so one reused id fails only its own append.
-          for (const [i, pending] of batch.entries()) {
-            const answer = String((answers as unknown[])[i])
-            if (answer === DUPLICATE_ID) pending.reject(new DuplicateIdError())
-            else pending.resolve(answer)
-          }
-        },
-        (error: unknown) => {
-          const failure = appendFailed(batch.length, error, this.#options.mayHaveRun(error))
-          for (const pending of batch) pending.reject(failure)
-        },
-      )
-    }
+    return this.#commits.add({ fields, bytes })
   }
 }

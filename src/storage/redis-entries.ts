@@ -81,7 +81,7 @@ export function entryTime(cursor: string): number {
 }
 
 /** Reads a stream entry id (`<ms>-<seq>`), throwing a `RangeError` for anything else. */
-export function parseEntryId(cursor: string): readonly [bigint, bigint] {
+function parseEntryId(cursor: string): readonly [bigint, bigint] {
   const match = /^(\d{1,20})-(\d{1,20})$/.exec(cursor)
   if (match === null) {
     throw new RangeError(`${JSON.stringify(cursor)} is not a cursor of the Redis store`)

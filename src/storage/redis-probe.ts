@@ -4,7 +4,7 @@
 // too few replicas for `min-replicas-to-write` (NOREPLICAS). Publishes fail in each of them.
 
 /** How long the probe key lives, in milliseconds: it never outlives the probes that refresh it. */
-export const READY_PROBE_TTL_MS = 10_000
+const READY_PROBE_TTL_MS = 10_000
 
 /**
  * The command `ready()` sends: a `SET` with a short expiry on one small key beside the stream

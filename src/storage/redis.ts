@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import { ClientClosedError, ClientOfflineError, createClient, ErrorReply } from 'redis'
 import { type EventStore, StoreUnavailableError } from '../hub/event-store.ts'
 import type {
   ActiveSubscription,
@@ -7,7 +6,9 @@ import type {
   SubscriptionDirectory,
 } from '../hub/subscription-directory.ts'
 import type { StoredUpdate, Update } from '../hub/update.ts'
+import { DEFAULT_MAX_UPDATES } from './defaults.ts'
 import { AppendBatcher } from './redis-batch.ts'
+import { neverRan, newClient, type RedisClient } from './redis-client.ts'
 import { StreamDelivery } from './redis-delivery.ts'
 import { DIRECTORY_SCRIPTS, RedisSubscriptionDirectory } from './redis-directory.ts'
 import {
@@ -72,7 +73,6 @@ export interface RedisStoreOptions extends RetentionOptions {
   onReconnect?: (connection: 'commands' | 'reader') => void
 }
 
-const DEFAULT_MAX_UPDATES = 100_000
 const DEFAULT_PREFIX = 'ssehub:'
 /** How long one XREAD blocks, in milliseconds: also how often a hung reader is noticed. */
 const BLOCK_MS = 5000
@@ -80,13 +80,7 @@ const BLOCK_MS = 5000
 const READ_COUNT = 1000
 /** The age-pruning timer runs at most this often, in milliseconds. */
 const MAX_PRUNE_INTERVAL_MS = 1000
-/**
- * Commands queued for a Redis that does not answer (hung, not closed) are refused past this many,
- * so a stalled Redis costs publishers a fast 503, not the hub's memory.
- */
-const MAX_QUEUED_COMMANDS = 10_000
-
-type Client = ReturnType<typeof newClient>
+type Client = RedisClient
 
 /**
  * History in a Redis Stream shared by every hub node: the way to run several nodes behind a load
@@ -464,36 +458,4 @@ export class RedisStore implements EventStore, SubscriptionDirectory {
  */
 export function createRedisStore(options: RedisStoreOptions): Promise<RedisStore> {
   return new RedisStore(options).open()
-}
-
-/**
- * Whether Redis certainly ran none of a command that failed with `error`: the driver refused it
- * before sending it, or Redis answered with an error (it refuses a script for lack of memory only
- * before the script's first write). Anything else (no answer in time, the connection dropped)
- * may come after Redis took it.
- */
-function neverRan(error: unknown): boolean {
-  return (
-    error instanceof ClientClosedError ||
-    error instanceof ClientOfflineError ||
-    error instanceof ErrorReply ||
-    // The driver's refusal past `commandsQueueMaxLength`: a plain Error.
-    (error instanceof Error && error.message === 'The queue is full')
-  )
-}
-
-function newClient(
-  url: string,
-  connectTimeout: number,
-  reconnectStrategy: (retries: number) => number | false,
-) {
-  return createClient({
-    url,
-    // Arrays for every reply (XREAD, XINFO), whatever the driver's default protocol.
-    RESP: 2,
-    // Never hold a command for later: a publish must fail now (503) when Redis is away.
-    disableOfflineQueue: true,
-    commandsQueueMaxLength: MAX_QUEUED_COMMANDS,
-    socket: { connectTimeout, reconnectStrategy },
-  })
 }

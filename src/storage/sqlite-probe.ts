@@ -16,7 +16,7 @@ export interface ProbeHandle {
 }
 
 /** How often the probe writes at most, in milliseconds (`/readyz` may be asked far more often). */
-export const PROBE_INTERVAL_MS = 1000
+const PROBE_INTERVAL_MS = 1000
 
 /**
  * Checks that the database takes a write, in one `BEGIN IMMEDIATE` transaction that:

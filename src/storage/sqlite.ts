@@ -1,10 +1,13 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import Database from 'better-sqlite3'
+import type Database from 'better-sqlite3'
 import { DuplicateIdError, type EventStore, StoreUnavailableError } from '../hub/event-store.ts'
 import type { StoredUpdate, Update } from '../hub/update.ts'
 import { CommitListeners } from './commit-listeners.ts'
+import { DEFAULT_MAX_UPDATES } from './defaults.ts'
 import { keepDriverHandle } from './driver-handle.ts'
+import { type CommitOutcomes, GroupCommit } from './group-commit.ts'
+import { loadDriver } from './load-driver.ts'
 import { DEFAULT_RECENT_BYTES, RecentUpdates } from './recent-updates.ts'
 import type { RetentionOptions } from './retention.ts'
 import { SqliteWriteProbe } from './sqlite-probe.ts'
@@ -49,7 +52,6 @@ export interface SqliteStoreOptions extends RetentionOptions {
   recentBytes?: number
 }
 
-const DEFAULT_MAX_UPDATES = 100_000
 const DEFAULT_MAX_BATCH = 1000
 /**
  * How long a write waits for another connection's lock, in milliseconds. better-sqlite3 waits
@@ -91,11 +93,10 @@ const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
  */
 type Outcome = number | Row | null
 
+/** One append waiting for its transaction. */
 interface Pending {
   readonly update: Update
   readonly params: InsertParams
-  readonly resolve: (stored: StoredUpdate) => void
-  readonly reject: (error: Error) => void
 }
 
 /**
@@ -109,7 +110,6 @@ export class SqliteStore implements EventStore {
   readonly #db: Database.Database
   readonly #maxUpdates: number
   readonly #maxAgeMs: number | null
-  readonly #maxBatch: number
   readonly #commit: Database.Transaction<
     (batch: readonly Pending[], lastSeq: number, cutoff: number, prunedUpTo: number) => Outcome[]
   >
@@ -126,8 +126,7 @@ export class SqliteStore implements EventStore {
   /** Rows at or below this seq are deleted from the file. */
   #prunedUpTo = 0
   #lastPrune = 0
-  #pending: Pending[] = []
-  #flushScheduled = false
+  readonly #appends: GroupCommit<Pending, StoredUpdate>
   readonly #listeners = new CommitListeners()
   readonly #recent: RecentUpdates
   readonly #timer: ReturnType<typeof setInterval> | undefined
@@ -141,7 +140,16 @@ export class SqliteStore implements EventStore {
   constructor(options: SqliteStoreOptions) {
     this.#maxUpdates = checkPositiveInteger('maxUpdates', options.maxUpdates, DEFAULT_MAX_UPDATES)
     this.#maxAgeMs = checkMaxAgeMs(options.maxAgeMs)
-    this.#maxBatch = checkPositiveInteger('maxBatch', options.maxBatch, DEFAULT_MAX_BATCH)
+    // setImmediate closes the batch, not a microtask: publishers whose appends resolved in this
+    // turn get to append again before the next transaction, so one fsync covers all of them. A
+    // transaction blocks the event loop while it runs: at most `maxBatch` appends in each, one
+    // transaction a turn.
+    this.#appends = new GroupCommit({
+      schedule: (flush) => setImmediate(flush),
+      maxItems: checkPositiveInteger('maxBatch', options.maxBatch, DEFAULT_MAX_BATCH),
+      batchesPerTurn: 'one',
+      commit: (batch) => this.#flush(batch),
+    })
     this.#recent = new RecentUpdates(options.recentBytes ?? DEFAULT_RECENT_BYTES, this.#maxUpdates)
     const synchronous = options.synchronous ?? 'full'
     if (synchronous !== 'full' && synchronous !== 'normal') {
@@ -247,15 +255,7 @@ export class SqliteStore implements EventStore {
 
   append(update: Update): Promise<StoredUpdate> {
     if (this.#closed) return Promise.reject(new StoreUnavailableError('the SQLite store is closed'))
-    return new Promise((resolve, reject) => {
-      this.#pending.push({ update, params: toParams(update), resolve, reject })
-      if (!this.#flushScheduled) {
-        this.#flushScheduled = true
-        // setImmediate, not a microtask: publishers whose appends resolved in this turn get to
-        // append again before the next transaction, so one fsync covers all of them.
-        setImmediate(() => this.#flush())
-      }
-    })
+    return this.#appends.add({ update, params: toParams(update) })
   }
 
   onCommit(listener: (updates: readonly StoredUpdate[]) => void): () => void {
@@ -312,20 +312,13 @@ export class SqliteStore implements EventStore {
     // When called from a listener, the flush that called it is still running: committing now
     // would deliver the newer updates to the listeners still waiting for the older ones.
     await undefined
-    while (this.#pending.length > 0) this.#flush()
+    this.#appends.drain()
     clearInterval(this.#timer)
     this.#db.close()
   }
 
-  /** Commits up to `maxBatch` waiting appends in one transaction, then dispatches them. */
-  #flush(): void {
-    this.#flushScheduled = false
-    if (this.#pending.length === 0) return
-    const batch = this.#pending.splice(0, this.#maxBatch)
-    if (this.#pending.length > 0) {
-      this.#flushScheduled = true
-      setImmediate(() => this.#flush())
-    }
+  /** Commits one batch of appends in one transaction, then dispatches them. */
+  #flush(batch: readonly Pending[]): CommitOutcomes<StoredUpdate> {
     // A clock stepped back must not make time go backwards in the history: age pruning walks
     // from the oldest row and stops at the first fresh one.
     const time = Math.max(Date.now(), this.#lastTime)
@@ -337,12 +330,10 @@ export class SqliteStore implements EventStore {
     } catch (error) {
       // Nothing was committed (the transaction rolled back), so nothing is dispatched.
       this.#probe.stale()
-      const failure = new StoreUnavailableError(
+      throw new StoreUnavailableError(
         `could not commit ${batch.length} update(s) to SQLite: ${describe(error)}`,
         { cause: error },
       )
-      for (const pending of batch) pending.reject(failure)
-      return
     }
     const seqs: number[] = []
     const stored: StoredUpdate[] = []
@@ -371,12 +362,8 @@ export class SqliteStore implements EventStore {
       this.#recent.add(seqs, stored)
       this.#listeners.dispatch(Object.freeze(stored))
     }
-    for (const [i, result] of results.entries()) {
-      const pending = batch[i] as Pending
-      if (result instanceof DuplicateIdError) pending.reject(result)
-      else pending.resolve(result)
-    }
     if (this.#maxAgeMs !== null && time - this.#lastPrune >= PRUNE_INTERVAL_MS) this.#prune(time)
+    return results
   }
 
   /** Deletes the rows older than `maxAgeMs` (the oldest first, so always a prefix of seq). */
@@ -424,9 +411,11 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
 }
 
 function open(path: string): Database.Database {
+  // Loaded here, not at import: a missing driver is a MissingDriverError, not a store failure.
+  const Driver = loadDriver<typeof Database>('better-sqlite3', 'ssehub/storage/sqlite')
   try {
     if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true })
-    return new Database(path)
+    return new Driver(path)
   } catch (error) {
     throw new StoreUnavailableError(`could not open the SQLite database: ${describe(error)}`, {
       cause: error,

@@ -1,0 +1,428 @@
+import type { EventStream } from '../core/event-stream.ts'
+import { AuthError } from '../hub/auth-error.ts'
+import { canPublish, checkPublishOrigin } from '../hub/authorize.ts'
+import { DuplicateIdError, StoreUnavailableError } from '../hub/event-store.ts'
+import type { Hub } from '../hub/hub.ts'
+import { JwksUnavailableError } from '../hub/jwt-keys.ts'
+import type { JwtVerifier } from '../hub/jwt-verifier.ts'
+import { isPublishFormError, type PublishLimits, parsePublishForm } from '../hub/publish-form.ts'
+import type { TopicMatcher } from '../hub/subscriber.ts'
+import { SubscriptionLimitError } from '../hub/subscription-limits.ts'
+import { checkSelector, checkTemplateBudget, type SelectorMatcher } from '../hub/topic-selector.ts'
+import type { StoredUpdate } from '../hub/update.ts'
+import { parseUrlEncodedForm } from '../hub/url-encoded-form.ts'
+import { BodyTimeoutError, BodyTooLargeError } from './body-errors.ts'
+import type { Cors } from './cors.ts'
+import { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_SELECTORS } from './defaults.ts'
+import { checkFormContentType } from './form-content-type.ts'
+import { type HubAnswer, textAnswer } from './hub-answer.ts'
+import type { HubLogger } from './hub-logger.ts'
+import { readLastEventId, utf8HeaderValue } from './last-event-id.ts'
+import { createOutageLog, type OutageLog } from './outage-log.ts'
+import { type RequestHeaders, singleHeader } from './request-headers.ts'
+import { subscriptionsAnswer } from './subscriptions-api.ts'
+import { extractToken } from './token-source.ts'
+
+/** The hub's path (Mercure: "MUST be the well-known path"). */
+export const HUB_PATH = '/.well-known/mercure'
+
+/** Values of the `cursor` query parameter that ask for the id-only block at connect. */
+const CURSOR_REQUESTED = new Set(['1', 'true', 'yes'])
+
+/** A request as the protocol reads it, whatever the framework that received it. */
+export interface HubRequest {
+  /** The method, upper-case. */
+  readonly method: string
+  /** The full request URL (path and query string are what count). */
+  readonly url: URL
+  /** The headers by lower-case name, as the server decoded them. */
+  readonly headers: RequestHeaders
+  /** The client's address, for the caps per address. `undefined` counts against none. */
+  readonly clientAddress?: string | undefined
+}
+
+/**
+ * One request and what only its framework can do: read its body, open its event stream. The Node
+ * handler and the fetch handler each make one per request and hand it to
+ * {@link MercureProtocol.handle}.
+ */
+export interface HubExchange {
+  readonly request: HubRequest
+  /**
+   * Reads the whole body, at most `limit` bytes, within `timeoutMs` (`null`: no deadline).
+   *
+   * @throws {BodyTooLargeError} past `limit`.
+   * @throws {BodyTimeoutError} past `timeoutMs`.
+   */
+  readBody(limit: number, timeoutMs: number | null): Promise<Uint8Array>
+  /**
+   * Opens the SSE response with these headers (status 200; the stream adds its own content type
+   * and cache headers) and returns its stream. Called at most once.
+   */
+  openStream(headers: Record<string, string>): EventStream
+}
+
+/**
+ * What became of a request: an answer to send, `'streaming'` when its event stream was opened
+ * (nothing more to send), or `null` when its path is not the hub's.
+ */
+export type HubOutcome = HubAnswer | 'streaming' | null
+
+/** Options for {@link createMercureProtocol}. */
+export interface MercureProtocolOptions {
+  hub: Hub
+  matches: TopicMatcher
+  /** The hub's selector matcher, for the template budget of a subscription. */
+  matcher: SelectorMatcher
+  publisherVerifier: JwtVerifier
+  subscriberVerifier: JwtVerifier
+  /** Whether subscribers without a token get public updates. */
+  anonymous: boolean
+  /** Origins allowed to publish with the cookie (CSRF check). */
+  publishOrigins: readonly string[] | '*'
+  cors: Cors
+  cookieName: string
+  /** Largest publish body in bytes. */
+  maxBodyBytes: number
+  /**
+   * Milliseconds a publish body has to arrive in, from the moment its token was accepted; then
+   * 408 and the connection is closed. `null` for no deadline. Defaults to `10000`.
+   */
+  bodyTimeoutMs?: number | null
+  /** Most `topic` parameters on one subscription. Defaults to `1000`. */
+  maxSelectors?: number
+  /** Bounds of a publish's fields (`id`, `type`, topics). Defaults to `parsePublishForm`'s. */
+  publishLimits?: PublishLimits
+  /** Whether the subscriptions API answers. */
+  subscriptionsApi: boolean
+  logger: HubLogger
+  /**
+   * Where the store's failures are logged: once when it starts failing, once when it works again.
+   * Defaults to one of this protocol's own.
+   */
+  storeFailures?: OutageLog
+  /** Whether the server is shutting down (new subscriptions get 503). */
+  closing: () => boolean
+}
+
+/** The Mercure protocol over HTTP, for any framework: see {@link createMercureProtocol}. */
+export interface MercureProtocol {
+  /**
+   * Serves `/.well-known/mercure` and below: subscribe (GET, HEAD), publish (POST), CORS
+   * preflight (OPTIONS), the subscriptions API. Resolves `null` for any other path.
+   *
+   * Known refusals (auth, limits, store or key set unavailable, bodies too large or too slow)
+   * resolve as answers. Anything else rejects, before the stream opens; a subscription that fails
+   * after its stream opened is logged and its stream closed (the client resumes with its last id).
+   */
+  handle(exchange: HubExchange): Promise<HubOutcome>
+}
+
+/**
+ * The Mercure protocol, framework-neutral: a request's method, URL and headers in, the answer (or
+ * an opened event stream) out. Reading a body and opening a stream are the framework's, through
+ * the {@link HubExchange}; what to answer, with which status and headers, is decided here once, for
+ * the Node handler and the fetch handler alike.
+ */
+export function createMercureProtocol(options: MercureProtocolOptions): MercureProtocol {
+  const { hub, cors, logger } = options
+  const maxSelectors = options.maxSelectors ?? DEFAULT_MAX_SELECTORS
+  /** When each hub-wide limit last had a refusal logged. */
+  const limitWarnings = new Map<string, number>()
+  // A full disk or an unreachable key set fails every request alike: one line when it starts,
+  // one when it ends, not one per request (see createOutageLog).
+  const storeFailures =
+    options.storeFailures ??
+    createOutageLog({ logger, failing: 'store unavailable', recovered: 'store available again' })
+  const keySetFailures = new Map<JwtVerifier, OutageLog>()
+  const keySetLog = (verifier: JwtVerifier): OutageLog => {
+    let log = keySetFailures.get(verifier)
+    if (log === undefined) {
+      log = createOutageLog({
+        logger,
+        failing: 'cannot fetch the JWKS',
+        recovered: 'the JWKS can be fetched again',
+      })
+      keySetFailures.set(verifier, log)
+    }
+    return log
+  }
+  const bodyTimeoutMs =
+    options.bodyTimeoutMs === undefined ? DEFAULT_BODY_TIMEOUT_MS : options.bodyTimeoutMs
+
+  /** The answer to a known refusal, or `null` for an error the protocol does not know. */
+  const refusal = (error: unknown, method: string, headers: Record<string, string>) => {
+    // DoS guard: a request refused before its body was read (no token, a token that may not
+    // publish, a body too slow) is answered at once and its connection closed; the rest of its
+    // body is dropped as it arrives, never buffered. A body too large is not in this case: its
+    // publisher had a valid token, and keeps its connection (see discardRefusedBody).
+    const mayHaveBody = method !== 'GET' && method !== 'HEAD'
+    const unread = mayHaveBody ? ('close' as const) : undefined
+    let answer: HubAnswer
+    if (AuthError.is(error)) {
+      const challenge: Record<string, string> =
+        error.status === 400 ? {} : { 'www-authenticate': error.wwwAuthenticate }
+      answer = textAnswer(error.status, `${error.message}\n`, { ...headers, ...challenge })
+    } else if (error instanceof JwksUnavailableError) {
+      // Logged by verify(), which knows which key set failed.
+      answer = textAnswer(
+        503,
+        'The hub cannot check tokens right now (its key set is unreachable); retry shortly.\n',
+        { ...headers, 'retry-after': '5' },
+      )
+    } else if (error instanceof StoreUnavailableError) {
+      storeFailures.failed(error)
+      answer = textAnswer(
+        503,
+        'The update was not stored: the hub storage is unavailable. Retry shortly.\n',
+        { ...headers, 'retry-after': '1' },
+      )
+    } else if (error instanceof DuplicateIdError) {
+      answer = textAnswer(
+        409,
+        'An update with this id is already in the history, with other content: publish with another id, or resend the identical update to retry it.\n',
+        headers,
+      )
+    } else if (error instanceof BodyTooLargeError) {
+      return { ...textAnswer(413, `${error.message}\n`, headers), unreadBody: 'drain' as const }
+    } else if (error instanceof BodyTimeoutError) {
+      answer = textAnswer(408, `${error.message} Send the whole body at once.\n`, headers)
+    } else {
+      return null
+    }
+    return unread === undefined ? answer : { ...answer, unreadBody: unread }
+  }
+
+  const verify = async (verifier: JwtVerifier, request: HubRequest) => {
+    const { url } = request
+    const found = extractToken(
+      { headers: request.headers, url: `${url.pathname}${url.search}` },
+      options.cookieName,
+    )
+    if (found === null) return { found, claims: null }
+    const keySet = keySetLog(verifier)
+    try {
+      const claims = await verifier.verify(found.token)
+      keySet.succeeded()
+      return { found, claims }
+    } catch (error) {
+      if (error instanceof JwksUnavailableError) keySet.failed(error)
+      throw error
+    }
+  }
+
+  const subscribe = async (
+    exchange: HubExchange,
+    headers: Record<string, string>,
+  ): Promise<HubOutcome> => {
+    const { request } = exchange
+    const { url } = request
+    // As for a publish's body: URLSearchParams would turn a broken escape (`%ZZ`, `%C3%28`) into
+    // a topic no publish can carry, and the client would wait for updates that never come.
+    const query = parseUrlEncodedForm(url.search.slice(1))
+    if (!query.ok) return textAnswer(400, `Bad query string: ${query.message}\n`, headers)
+    const selectors = url.searchParams.getAll('topic')
+    if (selectors.length === 0) {
+      return textAnswer(
+        400,
+        'Missing "topic" parameter: subscribe with ?topic=<topic, URI template or *>.\n',
+        headers,
+      )
+    }
+    if (selectors.length > maxSelectors) {
+      return textAnswer(
+        400,
+        `Too many "topic" parameters: ${selectors.length}, at most ${maxSelectors}.\n`,
+        headers,
+      )
+    }
+    for (const selector of selectors) {
+      const problem = checkSelector(selector)
+      if (problem !== null) {
+        return textAnswer(400, `Invalid "topic" parameter: ${problem}\n`, headers)
+      }
+    }
+    const tooComplex = checkTemplateBudget(selectors, options.matcher)
+    if (tooComplex !== null) {
+      return textAnswer(400, `Invalid "topic" parameters: ${tooComplex}\n`, headers)
+    }
+    const { found, claims } = await verify(options.subscriberVerifier, request)
+    if (claims === null && !options.anonymous) {
+      throw new AuthError(
+        'missing-token',
+        `Subscribing requires a token: send it as Authorization: Bearer, in the ${options.cookieName} cookie, or as ?authorization=.`,
+      )
+    }
+    if (options.closing()) {
+      return textAnswer(503, 'The hub is shutting down; reconnect shortly.\n', {
+        ...headers,
+        'retry-after': '1',
+      })
+    }
+    if (request.method === 'HEAD') {
+      return {
+        status: 200,
+        headers: { ...headers, 'content-type': 'text/event-stream; charset=utf-8' },
+        body: null,
+      }
+    }
+    // [spec] the header wins over the query parameter; draft-08 and compat names also accepted.
+    const lastEventId =
+      readLastEventId(request.headers) ??
+      url.searchParams.get('lastEventID') ??
+      url.searchParams.get('last_event_id') ??
+      // event-source-polyfill resumes with this spelling by default: ignoring it loses every
+      // update published while it reconnects.
+      url.searchParams.get('lastEventId') ??
+      url.searchParams.get('Last-Event-ID') ??
+      undefined
+    let opened: EventStream | null = null
+    try {
+      await hub.subscribe({
+        selectors,
+        claims: claims === null ? null : { subscribe: claims.subscribe, payload: claims.payload },
+        lastEventId,
+        clientAddress: request.clientAddress,
+        // The cap per token counts a digest: the hub keeps no token.
+        tokenDigest: found === null ? undefined : await tokenDigest(found.token),
+        sendCursor: CURSOR_REQUESTED.has(url.searchParams.get('cursor') ?? ''),
+        expiresAt: claims?.exp === undefined ? undefined : claims.exp * 1000,
+        open: (extra: Record<string, string>) => {
+          const sent: Record<string, string> = { ...headers }
+          for (const [name, text] of Object.entries(extra)) sent[name] = utf8HeaderValue(text)
+          opened = exchange.openStream(sent)
+          return opened
+        },
+      })
+    } catch (error) {
+      // Assigned by `open`, which the compiler cannot see run.
+      const stream = opened as EventStream | null
+      if (stream !== null) {
+        // A subscription failed after its stream opened: the client reconnects with its last id.
+        if (error instanceof StoreUnavailableError) storeFailures.failed(error)
+        else logger.error({ err: error }, 'subscription failed')
+        stream.close('error')
+        return 'streaming'
+      }
+      // A hub-wide limit (template budgets, caps per address and per token): nothing was opened.
+      if (!(error instanceof SubscriptionLimitError)) throw error
+      // Once a minute per limit: a flood of refusals must not flood the log.
+      const now = Date.now()
+      if (now - (limitWarnings.get(error.limit) ?? -Infinity) >= 60_000) {
+        limitWarnings.set(error.limit, now)
+        const hint =
+          error.limit === 'subscriptions-per-address'
+            ? '; behind a proxy every client has its address: see --max-per-address'
+            : ''
+        logger.warn(
+          { limit: error.limit },
+          `refused subscriptions past a hub-wide limit (429)${hint}`,
+        )
+      }
+      return textAnswer(429, `${error.message}\n`, {
+        ...headers,
+        'retry-after': String(error.retryAfterSeconds),
+      })
+    }
+    return 'streaming'
+  }
+
+  const publish = async (
+    exchange: HubExchange,
+    headers: Record<string, string>,
+  ): Promise<HubAnswer> => {
+    const { request } = exchange
+    const unsupported = checkFormContentType(singleHeader(request.headers, 'content-type'))
+    if (unsupported !== null) {
+      return { ...textAnswer(415, `${unsupported}\n`, headers), unreadBody: 'close' }
+    }
+    const { found, claims } = await verify(options.publisherVerifier, request)
+    if (found?.source === 'cookie') {
+      const refused = checkPublishOrigin(request.headers, options.publishOrigins)
+      if (refused !== null) throw refused
+    }
+    // DoS guard: no token, or one that grants no publishing at all, is refused before a byte of
+    // the body is read (1,000 such publishes of 1 MB each, stalled, held 1 GB until Node's request
+    // timeout). Which topics it may publish to needs the body, so that check comes after it.
+    const mayNotPublish = canPublish(claims, [], options.matches)
+    if (mayNotPublish !== null) throw mayNotPublish
+    const body = await exchange.readBody(options.maxBodyBytes, bodyTimeoutMs)
+    const update = parsePublishForm(body, options.publishLimits)
+    if (isPublishFormError(update)) return textAnswer(400, `${update.message}\n`, headers)
+    const refused = canPublish(claims, update.topics, options.matches)
+    if (refused !== null) throw refused
+    const reserved = update.topics.find((topic) => topic.includes(HUB_PATH))
+    if (reserved !== undefined) {
+      throw new AuthError(
+        'insufficient-scope',
+        `The topic ${JSON.stringify(reserved)} is reserved: topics under ${HUB_PATH} belong to the hub.`,
+      )
+    }
+    let stored: StoredUpdate
+    try {
+      stored = await hub.publish(update)
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError && error.outcome === 'unknown')) throw error
+      // The store took the update but did not confirm it (Redis answered too late, or the
+      // connection dropped): it may be stored and delivered. A retry with this very id (also a
+      // generated one, hence the header) is stored once, never as a second copy.
+      storeFailures.failed(error)
+      return textAnswer(
+        503,
+        `The hub storage did not confirm the update in time: it may have been stored and delivered. Retry with id=${update.id}: an update is stored once per id.\n`,
+        { ...headers, 'retry-after': '1', 'mercure-update-id': encodeURI(update.id) },
+      )
+    }
+    return textAnswer(200, stored.id, headers)
+  }
+
+  return {
+    async handle(exchange) {
+      const { request } = exchange
+      const path = request.url.pathname
+      if (path !== HUB_PATH && !path.startsWith(`${HUB_PATH}/`)) return null
+      const origin = singleHeader(request.headers, 'origin')
+      const { method } = request
+      if (method === 'OPTIONS') {
+        return { status: 204, headers: cors.preflight(origin) ?? {}, body: null }
+      }
+      const headers = cors.headers(origin)
+      try {
+        if (path === HUB_PATH) {
+          if (method === 'GET' || method === 'HEAD') return await subscribe(exchange, headers)
+          if (method === 'POST') return await publish(exchange, headers)
+          return textAnswer(405, `${method} is not allowed: GET subscribes, POST publishes.\n`, {
+            ...headers,
+            allow: 'GET, HEAD, POST, OPTIONS',
+          })
+        }
+        if (options.subscriptionsApi) {
+          const verified = await verify(options.subscriberVerifier, request)
+          const answer = await subscriptionsAnswer(request, {
+            hub,
+            matches: options.matches,
+            claims: verified.claims,
+            headers,
+          })
+          if (answer !== null) return answer
+        }
+        return textAnswer(404, `Nothing here: ${path}.\n`, headers)
+      } catch (error) {
+        const answer = refusal(error, method, headers)
+        if (answer === null) throw error
+        return answer
+      }
+    },
+  }
+}
+
+const UTF8 = new TextEncoder()
+
+/** A digest of a token, for counting its subscriptions without keeping it (16 bytes of SHA-256). */
+async function tokenDigest(token: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', UTF8.encode(token)))
+  // The first 22 characters of its base64url: its first 17 bytes hold them.
+  let binary = ''
+  for (let i = 0; i < 17; i++) binary += String.fromCharCode(digest[i] as number)
+  return btoa(binary).replaceAll('+', '-').replaceAll('/', '_').slice(0, 22)
+}

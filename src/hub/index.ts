@@ -1,0 +1,44 @@
+/**
+ * ssehub/hub: the Mercure hub without HTTP, and the contracts it needs. `createHub` publishes,
+ * subscribes with gap-free replay, and delivers private updates and subscription events to the
+ * streams you give it; a store implements `EventStore` (the memory store is here; SQLite and
+ * Redis are `ssehub/storage/sqlite` and `ssehub/storage/redis`). Tokens are checked by the HTTP
+ * adapters (`ssehub/node`): the hub takes claims that were already verified.
+ *
+ * This entry imports no package and no `node:` module. It stands on the storage floor, not the
+ * hub's, because it also re-exports the memory store.
+ *
+ * @module
+ */
+
+export { createMemoryStore, MemoryStore, type MemoryStoreOptions } from '../storage/memory.ts'
+export type { RetentionOptions } from '../storage/retention.ts'
+export {
+  type AppendOutcome,
+  DuplicateIdError,
+  type EventStore,
+  StoreUnavailableError,
+  type StoreUnavailableErrorOptions,
+} from './event-store.ts'
+export {
+  createHub,
+  type Hub,
+  type HubMetrics,
+  type HubOptions,
+  type SubscribeRequest,
+} from './hub.ts'
+export type { Subscriber, SubscriberClaims } from './subscriber.ts'
+export type { SubscriptionEventLimits } from './subscription-announcer.ts'
+export type {
+  ActiveSubscription,
+  DirectorySubscriber,
+  SubscriptionDirectory,
+} from './subscription-directory.ts'
+export type { SubscriptionEventRelay } from './subscription-event-relay.ts'
+export { type SubscriptionLimit, SubscriptionLimitError } from './subscription-limits.ts'
+export {
+  createSelectorMatcher,
+  type SelectorMatcher,
+  type SelectorMatcherOptions,
+} from './topic-selector.ts'
+export type { StoredUpdate, Update } from './update.ts'

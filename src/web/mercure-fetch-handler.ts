@@ -1,0 +1,241 @@
+import { createHeartbeat } from '../core/heartbeat.ts'
+import { type HubAnswer, textAnswer } from '../http/hub-answer.ts'
+import type { HubLogger } from '../http/hub-logger.ts'
+import { HUB_PATH, type HubExchange, type HubOutcome } from '../http/mercure-protocol.ts'
+import { createMercureService, type MercureServiceOptions } from '../http/mercure-service.ts'
+import type { EventStore } from '../hub/event-store.ts'
+import type { Hub } from '../hub/hub.ts'
+import { createMemoryStore } from '../storage/memory.ts'
+import { consoleLogger, silentLogger } from './console-logger.ts'
+import { type EventStreamResponseOptions, eventStreamResponse } from './event-stream-response.ts'
+import { hubRequest } from './hub-request.ts'
+import { readRequestBody } from './read-request-body.ts'
+
+/**
+ * Options for {@link createMercureFetchHandler}: a key, and whatever differs from the defaults.
+ * The hub's bounds (`maxBodyBytes`, `publishLimits`, `subscriptionLimits`, `maxLifetimeMs`, …)
+ * are those of the `ssehub` server and of `ssehub/node`, with the same defaults.
+ */
+export interface MercureFetchHandlerOptions
+  extends Omit<MercureServiceOptions, 'store' | 'publisherKey' | 'subscriberKey' | 'keyNames'> {
+  /**
+   * The key verifying publishers' and subscribers' tokens: a shared secret (at least 32 bytes for
+   * HS256), a PEM public key or certificate, or a JWKS URL or `.json` file. Required unless both
+   * `publisherKey` and `subscriberKey` are given.
+   */
+  key?: string
+  /** The key verifying publishers' tokens, when it is not `key`. Defaults to `key`. */
+  publisherKey?: string
+  /** The key verifying subscribers' tokens, when it is not `key`. Defaults to `key`. */
+  subscriberKey?: string
+  /**
+   * Where updates are committed and the history is read: the memory store of `ssehub/hub`, a
+   * store of `ssehub/storage/sqlite` or `ssehub/storage/redis`, or your own `EventStore`. A store
+   * you pass stays yours: `close()` leaves it open. Defaults to a memory store (the newest 100,000
+   * updates, for the life of the process), which `close()` closes.
+   */
+  store?: EventStore
+  /** Milliseconds between keep-alive comments on every stream, `null` for none. Defaults to `15000`. */
+  heartbeatMs?: number | null
+  /**
+   * Bound, in bytes, of what one client failed to take before it is cut; a subscriber past half
+   * of it catches up from the history instead. Defaults to `1048576`.
+   */
+  maxQueueBytes?: number
+  /**
+   * Milliseconds a client may take nothing while data waits for it before it is cut; `null` for
+   * no limit. Defaults to `30000`.
+   */
+  stallTimeoutMs?: number | null
+  /**
+   * Bytes a stream's body may hold that the runtime has not taken yet before the stream holds its
+   * writes (see `EventStreamResponseOptions.highWaterMark`). Defaults to `65536`.
+   */
+  highWaterMark?: number
+  /**
+   * Where the hub logs store outages, refused subscriptions and unexpected errors: a pino logger
+   * fits. Never a token or a key. `null` for none. Defaults to `console` (errors and warnings).
+   */
+  logger?: HubLogger | null
+}
+
+/** What the runtime knows of a request that the `Request` does not carry. */
+export interface MercureFetchInfo {
+  /**
+   * The client's address (Bun: `server.requestIP(request)?.address`; Deno: `info.remoteAddr`'s
+   * `hostname`; `@hono/node-server`: `getConnInfo(c).remote.address`), for the caps on
+   * subscriptions per address (`subscriptionLimits.maxSubscriptionsPerAddress`) and the budget of
+   * subscription events per address. Without it neither applies. Defaults to none.
+   */
+  clientAddress?: string | undefined
+}
+
+/**
+ * The hub as a fetch handler: give it every request (or every request under
+ * `/.well-known/mercure`) and return what it resolves.
+ */
+export interface MercureFetchHandler {
+  /**
+   * Answers a request for `/.well-known/mercure` or below: subscribe (GET, with `topic`, resumed
+   * from `Last-Event-ID` or `lastEventID`), publish (POST, a form), CORS preflight (OPTIONS) and
+   * the subscriptions API (when `subscriptions` is on). Any other path gets a `404`: route only
+   * the hub's paths to it when it shares a server with your own routes. Refusals are answered as
+   * on Node (`400`, `401` or `403` with `WWW-Authenticate`, `405`, `408`, `409`, `413`, `415`,
+   * `429`, `503`). Never rejects: an unexpected failure is logged and answered with a `500`.
+   *
+   * A subscription resolves as soon as its stream is open: its catch-up from the history goes on
+   * as the client reads.
+   */
+  (request: Request, info?: MercureFetchInfo): Promise<Response>
+  /** The hub itself, to publish from your own code (`hub.publish(update)`). */
+  readonly hub: Hub
+  /** Its store. */
+  readonly store: EventStore
+  /**
+   * Ends every stream cleanly (clients reconnect elsewhere with their last id), refuses new
+   * subscriptions with a 503, and closes the store when the handler made it.
+   */
+  close(): Promise<void>
+}
+
+/**
+ * Creates the Mercure hub as a web-standard fetch handler, `(request) => Promise<Response>`, for
+ * Hono, Bun, Deno, Next.js route handlers and Workers-style runtimes. It speaks the same protocol
+ * as `ssehub/node`'s handler and the `ssehub` server: the decisions are shared
+ * (`http/mercure-protocol.ts`); only reading bodies and opening streams differ.
+ *
+ * @example
+ * ```ts
+ * const hub = createMercureFetchHandler({ key: process.env.SSEHUB_JWT_KEY })
+ * Bun.serve({ fetch: (request, server) => hub(request, { clientAddress: server.requestIP(request)?.address }) })
+ * ```
+ * @throws {TypeError} without a key; other option mistakes (a key that cannot verify, a bound
+ *   out of range) throw too, with a message saying how to fix them.
+ */
+export function createMercureFetchHandler(
+  options: MercureFetchHandlerOptions,
+): MercureFetchHandler {
+  const {
+    key,
+    publisherKey = key,
+    subscriberKey = key,
+    store: given,
+    heartbeatMs,
+    maxQueueBytes,
+    stallTimeoutMs,
+    highWaterMark,
+    logger: givenLogger,
+    ...settings
+  } = options
+  if (publisherKey === undefined || subscriberKey === undefined) {
+    throw new TypeError(
+      'createMercureFetchHandler needs a key to verify tokens: pass `key` (a shared secret of at least 32 bytes, a PEM public key, or a JWKS URL or file), or both `publisherKey` and `subscriberKey`.',
+    )
+  }
+  const logger = givenLogger === undefined ? consoleLogger : (givenLogger ?? silentLogger)
+  const streamOptions: EventStreamResponseOptions = {
+    heartbeat:
+      heartbeatMs === null
+        ? null
+        : createHeartbeat(heartbeatMs === undefined ? {} : { intervalMs: heartbeatMs }),
+  }
+  if (maxQueueBytes !== undefined) streamOptions.maxQueueBytes = maxQueueBytes
+  if (stallTimeoutMs !== undefined) streamOptions.stallTimeoutMs = stallTimeoutMs
+  if (highWaterMark !== undefined) streamOptions.highWaterMark = highWaterMark
+  const store = given ?? createMemoryStore()
+  let closing = false
+  let service: ReturnType<typeof createMercureService>
+  try {
+    service = createMercureService(
+      {
+        ...settings,
+        store,
+        publisherKey,
+        subscriberKey,
+        // Configuration errors name the option the user set, not the CLI's variables.
+        keyNames: {
+          publisher: options.publisherKey === undefined ? 'key' : 'publisherKey',
+          subscriber: options.subscriberKey === undefined ? 'key' : 'subscriberKey',
+        },
+      },
+      { logger, closing: () => closing },
+    )
+  } catch (error) {
+    if (given === undefined) void store.close()
+    throw error
+  }
+
+  const handle = async (request: Request, info?: MercureFetchInfo): Promise<Response> => {
+    let exchange: HubExchange
+    // Resolved with the stream's response once the protocol opens it.
+    let opened: (response: Response) => void = () => {}
+    const streaming = new Promise<Response>((resolve) => {
+      opened = resolve
+    })
+    try {
+      exchange = {
+        request: hubRequest(request, info?.clientAddress),
+        readBody: (limit, timeoutMs) => readRequestBody(request, limit, { timeoutMs }),
+        openStream: (headers) => {
+          const { response, stream } = eventStreamResponse(request, { ...streamOptions, headers })
+          opened(response)
+          return stream
+        },
+      }
+    } catch {
+      return answerResponse(request, textAnswer(400, 'The request URL is not a valid URL.\n'))
+    }
+    const handling = service.protocol.handle(exchange)
+    let first: { outcome: HubOutcome } | { response: Response }
+    try {
+      // A subscription's catch-up goes at its client's pace, which needs the response returned:
+      // the stream's response is taken as soon as it exists, not when the protocol is done.
+      first = await Promise.race([
+        handling.then((outcome) => ({ outcome })),
+        streaming.then((response) => ({ response })),
+      ])
+    } catch (error) {
+      logger.error({ err: error, path: exchange.request.url.pathname }, 'hub request failed')
+      return answerResponse(request, textAnswer(500, 'Internal error.\n'))
+    }
+    if ('response' in first) {
+      handling.catch((error: unknown) => {
+        logger.error({ err: error }, 'subscription failed')
+      })
+      return first.response
+    }
+    const { outcome } = first
+    if (outcome === 'streaming') return streaming
+    if (outcome === null) {
+      return answerResponse(
+        request,
+        textAnswer(
+          404,
+          `Nothing here: ${exchange.request.url.pathname}. The hub answers at ${HUB_PATH}.\n`,
+        ),
+      )
+    }
+    return answerResponse(request, outcome)
+  }
+
+  return Object.assign(handle, {
+    hub: service.hub,
+    store,
+    async close() {
+      if (closing) return
+      closing = true
+      service.close()
+      if (given === undefined) await store.close()
+    },
+  })
+}
+
+/**
+ * The `Response` of an answer. Its body, if the request's was refused unread, is left to the
+ * runtime: cancelling it would, on Node behind an adapter, destroy the socket before the answer
+ * went out (see `readRequestBody`).
+ */
+function answerResponse(request: Request, answer: HubAnswer): Response {
+  const body = request.method === 'HEAD' ? null : answer.body
+  return new Response(body, { status: answer.status, headers: answer.headers })
+}
