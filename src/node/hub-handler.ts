@@ -1,62 +1,21 @@
-import { createHeartbeat } from '../core/heartbeat.ts'
 import {
   type NodeRequest,
   type NodeResponse,
   type OpenEventStreamOptions,
   openEventStream,
 } from '../http/event-stream-response.ts'
-import type { HubLogger } from '../http/hub-logger.ts'
 import { createMercureHandler as createProtocolHandler } from '../http/mercure-handler.ts'
-import { createMercureService, type MercureServiceOptions } from '../http/mercure-service.ts'
 import { sendText } from '../http/send-text.ts'
 import type { EventStore } from '../hub/event-store.ts'
 import type { Hub } from '../hub/hub.ts'
-import { createMemoryStore } from '../storage/memory.ts'
-import { consoleLogger, silentLogger } from '../web/console-logger.ts'
+import { type EmbeddedHubOptions, embedHub } from '../web/embedded-hub.ts'
 
 /**
  * Options for {@link createMercureHandler}: a key, and whatever differs from the defaults. The
  * hub's bounds (`maxBodyBytes`, `publishLimits`, `subscriptionLimits`, `maxLifetimeMs`, …) are
  * those of the `ssehub` server and of `ssehub/web`, with the same defaults.
  */
-export interface MercureHandlerOptions
-  extends Omit<MercureServiceOptions, 'store' | 'publisherKey' | 'subscriberKey' | 'keyNames'> {
-  /**
-   * The key verifying publishers' and subscribers' tokens: a shared secret (at least 32 bytes for
-   * HS256), a PEM public key or certificate, or a JWKS URL or `.json` file. Required unless both
-   * `publisherKey` and `subscriberKey` are given.
-   */
-  key?: string | undefined
-  /** The key verifying publishers' tokens, when it is not `key`. Defaults to `key`. */
-  publisherKey?: string | undefined
-  /** The key verifying subscribers' tokens, when it is not `key`. Defaults to `key`. */
-  subscriberKey?: string | undefined
-  /**
-   * Where updates are committed and the history is read: the memory store of `ssehub/hub`, a
-   * store of `ssehub/storage/sqlite` or `ssehub/storage/redis`, or your own `EventStore`. A store
-   * you pass stays yours: `close()` leaves it open. Defaults to a memory store (the newest 100,000
-   * updates, for the life of the process), which `close()` closes.
-   */
-  store?: EventStore | undefined
-  /** Milliseconds between keep-alive comments on every stream, `null` for none. Defaults to `15000`. */
-  heartbeatMs?: number | null
-  /**
-   * Bound, in bytes, of what one client failed to take before it is cut; a subscriber past half
-   * of it catches up from the history instead. Defaults to `1048576`.
-   */
-  maxQueueBytes?: number
-  /**
-   * Milliseconds a client may take nothing while data waits for it before it is cut; `null` for
-   * no limit. Defaults to `30000`.
-   */
-  stallTimeoutMs?: number | null
-  /**
-   * Where the hub logs store outages, refused subscriptions and unexpected errors: a pino logger
-   * (Fastify's `app.log`) fits. Never a token or a key. `null` for none. Defaults to `console`
-   * (errors and warnings).
-   */
-  logger?: HubLogger | null
-}
+export interface MercureHandlerOptions extends EmbeddedHubOptions {}
 
 /**
  * The hub, ready to mount in a Node server: call it with every request (or every request that
@@ -100,53 +59,9 @@ export interface MercureHandler {
  *   out of range) throw too, with a message saying how to fix them.
  */
 export function createMercureHandler(options: MercureHandlerOptions): MercureHandler {
-  const {
-    key,
-    publisherKey = key,
-    subscriberKey = key,
-    store: given,
-    heartbeatMs,
-    maxQueueBytes,
-    stallTimeoutMs,
-    logger: givenLogger,
-    ...settings
-  } = options
-  if (publisherKey === undefined || subscriberKey === undefined) {
-    throw new TypeError(
-      'createMercureHandler needs a key to verify tokens: pass `key` (a shared secret of at least 32 bytes, a PEM public key, or a JWKS URL or file), or both `publisherKey` and `subscriberKey`.',
-    )
-  }
-  const logger = givenLogger === undefined ? consoleLogger : (givenLogger ?? silentLogger)
-  const streamOptions: OpenEventStreamOptions = {
-    heartbeat:
-      heartbeatMs === null
-        ? null
-        : createHeartbeat(heartbeatMs === undefined ? {} : { intervalMs: heartbeatMs }),
-  }
-  if (maxQueueBytes !== undefined) streamOptions.maxQueueBytes = maxQueueBytes
-  if (stallTimeoutMs !== undefined) streamOptions.stallTimeoutMs = stallTimeoutMs
-  const store = given ?? createMemoryStore()
-  let closing = false
-  let service: ReturnType<typeof createMercureService>
-  try {
-    service = createMercureService(
-      {
-        ...settings,
-        store,
-        publisherKey,
-        subscriberKey,
-        // Configuration errors name the option the user set, not the CLI's variables.
-        keyNames: {
-          publisher: options.publisherKey === undefined ? 'key' : 'publisherKey',
-          subscriber: options.subscriberKey === undefined ? 'key' : 'subscriberKey',
-        },
-      },
-      { logger, closing: () => closing },
-    )
-  } catch (error) {
-    if (given === undefined) void store.close()
-    throw error
-  }
+  const embedded = embedHub('createMercureHandler', options)
+  const { service, logger } = embedded
+  const streamOptions: OpenEventStreamOptions = embedded.streamOptions
   // Streams opened while a request is handled: its promise resolves at once for them.
   const opening = new WeakMap<NodeResponse, () => void>()
   const handleProtocol = createProtocolHandler({
@@ -186,12 +101,7 @@ export function createMercureHandler(options: MercureHandlerOptions): MercureHan
   }
   return Object.assign(handle, {
     hub: service.hub,
-    store,
-    async close() {
-      if (closing) return
-      closing = true
-      service.close()
-      if (given === undefined) await store.close()
-    },
+    store: embedded.store,
+    close: embedded.close,
   })
 }

@@ -16,6 +16,7 @@ export type { HubLogger } from '../http/hub-logger.ts'
 export { readLastEventId } from '../http/last-event-id.ts'
 export { HUB_PATH } from '../http/mercure-protocol.ts'
 export { type MintTokenOptions, mintToken } from '../hub/mint-token.ts'
+export type { EmbeddedHubOptions } from '../web/embedded-hub.ts'
 export {
   createMercureHandler,
   type MercureHandler,

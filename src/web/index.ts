@@ -8,6 +8,7 @@
  */
 export type { HubLogger } from '../http/hub-logger.ts'
 export { HUB_PATH } from '../http/mercure-protocol.ts'
+export type { EmbeddedHubOptions } from './embedded-hub.ts'
 export {
   DEFAULT_HIGH_WATER_MARK,
   type EventStreamResponse,

@@ -1,12 +1,8 @@
-import { createHeartbeat } from '../core/heartbeat.ts'
 import { type HubAnswer, textAnswer } from '../http/hub-answer.ts'
-import type { HubLogger } from '../http/hub-logger.ts'
 import { HUB_PATH, type HubExchange, type HubOutcome } from '../http/mercure-protocol.ts'
-import { createMercureService, type MercureServiceOptions } from '../http/mercure-service.ts'
 import type { EventStore } from '../hub/event-store.ts'
 import type { Hub } from '../hub/hub.ts'
-import { createMemoryStore } from '../storage/memory.ts'
-import { consoleLogger, silentLogger } from './console-logger.ts'
+import { type EmbeddedHubOptions, embedHub } from './embedded-hub.ts'
 import { type EventStreamResponseOptions, eventStreamResponse } from './event-stream-response.ts'
 import { hubRequest } from './hub-request.ts'
 import { readRequestBody } from './read-request-body.ts'
@@ -16,47 +12,12 @@ import { readRequestBody } from './read-request-body.ts'
  * The hub's bounds (`maxBodyBytes`, `publishLimits`, `subscriptionLimits`, `maxLifetimeMs`, …)
  * are those of the `ssehub` server and of `ssehub/node`, with the same defaults.
  */
-export interface MercureFetchHandlerOptions
-  extends Omit<MercureServiceOptions, 'store' | 'publisherKey' | 'subscriberKey' | 'keyNames'> {
-  /**
-   * The key verifying publishers' and subscribers' tokens: a shared secret (at least 32 bytes for
-   * HS256), a PEM public key or certificate, or a JWKS URL or `.json` file. Required unless both
-   * `publisherKey` and `subscriberKey` are given.
-   */
-  key?: string
-  /** The key verifying publishers' tokens, when it is not `key`. Defaults to `key`. */
-  publisherKey?: string
-  /** The key verifying subscribers' tokens, when it is not `key`. Defaults to `key`. */
-  subscriberKey?: string
-  /**
-   * Where updates are committed and the history is read: the memory store of `ssehub/hub`, a
-   * store of `ssehub/storage/sqlite` or `ssehub/storage/redis`, or your own `EventStore`. A store
-   * you pass stays yours: `close()` leaves it open. Defaults to a memory store (the newest 100,000
-   * updates, for the life of the process), which `close()` closes.
-   */
-  store?: EventStore
-  /** Milliseconds between keep-alive comments on every stream, `null` for none. Defaults to `15000`. */
-  heartbeatMs?: number | null
-  /**
-   * Bound, in bytes, of what one client failed to take before it is cut; a subscriber past half
-   * of it catches up from the history instead. Defaults to `1048576`.
-   */
-  maxQueueBytes?: number
-  /**
-   * Milliseconds a client may take nothing while data waits for it before it is cut; `null` for
-   * no limit. Defaults to `30000`.
-   */
-  stallTimeoutMs?: number | null
+export interface MercureFetchHandlerOptions extends EmbeddedHubOptions {
   /**
    * Bytes a stream's body may hold that the runtime has not taken yet before the stream holds its
    * writes (see `EventStreamResponseOptions.highWaterMark`). Defaults to `65536`.
    */
   highWaterMark?: number
-  /**
-   * Where the hub logs store outages, refused subscriptions and unexpected errors: a pino logger
-   * fits. Never a token or a key. `null` for none. Defaults to `console` (errors and warnings).
-   */
-  logger?: HubLogger | null
 }
 
 /** What the runtime knows of a request that the `Request` does not carry. */
@@ -115,55 +76,10 @@ export interface MercureFetchHandler {
 export function createMercureFetchHandler(
   options: MercureFetchHandlerOptions,
 ): MercureFetchHandler {
-  const {
-    key,
-    publisherKey = key,
-    subscriberKey = key,
-    store: given,
-    heartbeatMs,
-    maxQueueBytes,
-    stallTimeoutMs,
-    highWaterMark,
-    logger: givenLogger,
-    ...settings
-  } = options
-  if (publisherKey === undefined || subscriberKey === undefined) {
-    throw new TypeError(
-      'createMercureFetchHandler needs a key to verify tokens: pass `key` (a shared secret of at least 32 bytes, a PEM public key, or a JWKS URL or file), or both `publisherKey` and `subscriberKey`.',
-    )
-  }
-  const logger = givenLogger === undefined ? consoleLogger : (givenLogger ?? silentLogger)
-  const streamOptions: EventStreamResponseOptions = {
-    heartbeat:
-      heartbeatMs === null
-        ? null
-        : createHeartbeat(heartbeatMs === undefined ? {} : { intervalMs: heartbeatMs }),
-  }
-  if (maxQueueBytes !== undefined) streamOptions.maxQueueBytes = maxQueueBytes
-  if (stallTimeoutMs !== undefined) streamOptions.stallTimeoutMs = stallTimeoutMs
-  if (highWaterMark !== undefined) streamOptions.highWaterMark = highWaterMark
-  const store = given ?? createMemoryStore()
-  let closing = false
-  let service: ReturnType<typeof createMercureService>
-  try {
-    service = createMercureService(
-      {
-        ...settings,
-        store,
-        publisherKey,
-        subscriberKey,
-        // Configuration errors name the option the user set, not the CLI's variables.
-        keyNames: {
-          publisher: options.publisherKey === undefined ? 'key' : 'publisherKey',
-          subscriber: options.subscriberKey === undefined ? 'key' : 'subscriberKey',
-        },
-      },
-      { logger, closing: () => closing },
-    )
-  } catch (error) {
-    if (given === undefined) void store.close()
-    throw error
-  }
+  const embedded = embedHub('createMercureFetchHandler', options)
+  const { service, logger } = embedded
+  const streamOptions: EventStreamResponseOptions = { ...embedded.streamOptions }
+  if (options.highWaterMark !== undefined) streamOptions.highWaterMark = options.highWaterMark
 
   const handle = async (request: Request, info?: MercureFetchInfo): Promise<Response> => {
     let exchange: HubExchange
@@ -220,13 +136,8 @@ export function createMercureFetchHandler(
 
   return Object.assign(handle, {
     hub: service.hub,
-    store,
-    async close() {
-      if (closing) return
-      closing = true
-      service.close()
-      if (given === undefined) await store.close()
-    },
+    store: embedded.store,
+    close: embedded.close,
   })
 }
 
