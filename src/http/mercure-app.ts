@@ -5,7 +5,7 @@ import type { Hub } from '../hub/hub.ts'
 import type { JwtVerifier } from '../hub/jwt-verifier.ts'
 import type { NodeRequest, NodeResponse } from './event-stream-response.ts'
 import type { Logger } from './logger.ts'
-import { createMercureHandler } from './mercure-handler.ts'
+import { createNodeProtocolHandler } from './mercure-handler.ts'
 import { createMercureService, type MercureServiceOptions } from './mercure-service.ts'
 import type { Metrics } from './metrics.ts'
 
@@ -38,7 +38,7 @@ export function createMercureApp(
   },
 ): MercureApp {
   const service = createMercureService(options, server)
-  const handle = createMercureHandler({
+  const handle = createNodeProtocolHandler({
     protocol: service.protocol,
     openStream: server.openStream,
     logger: server.logger,

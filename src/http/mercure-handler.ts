@@ -7,8 +7,8 @@ import type { HubExchange, HubOutcome, MercureProtocol } from './mercure-protoco
 import { readBody } from './read-body.ts'
 import { closingHeaders, discardRefusedBody } from './refused-body.ts'
 
-/** Options for {@link createMercureHandler}. */
-export interface MercureHandlerOptions {
+/** Options for {@link createNodeProtocolHandler}. */
+export interface NodeProtocolHandlerOptions {
   /** The protocol it serves (see `mercure-service.ts`). */
   protocol: MercureProtocol
   /** Opens an SSE response with extra headers (the server tracks and heartbeats it). */
@@ -23,8 +23,8 @@ export interface MercureHandlerOptions {
  * of refused requests dropped without being read (see `discardRefusedBody`).
  * Handles `/.well-known/mercure` and below; returns `false` for any other path.
  */
-export function createMercureHandler(
-  options: MercureHandlerOptions,
+export function createNodeProtocolHandler(
+  options: NodeProtocolHandlerOptions,
 ): (req: NodeRequest, res: NodeResponse, url: URL) => Promise<boolean> {
   const { protocol, logger } = options
   return async (req, res, url) => {

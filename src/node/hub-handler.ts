@@ -4,7 +4,7 @@ import {
   type OpenEventStreamOptions,
   openEventStream,
 } from '../http/event-stream-response.ts'
-import { createMercureHandler as createProtocolHandler } from '../http/mercure-handler.ts'
+import { createNodeProtocolHandler } from '../http/mercure-handler.ts'
 import { sendText } from '../http/send-text.ts'
 import type { EventStore } from '../hub/event-store.ts'
 import type { Hub } from '../hub/hub.ts'
@@ -64,7 +64,7 @@ export function createMercureHandler(options: MercureHandlerOptions): MercureHan
   const streamOptions: OpenEventStreamOptions = embedded.streamOptions
   // Streams opened while a request is handled: its promise resolves at once for them.
   const opening = new WeakMap<NodeResponse, () => void>()
-  const handleProtocol = createProtocolHandler({
+  const handleProtocol = createNodeProtocolHandler({
     protocol: service.protocol,
     openStream: (req, res, headers) => {
       const stream = openEventStream(req, res, { ...streamOptions, headers })
