@@ -38,6 +38,12 @@ describe('the debug console in Chromium', { skip }, () => {
     await page.check('#publish input[name=private]')
     await page.click('#publish button[type=submit]')
     await page.waitForFunction(() => document.querySelectorAll('#events tr').length === 1)
+    // The event and the publish's answer travel on two connections: either may come first.
+    await page.waitForFunction(
+      () => document.getElementById('publish-result')?.textContent !== '',
+      undefined,
+      { timeout: 5000 },
+    )
     assert.equal(await page.textContent('#publish-result'), 'Published: urn:console:1')
     const cells = await page.$$eval('#events tr td', (tds) => tds.map((td) => td.textContent))
     assert.deepEqual(cells.slice(1), ['book', 'urn:console:1', '{"title":"Dune"}\n  second line'])
