@@ -221,7 +221,10 @@ export function createMercureProtocol(options: MercureProtocolOptions): MercureP
     // a topic no publish can carry, and the client would wait for updates that never come.
     const query = parseUrlEncodedForm(url.search.slice(1))
     if (!query.ok) return textAnswer(400, `Bad query string: ${query.message}\n`, headers)
-    const selectors = url.searchParams.getAll('topic')
+    // Read from the fields just parsed, not parsed a second time through `url.searchParams`.
+    const fields = query.value
+    const param = (name: string): string | undefined => fields.get(name)?.[0]
+    const selectors = fields.get('topic') ?? []
     if (selectors.length === 0) {
       return textAnswer(
         400,
@@ -269,12 +272,12 @@ export function createMercureProtocol(options: MercureProtocolOptions): MercureP
     // [spec] the header wins over the query parameter; draft-08 and compat names also accepted.
     const lastEventId =
       readLastEventId(request.headers) ??
-      url.searchParams.get('lastEventID') ??
-      url.searchParams.get('last_event_id') ??
+      param('lastEventID') ??
+      param('last_event_id') ??
       // event-source-polyfill resumes with this spelling by default: ignoring it loses every
       // update published while it reconnects.
-      url.searchParams.get('lastEventId') ??
-      url.searchParams.get('Last-Event-ID') ??
+      param('lastEventId') ??
+      param('Last-Event-ID') ??
       undefined
     let opened: EventStream | null = null
     try {
@@ -285,7 +288,7 @@ export function createMercureProtocol(options: MercureProtocolOptions): MercureP
         clientAddress: request.clientAddress,
         // The cap per token counts a digest: the hub keeps no token.
         tokenDigest: found === null ? undefined : await tokenDigest(found.token),
-        sendCursor: CURSOR_REQUESTED.has(url.searchParams.get('cursor') ?? ''),
+        sendCursor: CURSOR_REQUESTED.has(param('cursor') ?? ''),
         expiresAt: claims?.exp === undefined ? undefined : claims.exp * 1000,
         open: (extra: Record<string, string>) => {
           const sent: Record<string, string> = { ...headers }
