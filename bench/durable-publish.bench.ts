@@ -1,6 +1,7 @@
 // Durable publish benchmark: acknowledged updates per second through SqliteStore.
 //
 //   node --import tsx bench/durable-publish.bench.ts [seconds per run, default 5] [publishers, default 64]
+//     [--driver auto|node:sqlite|better-sqlite3, default auto]
 //
 // Measures what a publisher sees: 64 concurrent "publishers" each append an update, await its
 // acknowledgement (the transaction is committed), and immediately append the next, for ~5 s, with
@@ -8,17 +9,26 @@
 // fsync per commit: survives power loss) and once with `'normal'` (survives a process crash). Each
 // run starts on a fresh file in a temporary directory (removed afterwards) with the default
 // retention (100000 updates), so deletion is part of the steady state once the table fills.
-// Prints acknowledged updates/s, the mean group-commit size, and append latency percentiles.
+// Prints acknowledged updates/s, commits/s, the mean group-commit size, the process's CPU time
+// (user + system) per update, and append latency percentiles. `--driver` picks the SQLite
+// driver (docs/benchmarks.md, "SQLite drivers", has both measured).
 // The hub's goal: >= 20000 acknowledged updates/s at 64 publishers with 'full'.
 
 import { mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { parseArgs } from 'node:util'
 import type { Update } from '../src/hub/update.ts'
 import { createSqliteStore } from '../src/storage/sqlite.ts'
+import type { SqliteDriverChoice } from '../src/storage/sqlite-connection.ts'
 
-const SECONDS = Number(process.argv[2] ?? 5)
-const PUBLISHERS = Number(process.argv[3] ?? 64)
+const { values, positionals } = parseArgs({
+  options: { driver: { type: 'string', default: 'auto' } },
+  allowPositionals: true,
+})
+const SECONDS = Number(positionals[0] ?? 5)
+const PUBLISHERS = Number(positionals[1] ?? 64)
+const DRIVER = values.driver as SqliteDriverChoice
 const WARMUP_MS = 500
 
 function makeUpdate(publisher: number, n: number): Update {
@@ -42,7 +52,7 @@ function percentile(sorted: Float64Array, p: number): number {
 async function run(synchronous: 'full' | 'normal'): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'ssehub-bench-'))
   const path = join(dir, 'hub.db')
-  const store = createSqliteStore({ path, synchronous })
+  const store = createSqliteStore({ path, synchronous, driver: DRIVER })
   let commits = 0
   store.onCommit(() => {
     commits++
@@ -68,8 +78,10 @@ async function run(synchronous: 'full' | 'normal'): Promise<void> {
   const commitsBefore = commits
   measuring = true
   const started = performance.now()
+  const cpuBefore = process.cpuUsage()
   await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000))
   measuring = false
+  const cpu = process.cpuUsage(cpuBefore)
   const elapsed = (performance.now() - started) / 1000
   const measuredCommits = commits - commitsBefore
   stop = true
@@ -83,7 +95,9 @@ async function run(synchronous: 'full' | 'normal'): Promise<void> {
     [
       `synchronous=${synchronous.padEnd(6)}`,
       `${Math.round(acknowledged / elapsed).toLocaleString('en-US')} acknowledged updates/s`,
+      `${Math.round(measuredCommits / elapsed).toLocaleString('en-US')} commits/s`,
       `${(acknowledged / measuredCommits).toFixed(1)} per commit`,
+      `CPU ${((cpu.user + cpu.system) / acknowledged).toFixed(1)} µs/update`,
       `latency p50 ${percentile(sorted, 0.5).toFixed(2)} ms`,
       `p99 ${percentile(sorted, 0.99).toFixed(2)} ms`,
       `max ${percentile(sorted, 1).toFixed(1)} ms`,
@@ -92,6 +106,9 @@ async function run(synchronous: 'full' | 'normal'): Promise<void> {
   )
 }
 
-console.log(`${PUBLISHERS} publishers, ${SECONDS} s per run, Node ${process.version}`)
+const probe = createSqliteStore({ path: ':memory:', driver: DRIVER })
+const { driver } = probe
+await probe.close()
+console.log(`${PUBLISHERS} publishers, ${SECONDS} s per run, Node ${process.version}, ${driver}`)
 await run('full')
 await run('normal')

@@ -5,7 +5,11 @@
  * @module
  */
 
-export { DEFAULT_HEARTBEAT_MS, DEFAULT_MAX_QUEUE_BYTES } from './core/defaults.ts'
+export {
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_MAX_QUEUE_BYTES,
+  DEFAULT_STALL_TIMEOUT_MS,
+} from './core/defaults.ts'
 export {
   encodeComment,
   encodeEvent,

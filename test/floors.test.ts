@@ -21,7 +21,8 @@ const FLOORS = {
   http: { floor: 2, imports: ['hub', 'core'], what: 'adapts Node HTTP to the hub' },
   server: {
     floor: 3,
-    imports: ['node', 'http', 'storage', 'hub', 'client', 'core', 'apps', 'demos'],
+    // Through the entry points only (COMPOSITION): none of them is in http.
+    imports: ['node', 'web', 'storage', 'hub', 'client', 'core', 'apps', 'demos'],
     what: "the CLI's composition",
   },
   node: {
@@ -35,8 +36,9 @@ const FLOORS = {
     imports: ['http', 'storage', 'hub', 'core'],
     what: 'the hub composed for web-standard Request/Response (ssehub/web)',
   },
-  apps: { floor: 3, imports: ['http', 'hub', 'core'], what: 'apps the CLI mounts' },
-  demos: { floor: 3, imports: ['http', 'hub', 'core'], what: 'demos the CLI serves' },
+  // storage: `ssehub/hub`'s entry stands there (see `areaOf`).
+  apps: { floor: 3, imports: ['node', 'storage', 'hub', 'core'], what: 'apps the CLI mounts' },
+  demos: { floor: 3, imports: ['node', 'storage', 'hub', 'core'], what: 'demos the CLI serves' },
 } as const satisfies Record<string, { floor: number; imports: readonly string[]; what: string }>
 
 type Area = keyof typeof FLOORS
@@ -46,7 +48,8 @@ const ZERO_DEPENDENCIES: readonly Area[] = ['core', 'client']
 
 /**
  * Areas whose shipped files import no `node:` module themselves: they run on Bun, Deno and
- * Workers-style runtimes, and reach Node only through the hub's key loading (`hub/jwt-keys.ts`).
+ * Workers-style runtimes, and reach Node only through the hub's key loading (`hub/jwt-keys.ts`,
+ * and `hub/jose.ts`, which loads jose with `require`).
  */
 const WEB_STANDARD: readonly Area[] = ['web']
 
@@ -56,12 +59,33 @@ const WEB_STANDARD: readonly Area[] = ['web']
  */
 const ZERO_DEPENDENCY_ENTRIES = ['src/index.ts', 'src/client/index.ts', 'src/hub/index.ts']
 
+/**
+ * Areas composed the way a user of the package composes it: the CLI's server, and the apps and
+ * demos it mounts, reach the other areas only through the package's entry points (issue #12), which
+ * proves that those suffice. Among themselves, FLOORS decides (the server mounts the others).
+ */
+const COMPOSITION: readonly Area[] = ['server', 'apps', 'demos']
+
 /** Node's HTTP modules: the hub takes what a request means, never the request itself. */
 const HTTP_MODULES = new Set(['node:http', 'node:http2', 'node:net', 'node:tls', 'node:stream'])
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 /** Folders read for the cycle rule; the floor rules hold inside `src/`. */
 const TREES = ['src', 'test', 'bench', 'scripts', 'examples']
+
+/** The files of the package's entry points: the `source` of every `exports` entry of package.json. */
+function entryFiles(): Set<string> {
+  const { exports } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    exports: Record<string, string | { source?: string }>
+  }
+  const files = new Set<string>()
+  for (const target of Object.values(exports)) {
+    if (typeof target === 'object' && target.source !== undefined) {
+      files.add(target.source.replace(/^\.\//, ''))
+    }
+  }
+  return files
+}
 
 /** The area of a file under `src/`, or `null` when its folder has no floor yet. */
 function areaOf(path: string): Area | null {
@@ -201,6 +225,26 @@ function floorViolations(graph: Graph): string[] {
   return problems
 }
 
+/**
+ * Every import by a file of {@link COMPOSITION} of another area's file that is no entry point: the
+ * server, apps and demos use the package as its users do.
+ */
+function entryViolations(graph: Graph, entries: ReadonlySet<string>): string[] {
+  const problems: string[] = []
+  for (const file of graph.files) {
+    const area = file.startsWith('src/') ? areaOf(file) : null
+    if (area === null || !COMPOSITION.includes(area)) continue
+    for (const edge of graph.edges.get(file) ?? []) {
+      const target = edge.to.startsWith('src/') ? areaOf(edge.to) : null
+      if (target === null || COMPOSITION.includes(target) || entries.has(edge.to)) continue
+      problems.push(
+        `${where(edge)}: ${area} imports ${edge.to}, which is no entry point; ${COMPOSITION.join(', ')} reach the rest of the package only through its entry points (${[...entries].sort().join(', ')}): export what is missing from the fitting one`,
+      )
+    }
+  }
+  return problems
+}
+
 /** The import cycles between files: one per strongly connected component, as a path. */
 function importCycles(graph: Graph): string[][] {
   const next = (file: string): string[] => [
@@ -314,6 +358,56 @@ describe('floors', () => {
   it('has no import from a higher floor, or across storage and the HTTP adapters', () => {
     const problems = floorViolations(graph)
     assert.equal(problems.length, 0, `${problems.length} floor violations:\n${problems.join('\n')}`)
+  })
+
+  it('lets the server, the apps and the demos reach other areas only through the entry points', () => {
+    const entries = entryFiles()
+    assert.ok(entries.has('src/node/index.ts'), 'read no entry point from package.json')
+    const problems = entryViolations(graph, entries)
+    assert.equal(
+      problems.length,
+      0,
+      `${problems.length} imports past the entry points:\n${problems.join('\n')}`,
+    )
+  })
+
+  it('tells an import past the entry points from one through them', () => {
+    const edge = (from: string, to: string): Edge => ({
+      from,
+      to,
+      specifier: to,
+      line: 1,
+      kind: 'import',
+    })
+    const files = ['src/server/a.ts', 'src/apps/b.ts', 'src/demos/c.ts', 'src/node/d.ts']
+    const fake: Graph = {
+      files,
+      edges: new Map([
+        [
+          'src/server/a.ts',
+          [
+            edge('src/server/a.ts', 'src/http/send-text.ts'),
+            edge('src/server/a.ts', 'src/apps/b.ts'),
+          ],
+        ],
+        [
+          'src/apps/b.ts',
+          [edge('src/apps/b.ts', 'src/node/index.ts'), edge('src/apps/b.ts', 'src/hub/hub.ts')],
+        ],
+        ['src/demos/c.ts', [edge('src/demos/c.ts', 'src/index.ts')]],
+        ['src/node/d.ts', [edge('src/node/d.ts', 'src/http/send-text.ts')]],
+      ]),
+      packages: new Map(),
+      unresolved: [],
+    }
+    const entries = new Set(['src/index.ts', 'src/node/index.ts', 'src/hub/index.ts'])
+    assert.deepEqual(
+      entryViolations(fake, entries).map((problem) => problem.slice(0, problem.indexOf(','))),
+      [
+        "src/server/a.ts:1 (import 'src/http/send-text.ts'): server imports src/http/send-text.ts",
+        "src/apps/b.ts:1 (import 'src/hub/hub.ts'): apps imports src/hub/hub.ts",
+      ],
+    )
   })
 
   it('has no import cycle between files, in src/, test/, bench/, scripts/ or examples/', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { createMetrics } from '../src/http/metrics.ts'
 import type { EventStore } from '../src/hub/event-store.ts'
+import { createMetrics } from '../src/server/metrics.ts'
 import { createMemoryStore } from '../src/storage/memory.ts'
 import { startTestHub } from './helpers/hub-server.ts'
 import { eventually } from './helpers/raw-sse.ts'

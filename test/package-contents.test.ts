@@ -1,10 +1,8 @@
-// Issue #12, item 4: what `npm pack` ships. The package is built and packed in a temporary copy,
-// never here: packing this folder would run `prepare` (the build) over the dist/ that benches and
-// other tools use, and a dist/ left over from an older tree would be checked instead of today's
-// build. The copy has what the build reads (src/, the tsconfigs), what `files` names, and
-// node_modules as a link; `npm run build` there is the real build script. A compiled test left in
-// dist/ from an earlier build is planted first: the build must clear it, since `npm publish`
-// packs whatever dist/ holds.
+// Issue #12, item 4: what `npm pack` ships. The package is built and packed in a temporary copy
+// (`test/helpers/package-copy.ts`), never here: packing this folder would run `prepare` (the
+// build) over the dist/ that benches and other tools use. A compiled test left in dist/ from an
+// earlier build is planted first: the build must clear it, since `npm publish` packs whatever
+// dist/ holds.
 //
 // The rules: no tests, fixtures or test helpers, nor test hooks in the declarations (issue #12:
 // `databaseHandleForTesting` was exported by `ssehub/storage/sqlite`); a declaration file beside
@@ -14,44 +12,23 @@
 
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join, posix } from 'node:path'
+import { join, posix } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { copyPackage, type PackageJson, readPackageJson } from './helpers/package-copy.ts'
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 /** The longest the build or the dry-run pack may take before the test fails. */
 const STEP_TIMEOUT_MS = 60_000
 
 const run = promisify(execFile)
-
-interface PackageJson {
-  files: string[]
-  exports: Record<string, unknown>
-  bin: Record<string, string>
-}
 
 interface PackResult {
   entryCount: number
   size: number
   unpackedSize: number
   files: { path: string }[]
-}
-
-/** The top-level paths the packed copy needs: the build's inputs and what `files` names. */
-async function copyPackageSources(pkg: PackageJson, to: string): Promise<void> {
-  const listed = pkg.files
-    .filter((entry) => !entry.startsWith('!'))
-    .map((entry) => entry.split('/')[0] as string)
-  const paths = new Set(['package.json', 'README.md', 'LICENSE', 'tsconfig.json', ...listed])
-  paths.add('tsconfig.build.json')
-  paths.add('src')
-  for (const path of paths) {
-    if (path === 'dist') continue // built below, from the copied src/
-    await cp(join(ROOT, path), join(to, path), { recursive: true })
-  }
 }
 
 /** Every string under an `exports` map: the files its conditions point to. */
@@ -78,10 +55,9 @@ describe('npm pack', () => {
   let shipped: Set<string>
 
   before(async () => {
-    pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as PackageJson
+    pkg = await readPackageJson()
     dir = await mkdtemp(join(tmpdir(), 'ssehub-pack-'))
-    await copyPackageSources(pkg, dir)
-    await symlink(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir')
+    await copyPackage(pkg, dir)
     await mkdir(join(dir, 'dist'))
     await writeFile(join(dir, 'dist/left-over.test.js'), '// from an earlier build\n')
     await run('npm', ['run', 'build'], { cwd: dir, timeout: STEP_TIMEOUT_MS })

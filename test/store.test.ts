@@ -8,18 +8,83 @@ import { describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import type { EventStore } from '../src/hub/event-store.ts'
 import type { StoredUpdate } from '../src/hub/update.ts'
+import { MissingDriverError } from '../src/storage/load-driver.ts'
 import { createMemoryStore } from '../src/storage/memory.ts'
 import {
   createSqliteStore,
   type SqliteStore,
   type SqliteStoreOptions,
 } from '../src/storage/sqlite.ts'
+import type { SqliteDriverName } from '../src/storage/sqlite-connection.ts'
+import { NODE_HAS_SQLITE } from './helpers/node-sqlite.ts'
 import { sleep } from './helpers/raw-sse.ts'
-import { databaseHandleForTesting } from './helpers/sqlite-handle.ts'
+import { countRowsForTesting, databaseHandleForTesting } from './helpers/sqlite-handle.ts'
 import { makeUpdate, registerStoreTests } from './store.contract.ts'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const WRITER = join(ROOT, 'test', 'fixtures', 'sqlite-writer.ts')
+
+/**
+ * Each SQLite driver with the error forcing it gives on this Node, or `null` when it runs here:
+ * node:sqlite on Node 22.13 and later; better-sqlite3 where it is installed and was compiled
+ * for this Node (not on a Node 24 with this repo's Node 20 build, for one).
+ */
+const SQLITE_DRIVERS = (['node:sqlite', 'better-sqlite3'] as const).map((driver) => {
+  try {
+    void createSqliteStore({ path: ':memory:', driver }).close()
+    return { driver, error: null }
+  } catch (error) {
+    return { driver, error }
+  }
+})
+const AVAILABLE: SqliteDriverName[] = SQLITE_DRIVERS.filter(({ error }) => error === null).map(
+  ({ driver }) => driver,
+)
+
+describe('SQLite drivers', () => {
+  it('runs on node:sqlite when this Node has it (22.13 and later), else on better-sqlite3', async () => {
+    const store = createSqliteStore({ path: ':memory:' })
+    try {
+      assert.equal(store.driver, NODE_HAS_SQLITE ? 'node:sqlite' : 'better-sqlite3')
+      assert.equal((await store.append(makeUpdate('a'))).cursor, '1')
+    } finally {
+      await store.close()
+    }
+  })
+
+  it(`has node:sqlite exactly when this Node (${process.version}) has it unflagged`, () => {
+    const nodeSqlite = SQLITE_DRIVERS.find(({ driver }) => driver === 'node:sqlite')
+    assert.equal(nodeSqlite?.error === null, NODE_HAS_SQLITE, String(nodeSqlite?.error))
+  })
+
+  // A driver this Node cannot run is not skipped: forcing it must say why, and what to do.
+  for (const { driver, error } of SQLITE_DRIVERS.filter(({ error }) => error !== null)) {
+    it(`refuses the ${driver} driver on Node ${process.version} with a MissingDriverError saying why`, () => {
+      assert.ok(error instanceof MissingDriverError, String(error))
+      assert.equal(error.code, 'missing-driver')
+      assert.equal(error.driver, driver)
+      if (driver === 'node:sqlite') {
+        assert.match(error.message, /built into Node 22\.13 and later/)
+        assert.match(error.message, /"better-sqlite3" driver/)
+      } else {
+        // Built for another Node (this repo's build on Node 24), or not installed at all.
+        assert.match(
+          error.message,
+          /ERR_DLOPEN_FAILED.*npm rebuild better-sqlite3|not installed.*npm install better-sqlite3/s,
+        )
+        if (NODE_HAS_SQLITE) assert.match(error.message, /leave out the driver option/)
+      }
+    })
+  }
+
+  it('rejects a driver it does not know with a RangeError naming the ones it does', () => {
+    assert.throws(
+      () => createSqliteStore({ path: ':memory:', driver: 'sqlite3' as 'auto' }),
+      (error: unknown) =>
+        error instanceof RangeError && /'node:sqlite', 'better-sqlite3'/.test(error.message),
+    )
+  })
+})
 
 registerStoreTests(
   'memory',
@@ -30,11 +95,12 @@ registerStoreTests(
   { durable: false },
 )
 
-// Twice: with the recent-history window (the default) and reading every replay from the file.
-for (const [name, recentBytes] of [
-  ['sqlite', undefined],
-  ['sqlite without a recent window', 0],
-] as const) {
+// On each driver this Node runs, twice: with the recent-history window (the default) and
+// reading every replay from the file.
+for (const [name, recentBytes, driver] of AVAILABLE.flatMap((driver) => [
+  [`sqlite on ${driver}`, undefined, driver] as const,
+  [`sqlite on ${driver} without a recent window`, 0, driver] as const,
+])) {
   registerStoreTests(
     name,
     async (retention) => {
@@ -45,6 +111,7 @@ for (const [name, recentBytes] of [
       const open = (): EventStore => {
         const store = createSqliteStore({
           path,
+          driver,
           ...retention,
           ...(recentBytes === 0 ? { recentBytes } : {}),
         })
@@ -120,212 +187,215 @@ describe('MemoryStore', () => {
   })
 })
 
-describe('SqliteStore', () => {
-  /** Runs `test` with a store on a file in a fresh temporary directory, removed afterwards. */
-  async function withFileStore(
-    options: Omit<SqliteStoreOptions, 'path'>,
-    test: (store: SqliteStore, path: string) => Promise<void>,
-  ): Promise<void> {
-    const dir = await mkdtemp(join(tmpdir(), 'ssehub-sqlite-'))
-    const path = join(dir, 'hub.db')
-    const store = createSqliteStore({ path, ...options })
-    try {
-      await test(store, path)
-    } finally {
-      await store.close()
-      await rm(dir, { recursive: true, force: true })
-    }
-  }
+for (const driver of AVAILABLE) describeSqliteStore(driver)
 
-  it('creates the parent directory of its file', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'ssehub-sqlite-'))
-    try {
-      const path = join(dir, 'a', 'b', 'hub.db')
-      const store = createSqliteStore({ path })
-      await store.append(makeUpdate('x'))
-      await store.close()
-      assert.ok(existsSync(path))
-    } finally {
-      await rm(dir, { recursive: true, force: true })
-    }
-  })
-
-  it('keeps every acknowledged update when its process is killed mid-stream', async () => {
-    await withFileStore({}, async (_, path) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', WRITER, path], {
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-      let stderr = ''
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-        stderr += chunk
-      })
-      const acknowledged = new Map<string, string>()
-      let rest = ''
-      const exited = new Promise<NodeJS.Signals | null>((resolve) => {
-        child.on('close', (_code, signal) => resolve(signal))
-      })
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-        const lines = (rest + chunk).split('\n')
-        rest = lines.pop() ?? ''
-        for (const line of lines) {
-          const [cursor, id] = line.split(' ') as [string, string]
-          acknowledged.set(cursor, id)
-        }
-        // Killed while appends are in flight: 16 writers never pause between appends.
-        if (acknowledged.size >= 3000) child.kill('SIGKILL')
-      })
-      const signal = await exited
-      assert.equal(signal, 'SIGKILL', `the writer was killed, not ended by itself: ${stderr}`)
-      assert.ok(acknowledged.size >= 3000)
-
-      const reopened = createSqliteStore({ path })
+function describeSqliteStore(driver: SqliteDriverName): void {
+  describe(`SqliteStore on ${driver}`, () => {
+    /** Runs `test` with a store on a file in a fresh temporary directory, removed afterwards. */
+    async function withFileStore(
+      options: Omit<SqliteStoreOptions, 'path'>,
+      test: (store: SqliteStore, path: string) => Promise<void>,
+    ): Promise<void> {
+      const dir = await mkdtemp(join(tmpdir(), 'ssehub-sqlite-'))
+      const path = join(dir, 'hub.db')
+      const store = createSqliteStore({ path, driver, ...options })
       try {
-        const stored = await reopened.read(null, reopened.head() ?? '0', 1_000_000)
-        const byCursor = new Map(stored.map((update) => [update.cursor, update.id]))
-        for (const [cursor, id] of acknowledged) assert.equal(byCursor.get(cursor), id, cursor)
-        // Nothing half-written either: cursors are contiguous from 1 up to the head.
-        assert.deepEqual(
-          stored.map((update) => Number(update.cursor)),
-          stored.map((_, i) => i + 1),
-        )
-        const next = await reopened.append(makeUpdate('after-crash'))
-        assert.equal(Number(next.cursor), stored.length + 1)
+        await test(store, path)
       } finally {
-        await reopened.close()
+        await store.close()
+        await rm(dir, { recursive: true, force: true })
       }
-    })
-  })
+    }
 
-  // Fault injection: `databaseHandleForTesting` hands out the driver's handle, and
-  // `PRAGMA max_page_count` caps the file at its current size, so the next transaction that
-  // needs a new page fails with SQLITE_FULL, exactly as a full disk would.
-  it('rejects every append of a failed transaction with store-unavailable and dispatches none', async () => {
-    await withFileStore({}, async (store) => {
-      const before = await store.append(makeUpdate('before'))
-      const delivered: StoredUpdate[] = []
-      store.onCommit((updates) => delivered.push(...updates))
-      const db = databaseHandleForTesting(store)
-      const pages = db.pragma('page_count', { simple: true }) as number
-      db.pragma(`max_page_count = ${pages}`)
-
-      const big = (id: string) => ({ ...makeUpdate(id), data: 'x'.repeat(50_000) })
-      const results = await Promise.allSettled(
-        ['f1', 'f2', 'f3'].map((id) => store.append(big(id))),
-      )
-      for (const result of results) {
-        assert.equal(result.status, 'rejected')
-        assert.equal((result.reason as { code?: string }).code, 'store-unavailable')
-        assert.match((result.reason as Error).message, /full/)
-        assert.doesNotMatch((result.reason as Error).message, /xxx/, 'no data in the message')
-      }
-      assert.equal(delivered.length, 0, 'no listener call')
-      assert.equal(store.head(), before.cursor)
-      assert.equal(await store.find('f1'), null)
-      assert.equal(await store.size(), 1)
-
-      // Room again: the store recovers and the failed updates left no hole in the cursors.
-      db.pragma('max_page_count = 1073741823')
-      const after = await store.append(big('after'))
-      assert.equal(Number(after.cursor), Number(before.cursor) + 1)
-      assert.deepEqual(
-        delivered.map((update) => update.id),
-        ['after'],
-      )
-    })
-  })
-
-  it('rejects appends with store-unavailable and reports not ready when its database handle is gone', async () => {
-    // No recent window: the read below must go to the file.
-    await withFileStore({ recentBytes: 0 }, async (store) => {
-      await store.append(makeUpdate('before'))
-      let calls = 0
-      store.onCommit(() => calls++)
-      databaseHandleForTesting(store).close()
-      await assert.rejects(store.append(makeUpdate('lost')), { code: 'store-unavailable' })
-      await assert.rejects(store.read(null, '1', 10), { code: 'store-unavailable' })
-      assert.equal(await store.ready(), false)
-      assert.equal(calls, 0)
-    })
-  })
-
-  it('replays recent history from memory and older history from the file, alike', async () => {
-    // About three updates of makeUpdate's size fit in 600 bytes.
-    await withFileStore({ recentBytes: 600 }, async (store) => {
-      const fileOnly = createSqliteStore({ path: ':memory:', recentBytes: 0 })
+    it('creates the parent directory of its file', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'ssehub-sqlite-'))
       try {
-        for (let i = 0; i < 20; i++) {
-          await Promise.all([
-            store.append(makeUpdate(`u${i}`)),
-            fileOnly.append(makeUpdate(`u${i}`)),
-          ])
-        }
-        const head = store.head() as string
-        for (const after of [null, '1', '10', '16', '17', '18', '19', '20']) {
-          for (const limit of [1, 2, 100]) {
-            const strip = (updates: StoredUpdate[]) => updates.map(({ time, ...rest }) => rest)
-            assert.deepEqual(
-              strip(await store.read(after, head, limit)),
-              strip(await fileOnly.read(after, head, limit)),
-              `after ${after}, limit ${limit}`,
-            )
+        const path = join(dir, 'a', 'b', 'hub.db')
+        const store = createSqliteStore({ path, driver })
+        assert.equal(store.driver, driver)
+        await store.append(makeUpdate('x'))
+        await store.close()
+        assert.ok(existsSync(path))
+      } finally {
+        await rm(dir, { recursive: true, force: true })
+      }
+    })
+
+    it('keeps every acknowledged update when its process is killed mid-stream', async () => {
+      await withFileStore({}, async (_, path) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', WRITER, path, driver], {
+          cwd: ROOT,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        })
+        let stderr = ''
+        child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+          stderr += chunk
+        })
+        const acknowledged = new Map<string, string>()
+        let rest = ''
+        const exited = new Promise<NodeJS.Signals | null>((resolve) => {
+          child.on('close', (_code, signal) => resolve(signal))
+        })
+        child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+          const lines = (rest + chunk).split('\n')
+          rest = lines.pop() ?? ''
+          for (const line of lines) {
+            const [cursor, id] = line.split(' ') as [string, string]
+            acknowledged.set(cursor, id)
           }
+          // Killed while appends are in flight: 16 writers never pause between appends.
+          if (acknowledged.size >= 3000) child.kill('SIGKILL')
+        })
+        const signal = await exited
+        assert.equal(signal, 'SIGKILL', `the writer was killed, not ended by itself: ${stderr}`)
+        assert.ok(acknowledged.size >= 3000)
+
+        const reopened = createSqliteStore({ path, driver })
+        try {
+          const stored = await reopened.read(null, reopened.head() ?? '0', 1_000_000)
+          const byCursor = new Map(stored.map((update) => [update.cursor, update.id]))
+          for (const [cursor, id] of acknowledged) assert.equal(byCursor.get(cursor), id, cursor)
+          // Nothing half-written either: cursors are contiguous from 1 up to the head.
+          assert.deepEqual(
+            stored.map((update) => Number(update.cursor)),
+            stored.map((_, i) => i + 1),
+          )
+          const next = await reopened.append(makeUpdate('after-crash'))
+          assert.equal(Number(next.cursor), stored.length + 1)
+        } finally {
+          await reopened.close()
         }
-        // With the file gone, what the window holds is still served; what it does not, is not.
-        databaseHandleForTesting(store).close()
-        const recent = await store.read('18', head, 100)
+      })
+    })
+
+    // Fault injection: `databaseHandleForTesting` hands out the driver's handle, and
+    // `PRAGMA max_page_count` caps the file at its current size, so the next transaction that
+    // needs a new page fails with SQLITE_FULL, exactly as a full disk would.
+    it('rejects every append of a failed transaction with store-unavailable and dispatches none', async () => {
+      await withFileStore({}, async (store) => {
+        const before = await store.append(makeUpdate('before'))
+        const delivered: StoredUpdate[] = []
+        store.onCommit((updates) => delivered.push(...updates))
+        const db = databaseHandleForTesting(store)
+        const pages = Number(db.pragma('page_count'))
+        db.pragma(`max_page_count = ${pages}`)
+
+        const big = (id: string) => ({ ...makeUpdate(id), data: 'x'.repeat(50_000) })
+        const results = await Promise.allSettled(
+          ['f1', 'f2', 'f3'].map((id) => store.append(big(id))),
+        )
+        for (const result of results) {
+          assert.equal(result.status, 'rejected')
+          assert.equal((result.reason as { code?: string }).code, 'store-unavailable')
+          assert.match((result.reason as Error).message, /full/)
+          assert.doesNotMatch((result.reason as Error).message, /xxx/, 'no data in the message')
+        }
+        assert.equal(delivered.length, 0, 'no listener call')
+        assert.equal(store.head(), before.cursor)
+        assert.equal(await store.find('f1'), null)
+        assert.equal(await store.size(), 1)
+
+        // Room again: the store recovers and the failed updates left no hole in the cursors.
+        db.pragma('max_page_count = 1073741823')
+        const after = await store.append(big('after'))
+        assert.equal(Number(after.cursor), Number(before.cursor) + 1)
         assert.deepEqual(
-          recent.map((update) => update.id),
-          ['u18', 'u19'],
+          delivered.map((update) => update.id),
+          ['after'],
         )
-        await assert.rejects(store.read('10', head, 100), { code: 'store-unavailable' })
+      })
+    })
+
+    it('rejects appends with store-unavailable and reports not ready when its database handle is gone', async () => {
+      // No recent window: the read below must go to the file.
+      await withFileStore({ recentBytes: 0 }, async (store) => {
+        await store.append(makeUpdate('before'))
+        let calls = 0
+        store.onCommit(() => calls++)
+        databaseHandleForTesting(store).close()
+        await assert.rejects(store.append(makeUpdate('lost')), { code: 'store-unavailable' })
+        await assert.rejects(store.read(null, '1', 10), { code: 'store-unavailable' })
+        assert.equal(await store.ready(), false)
+        assert.equal(calls, 0)
+      })
+    })
+
+    it('replays recent history from memory and older history from the file, alike', async () => {
+      // About three updates of makeUpdate's size fit in 600 bytes.
+      await withFileStore({ recentBytes: 600 }, async (store) => {
+        const fileOnly = createSqliteStore({ path: ':memory:', driver, recentBytes: 0 })
+        try {
+          for (let i = 0; i < 20; i++) {
+            await Promise.all([
+              store.append(makeUpdate(`u${i}`)),
+              fileOnly.append(makeUpdate(`u${i}`)),
+            ])
+          }
+          const head = store.head() as string
+          for (const after of [null, '1', '10', '16', '17', '18', '19', '20']) {
+            for (const limit of [1, 2, 100]) {
+              const strip = (updates: StoredUpdate[]) => updates.map(({ time, ...rest }) => rest)
+              assert.deepEqual(
+                strip(await store.read(after, head, limit)),
+                strip(await fileOnly.read(after, head, limit)),
+                `after ${after}, limit ${limit}`,
+              )
+            }
+          }
+          // With the file gone, what the window holds is still served; what it does not, is not.
+          databaseHandleForTesting(store).close()
+          const recent = await store.read('18', head, 100)
+          assert.deepEqual(
+            recent.map((update) => update.id),
+            ['u18', 'u19'],
+          )
+          await assert.rejects(store.read('10', head, 100), { code: 'store-unavailable' })
+        } finally {
+          await fileOnly.close()
+        }
+      })
+    })
+
+    it('commits at most maxBatch appends per transaction', async () => {
+      const store = createSqliteStore({ path: ':memory:', driver, maxBatch: 1000 })
+      try {
+        const batches: number[] = []
+        store.onCommit((updates) => batches.push(updates.length))
+        await Promise.all(Array.from({ length: 2500 }, (_, i) => store.append(makeUpdate(`${i}`))))
+        assert.deepEqual(batches, [1000, 1000, 500])
       } finally {
-        await fileOnly.close()
+        await store.close()
       }
     })
-  })
 
-  it('commits at most maxBatch appends per transaction', async () => {
-    const store = createSqliteStore({ path: ':memory:', maxBatch: 1000 })
-    try {
-      const batches: number[] = []
-      store.onCommit((updates) => batches.push(updates.length))
-      await Promise.all(Array.from({ length: 2500 }, (_, i) => store.append(makeUpdate(`${i}`))))
-      assert.deepEqual(batches, [1000, 1000, 500])
-    } finally {
-      await store.close()
-    }
-  })
-
-  it('deletes the rows past maxUpdates from the file with each commit', async () => {
-    await withFileStore({ maxUpdates: 10 }, async (store) => {
-      const rows = databaseHandleForTesting(store).prepare('SELECT count(*) FROM updates').pluck()
-      for (let round = 0; round < 5; round++) {
-        await Promise.all(
-          Array.from({ length: 7 }, (_, i) => store.append(makeUpdate(`${round}-${i}`))),
-        )
-        assert.equal(rows.get(), Math.min(10, 7 * (round + 1)))
-      }
+    it('deletes the rows past maxUpdates from the file with each commit', async () => {
+      await withFileStore({ maxUpdates: 10 }, async (store) => {
+        for (let round = 0; round < 5; round++) {
+          await Promise.all(
+            Array.from({ length: 7 }, (_, i) => store.append(makeUpdate(`${round}-${i}`))),
+          )
+          assert.equal(countRowsForTesting(store), Math.min(10, 7 * (round + 1)))
+        }
+      })
     })
-  })
 
-  it('deletes expired rows from the file on a timer, with no append since', async () => {
-    await withFileStore({ maxAgeMs: 100 }, async (store) => {
-      await Promise.all(['a', 'b'].map((id) => store.append(makeUpdate(id))))
-      await sleep(350)
-      const rows = databaseHandleForTesting(store).prepare('SELECT count(*) FROM updates').pluck()
-      assert.equal(rows.get(), 0)
+    it('deletes expired rows from the file on a timer, with no append since', async () => {
+      await withFileStore({ maxAgeMs: 100 }, async (store) => {
+        await Promise.all(['a', 'b'].map((id) => store.append(makeUpdate(id))))
+        await sleep(350)
+        assert.equal(countRowsForTesting(store), 0)
+      })
     })
-  })
 
-  it('refuses a database written by a newer schema version, saying what to do', async () => {
-    await withFileStore({}, async (store, path) => {
-      databaseHandleForTesting(store).pragma('user_version = 99')
-      await store.close()
-      assert.throws(() => createSqliteStore({ path }), {
-        code: 'store-unavailable',
-        message: /newer.*upgrade ssehub/,
+    it('refuses a database written by a newer schema version, saying what to do', async () => {
+      await withFileStore({}, async (store, path) => {
+        databaseHandleForTesting(store).pragma('user_version = 99')
+        await store.close()
+        assert.throws(() => createSqliteStore({ path, driver }), {
+          code: 'store-unavailable',
+          message: /newer.*upgrade ssehub/,
+        })
       })
     })
   })
-})
+}

@@ -1,14 +1,17 @@
 import { isIP } from 'node:net'
-import { BodyTooLargeError } from '../http/body-errors.ts'
-import { DEFAULT_COOKIE_NAME } from '../http/defaults.ts'
-import type { NodeRequest, NodeResponse } from '../http/event-stream-response.ts'
-import { readBody } from '../http/read-body.ts'
-import { readCookie } from '../http/read-cookie.ts'
-import { discardRefusedBody } from '../http/refused-body.ts'
-import { sendText } from '../http/send-text.ts'
-import type { Hub } from '../hub/hub.ts'
-import type { JwtVerifier } from '../hub/jwt-verifier.ts'
-import { mintToken } from '../hub/mint-token.ts'
+import type { Hub } from '../hub/index.ts'
+import {
+  BodyTooLargeError,
+  DEFAULT_COOKIE_NAME,
+  discardRefusedBody,
+  type MercureClaims,
+  mintToken,
+  type NodeRequest,
+  type NodeResponse,
+  readBody,
+  readCookie,
+  sendText,
+} from '../node/index.ts'
 import { checkNickname, checkRoom, presenceSelector, roomTopic } from './chat-rooms.ts'
 
 /** Options for {@link createChatApi}. */
@@ -16,8 +19,8 @@ export interface ChatApiOptions {
   hub: Hub
   /** Signs the tokens the chat issues: the hub's subscriber key (a secret or a PEM private key). */
   signingKey: string
-  /** Verifies them again when a member posts: the hub's subscriber verifier. */
-  verifier: JwtVerifier
+  /** Verifies them again when a member posts: the hub's (`MercureHandler.verifySubscriberToken`). */
+  verify: (token: string) => Promise<MercureClaims>
   /** The hub's authorization cookie name. Defaults to `'mercureAuthorization'`. */
   cookieName?: string
   /** Lifetime of a membership, in seconds. Defaults to `3600`. */
@@ -45,7 +48,7 @@ const SESSION_COOKIE = 'ssehub_chat'
  * - `POST /apps/chat/api/leave` → clears the cookies.
  */
 export function createChatApi(options: ChatApiOptions) {
-  const { hub, verifier } = options
+  const { hub, verify } = options
   const cookieName = options.cookieName ?? DEFAULT_COOKIE_NAME
   const ttl = options.ttlSeconds ?? 3600
   const maxLength = options.maxMessageLength ?? 2000
@@ -74,7 +77,7 @@ export function createChatApi(options: ChatApiOptions) {
     const token = readCookie(req.headers.cookie, SESSION_COOKIE)
     if (token === null) return null
     try {
-      const claims = await verifier.verify(token)
+      const claims = await verify(token)
       const payload = claims.payload as { nickname?: unknown; rooms?: unknown } | undefined
       if (typeof payload?.nickname !== 'string' || !Array.isArray(payload.rooms)) return null
       return {

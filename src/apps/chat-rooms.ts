@@ -1,4 +1,4 @@
-import { subscriptionTopic } from '../hub/subscription-events.ts'
+import { subscriptionTopic } from '../hub/index.ts'
 
 /** Room names: short, lowercase, URL-safe, so topics and paths need no escaping surprises. */
 const ROOM_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/

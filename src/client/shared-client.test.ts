@@ -103,7 +103,27 @@ afterEach(() => {
   clients.clear()
 })
 
-describe('SharedSseClient without Web Locks (Node 20 has no navigator.locks)', () => {
+/** Gives each test of a suite a `navigator` of its own, then puts back Node's (if any). */
+function withNavigator(make: () => object): void {
+  let saved: PropertyDescriptor | undefined
+  beforeEach(() => {
+    saved = Object.getOwnPropertyDescriptor(globalThis, 'navigator')
+    Object.defineProperty(globalThis, 'navigator', {
+      value: make(),
+      configurable: true,
+      writable: true,
+    })
+  })
+  afterEach(() => {
+    if (saved === undefined) delete (globalThis as { navigator?: unknown }).navigator
+    else Object.defineProperty(globalThis, 'navigator', saved)
+  })
+}
+
+describe('SharedSseClient without Web Locks', () => {
+  // Node 20 and 22 have no navigator.locks, Node 24 and 26 do: take them away here.
+  withNavigator(() => ({}))
+
   it('is a plain client with a connection of its own', async () => {
     const { fetch, calls } = fakeHub()
     const client = track(createSharedClient(HUB, { fetch, topics: ['/a'], lastEventId: 'x' }))
@@ -130,19 +150,7 @@ describe('SharedSseClient without Web Locks (Node 20 has no navigator.locks)', (
 })
 
 describe('SharedSseClient with Web Locks and BroadcastChannel', () => {
-  let saved: PropertyDescriptor | undefined
-  beforeEach(() => {
-    saved = Object.getOwnPropertyDescriptor(globalThis, 'navigator')
-    Object.defineProperty(globalThis, 'navigator', {
-      value: { locks: new FakeLocks() },
-      configurable: true,
-      writable: true,
-    })
-  })
-  afterEach(() => {
-    if (saved === undefined) delete (globalThis as { navigator?: unknown }).navigator
-    else Object.defineProperty(globalThis, 'navigator', saved)
-  })
+  withNavigator(() => ({ locks: new FakeLocks() }))
 
   it('lets the first tab lead on one connection and relays its events to the others', async () => {
     const { fetch, calls } = fakeHub()

@@ -1,5 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto'
-import type { EventStream } from '../core/event-stream.ts'
+import type { EventStream } from '../index.ts'
 
 /** Options for {@link createClockDemo}. */
 export interface ClockDemoOptions {

@@ -8,7 +8,22 @@ import type { NodeRequest } from './event-stream-response.ts'
 
 const waiting = new WeakMap<object, () => void>()
 
-/** Notes that `req`'s client waits for `100 Continue`, sent through `writeContinue`. */
+/**
+ * Notes that `req`'s client waits for `100 Continue`, and defers it to the first read of the body
+ * (`readBody`, and the hub's own reads), through `writeContinue`. Call it from the server's
+ * `'checkContinue'` listener, which Node then leaves the 100 to, so that a request refused on its
+ * headers is answered before its client uploads anything:
+ *
+ * ```ts
+ * server.on('checkContinue', (req, res) => {
+ *   deferContinue(req, () => res.writeContinue())
+ *   server.emit('request', req, res)
+ * })
+ * ```
+ *
+ * Routes of your own that read bodies another way must then send it themselves
+ * (`res.writeContinue()`), or their clients wait for it (curl: one second) before they send.
+ */
 export function deferContinue(req: object, writeContinue: () => void): void {
   waiting.set(req, writeContinue)
 }

@@ -21,11 +21,8 @@ export interface MercureServiceOptions {
   publisherKey: string
   /** Key verifying subscribers' tokens. */
   subscriberKey: string
-  /**
-   * How configuration errors name the two keys. Defaults to the CLI's settings,
-   * `SSEHUB_PUBLISHER_JWT_KEY` and `SSEHUB_SUBSCRIBER_JWT_KEY`.
-   */
-  keyNames?: { publisher: string; subscriber: string }
+  /** How configuration errors name the two keys (the handlers' options, or the CLI's settings). */
+  keyNames: { publisher: string; subscriber: string }
   /** Allowed `alg` of publishers' tokens. Defaults to the key type's algorithms (`HS256` for a secret). */
   publisherAlgorithms?: readonly string[] | null
   /** Allowed `alg` of subscribers' tokens. Defaults as for publishers. */
@@ -68,13 +65,21 @@ export interface MercureServiceOptions {
    * (`1000`). A subscription past one gets 429 with `Retry-After`. Defaults to those.
    */
   subscriptionLimits?: SubscriptionLimitSettings
-  /** Counters to report to (the server's Prometheus metrics). Defaults to none. */
-  metrics?: ServiceMetrics | null
+  /**
+   * Where the hub reports what it does: updates published and delivered, subscriptions opened and
+   * closed, subscription events dropped (the `ssehub` server feeds Prometheus from it). `null`
+   * for none. Defaults to none.
+   */
+  metrics?: MercureMetrics | null
 }
 
-/** Counters a hub reports to, and the gauges they read when scraped. */
-export interface ServiceMetrics extends HubMetrics {
-  /** Sets how the connected-subscribers and history-size gauges are read at scrape time. */
+/**
+ * What a hub reports to: the counters of `HubMetrics` (every method optional), and `observe`,
+ * called once with how to read the connected subscribers and the history's size, for gauges read
+ * when they are scraped.
+ */
+export interface MercureMetrics extends HubMetrics {
+  /** Receives how the connected-subscribers and history-size gauges are read at scrape time. */
   observe?(sources: { subscribers: () => number; historySize: () => Promise<number> }): void
 }
 
@@ -88,8 +93,8 @@ export type SubscriptionLimitSettings = Pick<
 >
 
 /**
- * The hub and its protocol, built from options: what the Node handler (`mercure-app.ts`) and the
- * fetch handler (`web/mercure-fetch-handler.ts`) each mount.
+ * The hub and its protocol, built from options: what the Node handler (`node/hub-handler.ts`) and
+ * the fetch handler (`web/mercure-fetch-handler.ts`) each mount.
  */
 export interface MercureService {
   readonly hub: Hub
@@ -132,12 +137,12 @@ export function createMercureService(
   const publisherVerifier = createJwtVerifier({
     key: options.publisherKey,
     algorithms: options.publisherAlgorithms ?? undefined,
-    keyName: options.keyNames?.publisher ?? 'SSEHUB_PUBLISHER_JWT_KEY',
+    keyName: options.keyNames.publisher,
   })
   const subscriberVerifier = createJwtVerifier({
     key: options.subscriberKey,
     algorithms: options.subscriberAlgorithms ?? undefined,
-    keyName: options.keyNames?.subscriber ?? 'SSEHUB_SUBSCRIBER_JWT_KEY',
+    keyName: options.keyNames.subscriber,
   })
   // A full disk fails every publish and every subscription event alike: one line when the store
   // starts failing, one when a commit goes through again.

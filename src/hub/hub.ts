@@ -31,7 +31,10 @@ import { SubscriptionLimitError, SubscriptionLimits } from './subscription-limit
 import { createSelectorMatcher, type SelectorMatcher } from './topic-selector.ts'
 import type { StoredUpdate, Update } from './update.ts'
 
-/** Counters the hub reports to (see `http/metrics.ts`). Every method is optional. */
+/**
+ * Counters the hub reports to (the `ssehub` server feeds Prometheus from them:
+ * `server/metrics.ts`). Every method is optional.
+ */
 export interface HubMetrics {
   published?(update: StoredUpdate, seconds: number): void
   delivered?(count: number): void

@@ -11,8 +11,19 @@
  * @module
  */
 
+export { DEFAULT_MAX_UPDATES } from '../storage/defaults.ts'
 export { createMemoryStore, MemoryStore, type MemoryStoreOptions } from '../storage/memory.ts'
 export type { RetentionOptions } from '../storage/retention.ts'
+export {
+  DEFAULT_MAX_LIFETIME_MS,
+  DEFAULT_MAX_SUBSCRIPTIONS_PER_ADDRESS,
+  DEFAULT_MAX_SUBSCRIPTIONS_PER_TOKEN,
+  DEFAULT_MAX_TEMPLATE_STATES,
+  DEFAULT_MAX_TEMPLATE_WORK,
+  DEFAULT_SUBSCRIPTION_EVENT_RATE,
+  DEFAULT_SUBSCRIPTION_EVENT_SELECTORS,
+  SUBSCRIPTION_EVENT_BURST_FACTOR,
+} from './defaults.ts'
 export {
   type AppendOutcome,
   DuplicateIdError,
@@ -35,6 +46,7 @@ export type {
   SubscriptionDirectory,
 } from './subscription-directory.ts'
 export type { SubscriptionEventRelay } from './subscription-event-relay.ts'
+export { subscriptionTopic } from './subscription-events.ts'
 export { type SubscriptionLimit, SubscriptionLimitError } from './subscription-limits.ts'
 export {
   createSelectorMatcher,

@@ -1,17 +1,9 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import {
-  createLocalJWKSet,
-  createRemoteJWKSet,
-  errors,
-  type JSONWebKeySet,
-  type JWK,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-  SignJWT,
-} from 'jose'
+import type { JSONWebKeySet, JWK, JWTPayload, JWTVerifyGetKey } from 'jose'
 import { quote } from './auth-error.ts'
+import { type JoseModule, loadJose, SIGNING_TOKENS, VERIFYING_TOKENS } from './jose.ts'
 
 /** What a key source turned out to be. */
 export type KeySourceType = 'secret' | 'pem' | 'jwks-url' | 'jwks-file'
@@ -126,8 +118,10 @@ const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k', 'priv'
  *
  * @throws {Error} synchronously, with a message naming the setting and the fix, for any
  *   configuration mistake. Messages never contain key material.
+ * @throws {MissingPackageError} when jose is not installed.
  */
 export function loadKey(source: string, options: LoadKeyOptions = {}): VerificationKey {
+  const jose = loadJose(VERIFYING_TOKENS)
   const name = options.name ?? 'The JWT key'
   const text = typeof source === 'string' ? source.trim() : ''
   if (text === '') {
@@ -136,8 +130,8 @@ export function loadKey(source: string, options: LoadKeyOptions = {}): Verificat
     )
   }
   if (text.startsWith('-----BEGIN')) return pemKey(name, text, options)
-  if (/^https?:\/\//i.test(text)) return jwksUrlKey(name, text, options)
-  if (/^file:/i.test(text) || /\.json$/i.test(text)) return jwksFileKey(name, text, options)
+  if (/^https?:\/\//i.test(text)) return jwksUrlKey(jose, name, text, options)
+  if (/^file:/i.test(text) || /\.json$/i.test(text)) return jwksFileKey(jose, name, text, options)
   if (text.startsWith('{')) {
     throw new Error(
       `${name} looks like JSON. An inline JWK or JWKS is not supported: save it to a .json file and set ${name} to its path.`,
@@ -154,12 +148,14 @@ export function loadKey(source: string, options: LoadKeyOptions = {}): Verificat
  *   curve's `ES*` for an EC key and `EdDSA` for an Ed25519 key.
  * @param name The setting's name for error messages. Defaults to `'The signing key'`.
  * @throws {Error} synchronously for a public key, a JWKS, or an algorithm that does not fit the key.
+ * @throws {MissingPackageError} when jose is not installed.
  */
 export function loadSigningKey(
   source: string,
   alg?: string | undefined,
   name = 'The signing key',
 ): SigningKey {
+  const { SignJWT } = loadJose(SIGNING_TOKENS)
   const text = typeof source === 'string' ? source.trim() : ''
   if (text === '')
     throw new Error(`${name} is empty. Set it to a shared secret or a PEM private key.`)
@@ -244,7 +240,12 @@ function pemKey(name: string, text: string, options: LoadKeyOptions): Verificati
   }
 }
 
-function jwksUrlKey(name: string, text: string, options: LoadKeyOptions): VerificationKey {
+function jwksUrlKey(
+  jose: JoseModule,
+  name: string,
+  text: string,
+  options: LoadKeyOptions,
+): VerificationKey {
   let url: URL
   try {
     url = new URL(text)
@@ -261,7 +262,7 @@ function jwksUrlKey(name: string, text: string, options: LoadKeyOptions): Verifi
   }
   // Query and fragment may carry API keys: keep them out of messages and logs.
   const where = `${url.origin}${url.pathname}`
-  const remote = createRemoteJWKSet(url, {
+  const remote = jose.createRemoteJWKSet(url, {
     timeoutDuration: options.jwksTimeoutMs ?? 5000,
     cooldownDuration: options.jwksCooldownMs ?? 30_000,
     cacheMaxAge: options.jwksCacheMaxAgeMs ?? 600_000,
@@ -274,7 +275,7 @@ function jwksUrlKey(name: string, text: string, options: LoadKeyOptions): Verifi
       try {
         return await remote(header, token)
       } catch (error) {
-        if (isTokenMismatch(error)) throw error
+        if (isTokenMismatch(jose, error)) throw error
         throw new JwksUnavailableError(
           `The JWKS at ${where} could not be fetched or used: ${reason(error)}.`,
           { cause: error },
@@ -285,7 +286,12 @@ function jwksUrlKey(name: string, text: string, options: LoadKeyOptions): Verifi
   }
 }
 
-function jwksFileKey(name: string, text: string, options: LoadKeyOptions): VerificationKey {
+function jwksFileKey(
+  jose: JoseModule,
+  name: string,
+  text: string,
+  options: LoadKeyOptions,
+): VerificationKey {
   const path = /^file:\/\//i.test(text) ? fileURLToPath(text) : text.replace(/^file:/i, '')
   let raw: string
   try {
@@ -303,7 +309,7 @@ function jwksFileKey(name: string, text: string, options: LoadKeyOptions): Verif
     throw new Error(`${name} names the JWKS file ${path}, which is not valid JSON.`)
   }
   const jwks = publicJwks(name, path, json)
-  const local = createLocalJWKSet(jwks)
+  const local = jose.createLocalJWKSet(jwks)
   const what = `the JWKS file ${path}`
   return {
     type: 'jwks-file',
@@ -443,7 +449,7 @@ function isLoopback(hostname: string): boolean {
 }
 
 /** Errors that say the token does not fit the key set, as opposed to the key set being broken. */
-function isTokenMismatch(error: unknown): boolean {
+function isTokenMismatch({ errors }: JoseModule, error: unknown): boolean {
   return (
     error instanceof errors.JWKSNoMatchingKey ||
     error instanceof errors.JWKSMultipleMatchingKeys ||

@@ -1,5 +1,6 @@
-import { decodeProtectedHeader, errors, type JWTPayload, jwtVerify } from 'jose'
+import type { JWTPayload } from 'jose'
 import { AuthError, quote } from './auth-error.ts'
+import { type JoseModule, loadJose, VERIFYING_TOKENS } from './jose.ts'
 import { JwksUnavailableError, loadKey, type VerificationKey } from './jwt-keys.ts'
 
 /** What a verified token grants, read from its `mercure` claim (Mercure draft-07 §Authorization). */
@@ -80,8 +81,10 @@ interface MercureGrants {
  *
  * @throws {Error} synchronously for a configuration mistake (bad key, `none` or an algorithm that
  *   does not fit the key), with a message that says how to fix it.
+ * @throws {MissingPackageError} synchronously when jose is not installed.
  */
 export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
+  const jose = loadJose(VERIFYING_TOKENS)
   if (options.algorithms?.some((alg) => alg.toLowerCase() === 'none')) {
     throw new Error(
       'The algorithm "none" can never be allowed: it marks an unsigned token, which anyone can forge. Remove it from the allowed algorithms.',
@@ -120,12 +123,12 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
       ) {
         return known.claims
       }
-      checkHeader(token, algorithms)
+      checkHeader(jose, token, algorithms)
       let payload: JWTPayload
       try {
-        payload = await verifyWithKey(token, key, algorithms, tolerance)
+        payload = await verifyWithKey(jose, token, key, algorithms, tolerance)
       } catch (error) {
-        throw toAuthError(error)
+        throw toAuthError(jose, error)
       }
       const claims = readClaims(payload)
       // Only ordinary-sized tokens: a thousand of the largest accepted would hold 64 MiB.
@@ -142,7 +145,11 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
  * Rejects what we can tell from the header alone, with a precise message: jose would say only
  * "alg not allowed".
  */
-function checkHeader(token: string, algorithms: readonly string[]): void {
+function checkHeader(
+  { decodeProtectedHeader }: JoseModule,
+  token: string,
+  algorithms: readonly string[],
+): void {
   if (typeof token !== 'string' || token === '') throw invalid('The token is empty.')
   if (token.length > MAX_TOKEN_LENGTH) {
     throw invalid(`The token is longer than ${MAX_TOKEN_LENGTH} characters.`)
@@ -170,6 +177,7 @@ function checkHeader(token: string, algorithms: readonly string[]): void {
 }
 
 async function verifyWithKey(
+  { errors, jwtVerify }: JoseModule,
   token: string,
   key: VerificationKey,
   algorithms: string[],
@@ -193,7 +201,7 @@ async function verifyWithKey(
   }
 }
 
-function toAuthError(error: unknown): Error {
+function toAuthError({ errors }: JoseModule, error: unknown): Error {
   if (error instanceof JwksUnavailableError || AuthError.is(error)) return error
   const cause = { cause: error }
   if (error instanceof errors.JWTExpired) {

@@ -18,7 +18,12 @@ function encodeSegment(value: string): string {
   )
 }
 
-/** The topic (and JSON-LD `id`) of one subscription: `/.well-known/mercure/subscriptions/{topic}/{subscriber}`. */
+/**
+ * The topic (and JSON-LD `id`) of one subscription, whose subscription events (Mercure's presence)
+ * are published to it: `/.well-known/mercure/subscriptions/{selector}/{subscriber}`, each segment
+ * percent-encoded. Its prefix up to the subscriber, with `{/subscriber}` after it, is the
+ * selector of every subscription to `selector`.
+ */
 export function subscriptionTopic(selector: string, subscriberId: string): string {
   return `${SUBSCRIPTIONS_PATH}/${encodeSegment(selector)}/${encodeSegment(subscriberId)}`
 }

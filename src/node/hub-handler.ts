@@ -1,3 +1,4 @@
+import type { EventStream } from '../core/event-stream.ts'
 import {
   type NodeRequest,
   type NodeResponse,
@@ -8,6 +9,7 @@ import { createNodeProtocolHandler } from '../http/mercure-handler.ts'
 import { sendText } from '../http/send-text.ts'
 import type { EventStore } from '../hub/event-store.ts'
 import type { Hub } from '../hub/hub.ts'
+import type { MercureClaims } from '../hub/jwt-verifier.ts'
 import { type EmbeddedHubOptions, embedHub } from '../web/embedded-hub.ts'
 
 /**
@@ -15,7 +17,22 @@ import { type EmbeddedHubOptions, embedHub } from '../web/embedded-hub.ts'
  * hub's bounds (`maxBodyBytes`, `publishLimits`, `subscriptionLimits`, `maxLifetimeMs`, …) are
  * those of the `ssehub` server and of `ssehub/web`, with the same defaults.
  */
-export interface MercureHandlerOptions extends EmbeddedHubOptions {}
+export interface MercureHandlerOptions extends EmbeddedHubOptions {
+  /**
+   * Called with each event stream the hub opens, and its request, right after the stream's
+   * headers went out: to count the open streams, follow how they close (`stream.onClose`), or end
+   * them (`stream.close()`) when your server shuts down. Defaults to none.
+   */
+  onStream?: ((stream: EventStream, req: NodeRequest) => void) | undefined
+  /**
+   * Called with an unexpected failure of a request for the hub, right before the handler answers
+   * it `500` (or cuts its stream, when the answer had begun): a bug, such as a custom store that
+   * throws, or the client's doing, such as an upload it aborted or a connection it reset, which
+   * your server may rather count than log. It should not throw. Defaults to logging the failure
+   * to `logger` as `hub request failed`.
+   */
+  onError?: ((error: unknown, req: NodeRequest) => void) | undefined
+}
 
 /**
  * The hub, ready to mount in a Node server: call it with every request (or every request that
@@ -37,6 +54,12 @@ export interface MercureHandler {
   /** Its store. */
   readonly store: EventStore
   /**
+   * Verifies a token with the subscriber key, as the hub verifies a subscriber's (signature,
+   * allowed algorithms, expiry), and resolves with its `mercure` claim: to authorize routes of
+   * your own with the tokens your users hold already. Rejects when the token is not valid.
+   */
+  verifySubscriberToken(token: string): Promise<MercureClaims>
+  /**
    * Ends every stream cleanly (clients reconnect elsewhere with their last id), refuses new
    * subscriptions with a `503`, and closes the store when the handler made it.
    */
@@ -57,9 +80,11 @@ export interface MercureHandler {
  * ```
  * @throws {TypeError} without a key; other option mistakes (a key that cannot verify, a bound
  *   out of range) throw too, with a message saying how to fix them.
+ * @throws {MissingPackageError} when `jose`, which verifies the tokens, is not installed.
  */
 export function createMercureHandler(options: MercureHandlerOptions): MercureHandler {
-  const embedded = embedHub('createMercureHandler', options)
+  const { onStream, onError, ...hubOptions } = options
+  const embedded = embedHub('createMercureHandler', hubOptions)
   const { service, logger } = embedded
   const streamOptions: OpenEventStreamOptions = embedded.streamOptions
   // Streams opened while a request is handled: its promise resolves at once for them.
@@ -68,6 +93,7 @@ export function createMercureHandler(options: MercureHandlerOptions): MercureHan
     protocol: service.protocol,
     openStream: (req, res, headers) => {
       const stream = openEventStream(req, res, { ...streamOptions, headers })
+      onStream?.(stream, req)
       opening.get(res)?.()
       return stream
     },
@@ -84,7 +110,9 @@ export function createMercureHandler(options: MercureHandlerOptions): MercureHan
       return false
     }
     const fail = (error: unknown): boolean => {
-      logger.error({ err: error, path: url.pathname }, 'hub request failed')
+      if (onError === undefined)
+        logger.error({ err: error, path: url.pathname }, 'hub request failed')
+      else onError(error, req)
       if (!res.headersSent) sendText(res, 500, 'Internal error.\n')
       else res.destroy?.()
       return true
@@ -102,6 +130,7 @@ export function createMercureHandler(options: MercureHandlerOptions): MercureHan
   return Object.assign(handle, {
     hub: service.hub,
     store: embedded.store,
+    verifySubscriberToken: (token: string) => service.subscriberVerifier.verify(token),
     close: embedded.close,
   })
 }

@@ -2,20 +2,41 @@
  * ssehub/node: the hub and SSE responses for Node's `http` and `http2` servers, and the
  * frameworks built on them (Express 5, Fastify 5, Koa). `createMercureHandler` mounts the Mercure
  * hub at `/.well-known/mercure` in your server; `openEventStream` serves SSE from your own route,
- * without the hub; `mintToken` signs the tokens publishers and subscribers present.
+ * without the hub; `mintToken` signs the tokens publishers and subscribers present, and
+ * `keyWarnings` says when a key is unsafe. For routes of your own beside the hub, the Node
+ * helpers the hub itself answers with: bounded bodies (`readBody`, `discardRefusedBody`,
+ * `deferContinue`), `readCookie` and `sendText`. The `ssehub` server is composed of this entry
+ * and the others, nothing more.
  *
  * @module
  */
+export { BodyTimeoutError, BodyTooLargeError } from '../http/body-errors.ts'
+export {
+  DEFAULT_BODY_TIMEOUT_MS,
+  DEFAULT_COOKIE_NAME,
+  DEFAULT_MAX_BODY_BYTES,
+} from '../http/defaults.ts'
 export {
   type NodeRequest,
   type NodeResponse,
   type OpenEventStreamOptions,
   openEventStream,
 } from '../http/event-stream-response.ts'
+export { deferContinue } from '../http/expect-continue.ts'
 export type { HubLogger } from '../http/hub-logger.ts'
 export { readLastEventId } from '../http/last-event-id.ts'
 export { HUB_PATH } from '../http/mercure-protocol.ts'
+export type { MercureMetrics } from '../http/mercure-service.ts'
+export { type ReadBodyOptions, readBody } from '../http/read-body.ts'
+export { readCookie } from '../http/read-cookie.ts'
+export { discardRefusedBody, type RefusedBodyOptions } from '../http/refused-body.ts'
+export { sendText } from '../http/send-text.ts'
+export { DEFAULT_MAX_ID_BYTES } from '../hub/defaults.ts'
+export type { MercureClaims } from '../hub/jwt-verifier.ts'
+export { type KeySetting, keyWarnings } from '../hub/key-warnings.ts'
 export { type MintTokenOptions, mintToken } from '../hub/mint-token.ts'
+export { MissingPackageError } from '../hub/optional-package.ts'
+export { MAX_ID_BYTES } from '../hub/publish-form.ts'
 export type { EmbeddedHubOptions } from '../web/embedded-hub.ts'
 export {
   createMercureHandler,

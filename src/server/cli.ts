@@ -1,10 +1,9 @@
 #!/usr/bin/env node
 import { randomBytes } from 'node:crypto'
-import { createLogger, type Logger } from '../http/logger.ts'
-import { createMetrics } from '../http/metrics.ts'
-import { keyWarnings } from '../hub/key-warnings.ts'
-import { mintToken } from '../hub/mint-token.ts'
+import { keyWarnings, MissingPackageError, mintToken } from '../node/index.ts'
 import { ConfigError, loadConfig, type ServerConfig, USAGE } from './config.ts'
+import { createLogger, type Logger } from './logger.ts'
+import { createMetrics } from './metrics.ts'
 import { openStore } from './open-store.ts'
 import { createSsehubServer } from './server.ts'
 import { runTokenCommand } from './token-command.ts'
@@ -23,7 +22,8 @@ async function main(): Promise<void> {
     }
     await serve(loaded.config)
   } catch (error) {
-    if (error instanceof ConfigError) {
+    // A missing optional package (installed with `--omit=optional`) is a set-up mistake too.
+    if (error instanceof ConfigError || error instanceof MissingPackageError) {
       process.stderr.write(`ssehub: ${error.message}\n`)
       process.exit(2)
     }

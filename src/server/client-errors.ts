@@ -1,5 +1,5 @@
-import type { Logger } from '../http/logger.ts'
 import { DEFAULT_CLIENT_ERROR_INTERVAL_MS } from './defaults.ts'
+import type { Logger } from './logger.ts'
 
 /**
  * What went wrong on a client's side, as the periodic log line counts it:

@@ -1,22 +1,22 @@
 import { parseArgs } from 'node:util'
 import {
-  DEFAULT_HEARTBEAT_MS,
-  DEFAULT_MAX_QUEUE_BYTES,
-  DEFAULT_STALL_TIMEOUT_MS,
-} from '../core/defaults.ts'
-import {
-  DEFAULT_BODY_TIMEOUT_MS,
-  DEFAULT_COOKIE_NAME,
-  DEFAULT_MAX_BODY_BYTES,
-} from '../http/defaults.ts'
-import {
   DEFAULT_MAX_LIFETIME_MS,
   DEFAULT_MAX_SUBSCRIPTIONS_PER_ADDRESS,
   DEFAULT_MAX_SUBSCRIPTIONS_PER_TOKEN,
   DEFAULT_MAX_TEMPLATE_STATES,
   DEFAULT_MAX_TEMPLATE_WORK,
-} from '../hub/defaults.ts'
-import { DEFAULT_MAX_UPDATES } from '../storage/defaults.ts'
+  DEFAULT_MAX_UPDATES,
+} from '../hub/index.ts'
+import {
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_MAX_QUEUE_BYTES,
+  DEFAULT_STALL_TIMEOUT_MS,
+} from '../index.ts'
+import {
+  DEFAULT_BODY_TIMEOUT_MS,
+  DEFAULT_COOKIE_NAME,
+  DEFAULT_MAX_BODY_BYTES,
+} from '../node/index.ts'
 import { ConfigError } from './config-error.ts'
 import {
   DEFAULT_HEADERS_TIMEOUT_MS,

@@ -6,9 +6,8 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2'
 import type { Duplex } from 'node:stream'
-import type { Logger } from '../http/logger.ts'
-import { createOutageLog } from '../http/outage-log.ts'
 import { type ClientErrorLog, classifyClientError } from './client-errors.ts'
+import type { Logger } from './logger.ts'
 
 /** The bounds a server puts on its connections (see {@link applyConnectionLimits}). */
 export interface ConnectionLimits {
@@ -98,19 +97,32 @@ export function applyConnectionLimits(
   server.on('tlsClientError', () => clientErrors.count('tls'))
   server.on('sessionError', () => clientErrors.count('reset'))
 
-  const descriptors = createOutageLog({
-    logger,
-    failing: 'cannot accept connections: out of file descriptors; new connections are closed',
-    recovered: 'accepting connections again',
-  })
+  // Node reports every refused accept: one line when the descriptors run out, one with the count
+  // when a connection comes in again, as the hub logs a store's outage (a log line per refused
+  // connection would fill the disk of a server that is already short of resources).
+  let refusedAccepts = 0
+  let outageSince = 0
   server.on('error', (error: NodeJS.ErrnoException) => {
     // Before it listens, `listen()` reports the error.
     if (!server.listening) return
-    if (error.code === 'EMFILE' || error.code === 'ENFILE') descriptors.failed(error)
-    else logger.error({ err: error }, 'server error')
+    if (error.code !== 'EMFILE' && error.code !== 'ENFILE') {
+      logger.error({ err: error }, 'server error')
+      return
+    }
+    if (refusedAccepts++ > 0) return
+    outageSince = Date.now()
+    logger.error(
+      { err: error },
+      'cannot accept connections: out of file descriptors; new connections are closed (logged once until it recovers)',
+    )
   })
   server.on('connection', () => {
-    if (descriptors.failing) descriptors.succeeded()
+    if (refusedAccepts === 0) return
+    logger.info(
+      { failures: refusedAccepts, seconds: Math.round((Date.now() - outageSince) / 1000) },
+      `accepting connections again after ${refusedAccepts} failure(s)`,
+    )
+    refusedAccepts = 0
   })
 
   server.on('session', (session: Http2Session) => watchSession(session, limits))

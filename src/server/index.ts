@@ -1,5 +1,6 @@
 /**
- * ssehub's Node server: SSE responses on `node:http` / `node:http2`, and the hub server.
+ * ssehub's Node server: SSE responses on `node:http` / `node:http2`, and the hub server that the
+ * `ssehub` command runs (composed of the package's other entry points only).
  *
  * @module
  */
@@ -8,6 +9,11 @@ export {
   type NodeResponse,
   type OpenEventStreamOptions,
   openEventStream,
-} from '../http/event-stream-response.ts'
-export { readLastEventId } from '../http/last-event-id.ts'
-export { createSsehubServer, type SsehubServer, type SsehubServerOptions } from './server.ts'
+  readLastEventId,
+} from '../node/index.ts'
+export {
+  createSsehubServer,
+  type ServerHubOptions,
+  type SsehubServer,
+  type SsehubServerOptions,
+} from './server.ts'

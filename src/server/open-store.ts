@@ -1,8 +1,7 @@
-import type { EventStore } from '../hub/event-store.ts'
-import { MissingDriverError } from '../storage/load-driver.ts'
-import { createMemoryStore } from '../storage/memory.ts'
-import type { RedisStoreOptions } from '../storage/redis.ts'
-import { createSqliteStore } from '../storage/sqlite.ts'
+import type { EventStore } from '../hub/index.ts'
+import { createMemoryStore } from '../storage/memory/index.ts'
+import type { RedisStoreOptions } from '../storage/redis/index.ts'
+import { createSqliteStore, MissingDriverError } from '../storage/sqlite/index.ts'
 import { ConfigError, type StoreConfig } from './config.ts'
 
 /** What a store reports while it runs (the Redis store: its connection), for the logs. */
@@ -34,7 +33,7 @@ export async function openStore(
       const options = redisOptions(config.url)
       // Loaded only when asked for: `redis` is an optional peer dependency, which the store
       // loads when it creates its first client.
-      const redis = await import('../storage/redis.ts')
+      const redis = await import('../storage/redis/index.ts')
       try {
         return await redis.createRedisStore({ ...options, ...retention, ...hooks })
       } catch (error) {

@@ -1,5 +1,4 @@
-import { DEFAULT_MAX_ID_BYTES } from '../hub/defaults.ts'
-import { MAX_ID_BYTES } from '../hub/publish-form.ts'
+import { DEFAULT_MAX_ID_BYTES, MAX_ID_BYTES } from '../node/index.ts'
 import { ConfigError } from './config-error.ts'
 import { DEFAULT_MAX_HEADER_BYTES } from './defaults.ts'
 import type { SettingSpec, SettingText } from './setting-values.ts'

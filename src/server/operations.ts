@@ -1,13 +1,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
-import type { NodeRequest, NodeResponse } from '../http/event-stream-response.ts'
-import type { Metrics } from '../http/metrics.ts'
-import { sendText } from '../http/send-text.ts'
+import { type NodeRequest, type NodeResponse, sendText } from '../node/index.ts'
 import {
   DEFAULT_HEADERS_TIMEOUT_MS,
   DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
   DEFAULT_REQUEST_TIMEOUT_MS,
 } from './defaults.ts'
+import type { Metrics } from './metrics.ts'
 
 /** Options for {@link createOperationsHandler}. */
 export interface OperationsOptions {

@@ -6,23 +6,27 @@ import {
 import { createSecureServer, type Http2SecureServer, type Http2Session } from 'node:http2'
 import type { AddressInfo } from 'node:net'
 import { createChatApi } from '../apps/chat-api.ts'
-import { DEFAULT_HEARTBEAT_MS } from '../core/defaults.ts'
-import type { EventStream, EventStreamCloseReason } from '../core/event-stream.ts'
-import { createHeartbeat, type Heartbeat } from '../core/heartbeat.ts'
 import { type ClockDemo, createClockDemo } from '../demos/clock.ts'
-import { DEFAULT_COOKIE_NAME } from '../http/defaults.ts'
 import {
+  createHeartbeat,
+  DEFAULT_HEARTBEAT_MS,
+  type EventStream,
+  type EventStreamCloseReason,
+  type Heartbeat,
+} from '../index.ts'
+import {
+  createMercureHandler,
+  DEFAULT_COOKIE_NAME,
+  deferContinue,
+  HUB_PATH,
+  type MercureHandler,
+  type MercureHandlerOptions,
   type NodeRequest,
   type NodeResponse,
   type OpenEventStreamOptions,
   openEventStream,
-} from '../http/event-stream-response.ts'
-import { deferContinue } from '../http/expect-continue.ts'
-import { type Logger, silentLogger } from '../http/logger.ts'
-import { createMercureApp, type MercureApp, type MercureAppOptions } from '../http/mercure-app.ts'
-import { HUB_PATH } from '../http/mercure-protocol.ts'
-import type { Metrics } from '../http/metrics.ts'
-import { sendText } from '../http/send-text.ts'
+  sendText,
+} from '../node/index.ts'
 import { classifyClientError, createClientErrorLog } from './client-errors.ts'
 import {
   applyConnectionLimits,
@@ -36,8 +40,33 @@ import {
   DEFAULT_MAX_HEADER_BYTES,
   DEFAULT_REQUEST_TIMEOUT_MS,
 } from './defaults.ts'
+import { type Logger, silentLogger } from './logger.ts'
+import type { Metrics } from './metrics.ts'
 import { createOperationsHandler, createOperationsServer } from './operations.ts'
 import { serveStatic, WEB_ROOT } from './static-files.ts'
+
+/**
+ * The hub the server mounts: the options of `ssehub/node`'s `createMercureHandler`, but for those
+ * the server sets itself for every stream it serves (`heartbeatMs`, `maxQueueBytes`,
+ * `stallTimeoutMs`, `logger`) and its hooks. Configuration errors name the keys by the CLI's
+ * settings unless `keyNames` says otherwise.
+ */
+export type ServerHubOptions = Omit<
+  MercureHandlerOptions,
+  | 'heartbeatMs'
+  | 'heartbeat'
+  | 'maxQueueBytes'
+  | 'stallTimeoutMs'
+  | 'logger'
+  | 'onStream'
+  | 'onError'
+>
+
+/** How configuration errors name the hub's keys: by the CLI's settings. */
+const CLI_KEY_NAMES = {
+  publisher: 'SSEHUB_PUBLISHER_JWT_KEY',
+  subscriber: 'SSEHUB_SUBSCRIBER_JWT_KEY',
+}
 
 /** Options for {@link createSsehubServer}. */
 export interface SsehubServerOptions {
@@ -68,7 +97,7 @@ export interface SsehubServerOptions {
   /** Milliseconds `close()` waits for connections to finish before cutting them. Defaults to `2000`. */
   shutdownGraceMs?: number
   /** The Mercure hub at `/.well-known/mercure`, or `null` for none. Defaults to `null`. */
-  mercure?: MercureAppOptions | null
+  mercure?: ServerHubOptions | null
   /** Prometheus metrics served at `/metrics`, or `null` for none. Defaults to `null`. */
   metrics?: Metrics | null
   /**
@@ -151,7 +180,7 @@ export interface SsehubServer {
   /** How many event streams are open. */
   readonly openStreams: number
   /** The Mercure hub, when mounted. */
-  readonly mercure: MercureApp | null
+  readonly mercure: MercureHandler | null
   /**
    * Starts listening (and the metrics listener, when `metricsListen` is set); resolves with the
    * bound addresses and their base URLs.
@@ -215,15 +244,9 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
     }
   }
 
-  const openStream = (
-    req: NodeRequest,
-    res: NodeResponse,
-    extra: OpenEventStreamOptions = {},
-  ): EventStream => {
-    const streamOptions: OpenEventStreamOptions = { heartbeat, ...extra }
-    if (options.maxQueueBytes !== undefined) streamOptions.maxQueueBytes = options.maxQueueBytes
-    if (options.stallTimeoutMs !== undefined) streamOptions.stallTimeoutMs = options.stallTimeoutMs
-    const stream = openEventStream(req, res, streamOptions)
+  // Every stream the server serves, the hub's and the clock's, is tracked: for `openStreams`, for
+  // the shutdown, and for its log line when it closes.
+  const track = (stream: EventStream, req: NodeRequest): void => {
     streams.set(stream, req.url)
     // Every header the hub and the apps use (token, cookie, origin, Last-Event-ID) is read
     // before the stream opens, and Node keeps the request for the whole life of the response:
@@ -235,18 +258,43 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
       request.headers = {}
     }
     stream.onClose(onStreamClose)
+  }
+  const streamBounds: { maxQueueBytes?: number; stallTimeoutMs?: number | null } = {}
+  if (options.maxQueueBytes !== undefined) streamBounds.maxQueueBytes = options.maxQueueBytes
+  if (options.stallTimeoutMs !== undefined) streamBounds.stallTimeoutMs = options.stallTimeoutMs
+
+  const openStream = (
+    req: NodeRequest,
+    res: NodeResponse,
+    extra: OpenEventStreamOptions = {},
+  ): EventStream => {
+    const stream = openEventStream(req, res, { heartbeat, ...extra, ...streamBounds })
+    track(stream, req)
     return stream
   }
 
+  // A request that failed: a bug is logged; an aborted upload or a reset is the client's doing,
+  // counted rather than a stack trace each. Over HTTP/1 its connection's 'clientError' has
+  // counted it already.
+  const reportFailure = (error: unknown, req: NodeRequest): void => {
+    const kind = classifyClientError(error)
+    if (kind === null) logger.error({ err: error, path: req.url }, 'request failed')
+    else if (req.httpVersionMajor === 2) clientErrors.count(kind)
+  }
+
+  // The hub is ssehub/node's handler, as any app would mount it; its streams share the server's
+  // heartbeat and bounds, and are tracked with the others.
   const mercure = options.mercure
-    ? createMercureApp(
-        { ...options.mercure, metrics: options.mercure.metrics ?? options.metrics ?? null },
-        {
-          logger,
-          openStream: (req, res, headers) => openStream(req, res, { headers }),
-          closing: () => closing,
-        },
-      )
+    ? createMercureHandler({
+        ...options.mercure,
+        keyNames: options.mercure.keyNames ?? CLI_KEY_NAMES,
+        metrics: options.mercure.metrics ?? options.metrics ?? null,
+        ...(heartbeat === null ? { heartbeatMs: null } : { heartbeat }),
+        ...streamBounds,
+        logger,
+        onStream: track,
+        onError: reportFailure,
+      })
     : null
   const metrics = options.metrics ?? null
   const maxHeaderBytes = options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES
@@ -281,7 +329,7 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
           hub: mercure.hub,
           signingKey: options.chat.signingKey,
           ...(options.chat.allowedHosts ? { allowedHosts: options.chat.allowedHosts } : {}),
-          verifier: mercure.subscriberVerifier,
+          verify: (token) => mercure.verifySubscriberToken(token),
           cookieName: options.mercure?.cookieName ?? DEFAULT_COOKIE_NAME,
         })
       : null
@@ -299,7 +347,7 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
     const path = url.pathname
     const method = req.method ?? 'GET'
     if (await operations(req, res, path)) return
-    if (mercure && (await mercure.handle(req, res, url))) return
+    if (mercure && (await mercure(req, res))) return
     if (chat && (await chat(req, res, url))) return
     if (path === '/demo/clock/stream') {
       if (method !== 'GET') {
@@ -330,11 +378,7 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
 
   const handler = (req: NodeRequest, res: NodeResponse): void => {
     route(req, res).catch((error: unknown) => {
-      // An aborted upload or a reset is the client's doing: counted, not a stack trace each. Over
-      // HTTP/1 its connection's 'clientError' has counted it already.
-      const kind = classifyClientError(error)
-      if (kind === null) logger.error({ err: error, path: req.url }, 'request failed')
-      else if (req.httpVersionMajor === 2) clientErrors.count(kind)
+      reportFailure(error, req)
       if (!res.headersSent) sendText(res, 500, 'Internal error.\n')
       else res.destroy?.()
     })
@@ -389,7 +433,7 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
     },
     async close() {
       closing = true
-      mercure?.close()
+      const hubClosed = mercure?.close()
       const operationsClosed = new Promise<unknown>((resolve) => {
         if (operationsServer?.listening) operationsServer.close(resolve)
         else resolve(undefined)
@@ -407,7 +451,7 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
         for (const session of sessions) session.destroy()
       }, options.shutdownGraceMs ?? 2000)
       grace.unref()
-      await Promise.all([closed, operationsClosed])
+      await Promise.all([closed, operationsClosed, hubClosed])
       clearTimeout(grace)
       clientErrors.flush()
     },

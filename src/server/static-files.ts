@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { extname, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { NodeResponse } from '../http/event-stream-response.ts'
-import { sendText } from '../http/send-text.ts'
+import { type NodeResponse, sendText } from '../node/index.ts'
 import { PAGE_SECURITY_HEADERS } from './security-headers.ts'
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {

@@ -2,7 +2,7 @@ import {
   DEFAULT_SUBSCRIPTION_EVENT_RATE,
   DEFAULT_SUBSCRIPTION_EVENT_SELECTORS,
   SUBSCRIPTION_EVENT_BURST_FACTOR,
-} from '../hub/defaults.ts'
+} from '../hub/index.ts'
 import { ConfigError } from './config-error.ts'
 import type { SettingSpec, SettingText } from './setting-values.ts'
 

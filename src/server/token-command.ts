@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util'
-import { mintToken } from '../hub/mint-token.ts'
+import { mintToken } from '../node/index.ts'
 import { ConfigError } from './config.ts'
 
 /** The `ssehub token --help` text. */

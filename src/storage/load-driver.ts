@@ -9,15 +9,32 @@ import { createRequire } from 'node:module'
 
 const require = createRequire(import.meta.url)
 
-/** Error thrown when a store's driver package is not installed: its message says what to install. */
+/** Options of {@link MissingDriverError}, beyond the standard `cause`. */
+export interface MissingDriverErrorOptions extends ErrorOptions {
+  /**
+   * The whole message, when the default one ("needs the package, which is not installed: run
+   * npm install") is not the fix: a driver that is installed but cannot load, or one that comes
+   * with Node. Defaults to that message.
+   */
+  message?: string
+}
+
+/**
+ * Error thrown when a store has no driver it can load: its message says what to install (or
+ * rebuild, or which Node to use).
+ */
 export class MissingDriverError extends Error {
   readonly code = 'missing-driver'
-  /** The package to install, such as `'better-sqlite3'` or `'redis'`. */
+  /**
+   * The driver that is missing: a package to install, such as `'better-sqlite3'` or `'redis'`,
+   * or `'node:sqlite'`, which comes with Node 22.13 and later.
+   */
   readonly driver: string
 
-  constructor(driver: string, usedBy: string, options?: ErrorOptions) {
+  constructor(driver: string, usedBy: string, options?: MissingDriverErrorOptions) {
     super(
-      `${usedBy} needs the "${driver}" package, which is not installed: run "npm install ${driver}" in the project that uses ssehub.`,
+      options?.message ??
+        `${usedBy} needs the "${driver}" package, which is not installed: run "npm install ${driver}" in the project that uses ssehub.`,
       options,
     )
     this.name = 'MissingDriverError'

@@ -1,19 +1,13 @@
 // The SQLite store's readiness probe: a write, not a `SELECT 1`. A disk that filled up, a file
 // system remounted read-only after I/O errors, or a database at its `max_page_count` still answer
-// every read while each publish fails. No driver here: `sqlite.ts` hands over its handle.
+// every read while each publish fails. No driver here: `sqlite.ts` hands over its connection.
 
-/** A prepared statement, as the probe runs it. */
-interface ProbeStatement {
-  run(...params: unknown[]): unknown
-}
+import type { SqliteConnection, SqliteStatement } from './sqlite-connection.ts'
 
-/** The part of the driver's handle the probe uses (better-sqlite3's `Database` fits). */
-export interface ProbeHandle {
-  exec(sql: string): unknown
-  prepare(sql: string): ProbeStatement
-  pragma(source: string, options: { simple: true }): unknown
-  readonly inTransaction: boolean
-}
+/** The part of the store's connection the probe uses. */
+export type ProbeHandle = Pick<SqliteConnection, 'exec' | 'prepare' | 'pragma' | 'inTransaction'>
+
+type ProbeStatement = SqliteStatement<[number]>
 
 /** How often the probe writes at most, in milliseconds (`/readyz` may be asked far more often). */
 const PROBE_INTERVAL_MS = 1000
@@ -88,10 +82,12 @@ export class SqliteWriteProbe {
     db.exec(
       'CREATE TABLE IF NOT EXISTS ssehub_probe (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, pad BLOB)',
     )
-    this.#pageSize = Number(db.pragma('page_size', { simple: true })) || 4096
+    this.#pageSize = Number(db.pragma('page_size')) || 4096
     return {
-      pad: db.prepare('INSERT INTO ssehub_probe (id, at, pad) VALUES (2, 0, zeroblob(?))'),
-      beat: db.prepare(
+      pad: db.prepare<[number]>(
+        'INSERT INTO ssehub_probe (id, at, pad) VALUES (2, 0, zeroblob(?))',
+      ),
+      beat: db.prepare<[number]>(
         'INSERT INTO ssehub_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at',
       ),
     }

@@ -1,5 +1,5 @@
 // How the SQLite store lays an update out in a row of its `updates` table and reads it back. No
-// driver here: `sqlite.ts` is the only module that knows it.
+// driver here: `sqlite.ts` hands over whether its connection reads text with a NUL whole.
 
 import type { StoredUpdate, Update } from '../hub/update.ts'
 import { storedUpdate } from './stored-update.ts'
@@ -10,7 +10,8 @@ export interface Row {
   id: string
   /** The topics as a JSON array. */
   topics: string
-  data: string
+  /** Bytes (UTF-8) only when it holds a NUL and the driver cuts text there ({@link rowColumns}). */
+  data: string | Uint8Array
   /** `1` for a private update, `0` otherwise. */
   private: number
   type: string | null
@@ -21,6 +22,19 @@ export interface Row {
 
 /** The parameters of the insert: id, topics, data, private, type, retry, time (set at commit). */
 export type InsertParams = [string, string, string, number, string | null, number | null, number]
+
+// node:sqlite before Node 24.16 and 26.1 (every Node 22) reads text only up to its first NUL
+// (binding it is whole), so `data`, the one free-text field (ids and types refuse NUL), would lose
+// its tail on the way back. On such a connection a `data` holding a NUL is selected as its bytes.
+
+/** The columns to select for a {@link Row}: `data` as bytes when it holds a NUL and must be. */
+export function rowColumns(textKeepsNul: boolean): string {
+  return textKeepsNul
+    ? '*'
+    : "seq, id, topics, CASE WHEN instr(CAST(data AS BLOB), x'00') > 0 THEN CAST(data AS BLOB) ELSE data END AS data, private, type, retry, time"
+}
+
+const decoder = new TextDecoder()
 
 /** The insert parameters of `update`, its time still `0`. */
 export function toParams(update: Update): InsertParams {
@@ -38,7 +52,7 @@ export function toParams(update: Update): InsertParams {
 /** Whether a stored row holds the same update as these insert parameters (a retry). */
 export function isSameRow(row: Row, params: InsertParams): boolean {
   return (
-    row.data === params[2] &&
+    textOf(row.data) === params[2] &&
     row.topics === params[1] &&
     row.private === params[3] &&
     row.type === params[4] &&
@@ -48,8 +62,13 @@ export function isSameRow(row: Row, params: InsertParams): boolean {
 
 /** The stored update in a row. */
 export function fromRow(row: Row): StoredUpdate {
-  const { id, data, type, retry } = row
+  const { id, type, retry } = row
+  const data = textOf(row.data)
   const topics = JSON.parse(row.topics) as string[]
   const update = { id, topics, data, private: row.private === 1, type: type ?? undefined }
   return storedUpdate({ ...update, retry: retry ?? undefined }, String(row.seq), row.time)
+}
+
+function textOf(value: string | Uint8Array): string {
+  return typeof value === 'string' ? value : decoder.decode(value)
 }

@@ -1,17 +1,29 @@
-import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
-import type Database from 'better-sqlite3'
 import { DuplicateIdError, type EventStore, StoreUnavailableError } from '../hub/event-store.ts'
 import type { StoredUpdate, Update } from '../hub/update.ts'
 import { CommitListeners } from './commit-listeners.ts'
 import { DEFAULT_MAX_UPDATES } from './defaults.ts'
 import { keepDriverHandle } from './driver-handle.ts'
 import { type CommitOutcomes, GroupCommit } from './group-commit.ts'
-import { loadDriver } from './load-driver.ts'
 import { DEFAULT_RECENT_BYTES, RecentUpdates } from './recent-updates.ts'
 import type { RetentionOptions } from './retention.ts'
+import {
+  inImmediateTransaction,
+  type SqliteConnection,
+  type SqliteDriverChoice,
+  type SqliteDriverName,
+  type SqliteStatement,
+} from './sqlite-connection.ts'
+import { describeSqliteError as describe } from './sqlite-failures.ts'
+import { openSqliteConnection } from './sqlite-open.ts'
 import { SqliteWriteProbe } from './sqlite-probe.ts'
-import { fromRow, type InsertParams, isSameRow, type Row, toParams } from './sqlite-rows.ts'
+import {
+  fromRow,
+  type InsertParams,
+  isSameRow,
+  type Row,
+  rowColumns,
+  toParams,
+} from './sqlite-rows.ts'
 import {
   checkMaxAgeMs,
   checkPositiveInteger,
@@ -50,11 +62,24 @@ export interface SqliteStoreOptions extends RetentionOptions {
    * none. Older history is read from the file. Defaults to `16777216` (16 MiB).
    */
   recentBytes?: number
+  /**
+   * The SQLite driver:
+   *
+   * - `'auto'`: Node's built-in `node:sqlite` when the running Node has it (22.13 and later),
+   *   else the `better-sqlite3` package;
+   * - `'node:sqlite'`: only the built-in module (a `MissingDriverError` on Node 20);
+   * - `'better-sqlite3'`: only the package (a `MissingDriverError` when it is not installed, or
+   *   was compiled for another Node).
+   *
+   * Both commit, fsync and read alike (the same SQL, pragmas and file format), so a file written
+   * with one opens with the other. Defaults to `'auto'`.
+   */
+  driver?: SqliteDriverChoice
 }
 
 const DEFAULT_MAX_BATCH = 1000
 /**
- * How long a write waits for another connection's lock, in milliseconds. better-sqlite3 waits
+ * How long a write waits for another connection's lock, in milliseconds. Both drivers wait
  * synchronously, so this blocks the event loop: it only ever matters when something outside the
  * hub (a backup, the sqlite3 shell) writes to the file.
  */
@@ -68,7 +93,7 @@ const NO_CUTOFF = Number.MIN_SAFE_INTEGER
  * Schema migrations: entry `i` takes the database from `PRAGMA user_version` `i` to `i + 1`. Only
  * ever append to this list; a released entry must never change.
  */
-const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
+const MIGRATIONS: ReadonlyArray<(db: SqliteConnection) => void> = [
   (db) => {
     // seq is AUTOINCREMENT so a cursor is never reused, even after retention emptied the table.
     db.exec(`
@@ -107,16 +132,21 @@ interface Pending {
  */
 export class SqliteStore implements EventStore {
   readonly kind = 'sqlite'
-  readonly #db: Database.Database
+  /** The driver it runs on, as picked by the `driver` option. */
+  readonly driver: SqliteDriverName
+  readonly #db: SqliteConnection
   readonly #maxUpdates: number
   readonly #maxAgeMs: number | null
-  readonly #commit: Database.Transaction<
-    (batch: readonly Pending[], lastSeq: number, cutoff: number, prunedUpTo: number) => Outcome[]
-  >
-  readonly #find: Database.Statement<[string, number, number], number>
-  readonly #read: Database.Statement<[number, number, number, number], Row>
-  readonly #firstRetained: Database.Statement<[number, number], number>
-  readonly #delete: Database.Statement<[number]>
+  readonly #commit: (
+    batch: readonly Pending[],
+    lastSeq: number,
+    cutoff: number,
+    prunedUpTo: number,
+  ) => Outcome[]
+  readonly #find: SqliteStatement<[string, number, number], { seq: number }>
+  readonly #read: SqliteStatement<[number, number, number, number], Row>
+  readonly #firstRetained: SqliteStatement<[number, number], { seq: number }>
+  readonly #delete: SqliteStatement<[number]>
   readonly #probe: SqliteWriteProbe
   /** The newest committed seq: rows past it do not exist, rows up to it were dispatched. */
   #lastSeq: number
@@ -134,8 +164,9 @@ export class SqliteStore implements EventStore {
   #closing: Promise<void> | undefined
 
   /**
-   * Prefer {@link createSqliteStore}. Throws a `RangeError` for invalid options and a
-   * {@link StoreUnavailableError} when the database cannot be opened or is from a newer version.
+   * Prefer {@link createSqliteStore}. Throws a `RangeError` for invalid options, a
+   * `MissingDriverError` when no driver can be loaded, and a {@link StoreUnavailableError} when
+   * the database cannot be opened or is from a newer version.
    */
   constructor(options: SqliteStoreOptions) {
     this.#maxUpdates = checkPositiveInteger('maxUpdates', options.maxUpdates, DEFAULT_MAX_UPDATES)
@@ -155,7 +186,8 @@ export class SqliteStore implements EventStore {
     if (synchronous !== 'full' && synchronous !== 'normal') {
       throw new RangeError(`synchronous must be 'full' or 'normal', got ${String(synchronous)}`)
     }
-    this.#db = open(options.path)
+    this.#db = openSqliteConnection(options.path, options.driver ?? 'auto')
+    this.driver = this.#db.driver
     keepDriverHandle(this, this.#db)
     try {
       // WAL: a commit appends to one file (one fsync with 'full') and readers never block it.
@@ -172,19 +204,18 @@ export class SqliteStore implements EventStore {
           })
     }
     const db = this.#db
-    const insert = db.prepare<InsertParams>(
+    const columns = rowColumns(db.textKeepsNul)
+    const insert = db.prepare<InsertParams, never>(
       'INSERT INTO updates (id, topics, data, private, type, retry, time) VALUES (?, ?, ?, ?, ?, ?, ?)',
     )
-    const deleteUpTo = db.prepare<[number]>('DELETE FROM updates WHERE seq <= ?')
+    const deleteUpTo = db.prepare<[number], never>('DELETE FROM updates WHERE seq <= ?')
     this.#delete = deleteUpTo
     // Index-only (the index holds id and seq): for a new id, the common case, no row is read.
-    const sameId = db
-      .prepare<[string, number], number>(
-        'SELECT seq FROM updates WHERE id = ? AND seq > ? ORDER BY seq LIMIT 1',
-      )
-      .pluck()
+    const sameId = db.prepare<[string, number], { seq: number }>(
+      'SELECT seq FROM updates WHERE id = ? AND seq > ? ORDER BY seq LIMIT 1',
+    )
     const retainedId = db.prepare<[string, number, number], Row>(
-      'SELECT * FROM updates WHERE id = ? AND seq > ? AND time >= ? ORDER BY seq LIMIT 1',
+      `SELECT ${columns} FROM updates WHERE id = ? AND seq > ? AND time >= ? ORDER BY seq LIMIT 1`,
     )
     // Retention by count happens in the commit itself: each commit deletes about as many rows as
     // it adds, so the work per commit is constant, with no extra transaction (and fsync) and no
@@ -197,8 +228,10 @@ export class SqliteStore implements EventStore {
     // rows before it in the batch, which it also sees). For a new id, the common case, that is
     // one index-only probe that finds nothing: about 0.5 µs per append, a few per cent of
     // bench/durable-publish.bench.ts (a filter in memory to skip it cost more than it saved).
-    this.#commit = db.transaction(
-      (batch: readonly Pending[], lastSeq: number, cutoff: number, prunedUpTo: number) => {
+    //
+    // IMMEDIATE takes the write lock up front, so a busy database fails before any row.
+    this.#commit = (batch, lastSeq, cutoff, prunedUpTo) =>
+      inImmediateTransaction(db, () => {
         const outcomes: Outcome[] = []
         let seq = lastSeq
         for (const { params } of batch) {
@@ -217,27 +250,26 @@ export class SqliteStore implements EventStore {
         const floor = seq - this.#maxUpdates
         if (floor > prunedUpTo) deleteUpTo.run(floor)
         return outcomes
-      },
-    )
+      })
     // Every query carries the retention window (seq above the count floor, time at or after the
     // age cutoff), so what is served is exact even while physical deletion lags behind.
-    this.#find = db
-      .prepare<[string, number, number], number>(
-        'SELECT seq FROM updates WHERE id = ? AND seq > ? AND time >= ? ORDER BY seq LIMIT 1',
-      )
-      .pluck()
+    this.#find = db.prepare(
+      'SELECT seq FROM updates WHERE id = ? AND seq > ? AND time >= ? ORDER BY seq LIMIT 1',
+    )
     this.#read = db.prepare(
-      'SELECT * FROM updates WHERE seq > ? AND seq <= ? AND time >= ? ORDER BY seq LIMIT ?',
+      `SELECT ${columns} FROM updates WHERE seq > ? AND seq <= ? AND time >= ? ORDER BY seq LIMIT ?`,
     )
     // Walks up from the oldest row, so it costs as many rows as are expired but not yet deleted:
     // a second's worth at most.
-    this.#firstRetained = db
-      .prepare<[number, number], number>(
-        'SELECT seq FROM updates WHERE seq > ? AND time >= ? ORDER BY seq LIMIT 1',
-      )
-      .pluck()
+    this.#firstRetained = db.prepare(
+      'SELECT seq FROM updates WHERE seq > ? AND time >= ? ORDER BY seq LIMIT 1',
+    )
     this.#probe = new SqliteWriteProbe(db)
-    const last = db.prepare<[], Row>('SELECT * FROM updates ORDER BY seq DESC LIMIT 1').get()
+    const last = db
+      .prepare<[], Pick<Row, 'seq' | 'id' | 'time'>>(
+        'SELECT seq, id, time FROM updates ORDER BY seq DESC LIMIT 1',
+      )
+      .get()
     this.#lastSeq = last?.seq ?? 0
     this.#lastTime = last?.time ?? 0
     // Restarted: the head is the newest row, so cursors and replay continue where they were.
@@ -271,8 +303,8 @@ export class SqliteStore implements EventStore {
   }
 
   async find(id: string): Promise<string | null> {
-    const seq = this.#query(() => this.#find.get(id, this.#floor(), this.#cutoff(Date.now())))
-    return seq === undefined ? null : String(seq)
+    const row = this.#query(() => this.#find.get(id, this.#floor(), this.#cutoff(Date.now())))
+    return row === undefined ? null : String(row.seq)
   }
 
   async read(after: string | null, upTo: string, limit: number): Promise<StoredUpdate[]> {
@@ -294,7 +326,7 @@ export class SqliteStore implements EventStore {
     const first = this.#query(() =>
       this.#firstRetained.get(this.#floor(), this.#cutoff(Date.now())),
     )
-    return first === undefined ? 0 : this.#lastSeq - first + 1
+    return first === undefined ? 0 : this.#lastSeq - first.seq + 1
   }
 
   /** Whether a probe write commits (see `sqlite-probe.ts`); a result is reused for 1 s. */
@@ -325,8 +357,7 @@ export class SqliteStore implements EventStore {
     for (const pending of batch) pending.params[6] = time
     let outcomes: Outcome[]
     try {
-      // IMMEDIATE takes the write lock up front, so a busy database fails here, before any row.
-      outcomes = this.#commit.immediate(batch, this.#lastSeq, this.#cutoff(time), this.#prunedUpTo)
+      outcomes = this.#commit(batch, this.#lastSeq, this.#cutoff(time), this.#prunedUpTo)
     } catch (error) {
       // Nothing was committed (the transaction rolled back), so nothing is dispatched.
       this.#probe.stale()
@@ -372,7 +403,7 @@ export class SqliteStore implements EventStore {
     this.#lastPrune = now
     try {
       const fresh = this.#firstRetained.get(this.#prunedUpTo, now - this.#maxAgeMs)
-      const upTo = fresh === undefined ? this.#lastSeq : fresh - 1
+      const upTo = fresh === undefined ? this.#lastSeq : fresh.seq - 1
       if (upTo <= this.#prunedUpTo) return
       this.#delete.run(upTo)
       this.#prunedUpTo = upTo
@@ -403,28 +434,18 @@ export class SqliteStore implements EventStore {
 }
 
 /**
- * Opens (creating when missing) an SQLite store. Throws a `RangeError` for invalid options and a
- * {@link StoreUnavailableError} when the database cannot be opened or is from a newer version.
+ * Opens (creating when missing) an SQLite store, on Node's built-in `node:sqlite` or on
+ * `better-sqlite3` (see {@link SqliteStoreOptions.driver}). Throws a `RangeError` for invalid
+ * options, a `MissingDriverError` when no driver can be loaded (its message says what to install
+ * or which Node to use), and a {@link StoreUnavailableError} when the database cannot be opened
+ * or is from a newer version.
  */
 export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   return new SqliteStore(options)
 }
 
-function open(path: string): Database.Database {
-  // Loaded here, not at import: a missing driver is a MissingDriverError, not a store failure.
-  const Driver = loadDriver<typeof Database>('better-sqlite3', 'ssehub/storage/sqlite')
-  try {
-    if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true })
-    return new Driver(path)
-  } catch (error) {
-    throw new StoreUnavailableError(`could not open the SQLite database: ${describe(error)}`, {
-      cause: error,
-    })
-  }
-}
-
-function migrate(db: Database.Database): void {
-  const version = db.pragma('user_version', { simple: true }) as number
+function migrate(db: SqliteConnection): void {
+  const version = Number(db.pragma('user_version'))
   if (version > MIGRATIONS.length) {
     throw new StoreUnavailableError(
       `the SQLite database has schema version ${version}, newer than the ${MIGRATIONS.length} ` +
@@ -432,29 +453,8 @@ function migrate(db: Database.Database): void {
     )
   }
   if (version === MIGRATIONS.length) return
-  db.transaction(() => {
+  inImmediateTransaction(db, () => {
     for (let v = version; v < MIGRATIONS.length; v++) MIGRATIONS[v]?.(db)
     db.pragma(`user_version = ${MIGRATIONS.length}`)
-  }).immediate()
-}
-
-/** Plain words for the failures an operator can act on. */
-const FAILURES: Readonly<Record<string, string>> = {
-  SQLITE_FULL: 'the disk or the database is full',
-  SQLITE_BUSY: 'another connection held the database lock past the busy timeout',
-  SQLITE_READONLY: 'the database is read-only',
-  SQLITE_IOERR: 'an I/O error',
-  SQLITE_CORRUPT: 'the database file is corrupt',
-}
-
-/** What went wrong, without any of the data: the SQLite result code when there is one. */
-function describe(error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code
-  if (typeof code === 'string') {
-    // Extended codes (SQLITE_IOERR_FSYNC) share their primary code's words.
-    const words = FAILURES[code.split('_', 2).join('_')]
-    return words === undefined ? code : `${words} (${code})`
-  }
-  // better-sqlite3's own errors (such as "The database connection is not open") carry no data.
-  return error instanceof Error ? error.message : 'unknown error'
+  })
 }

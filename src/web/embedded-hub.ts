@@ -2,6 +2,7 @@ import { createHeartbeat, type Heartbeat } from '../core/heartbeat.ts'
 import type { HubLogger } from '../http/hub-logger.ts'
 import { createMercureService, type MercureServiceOptions } from '../http/mercure-service.ts'
 import type { EventStore } from '../hub/event-store.ts'
+import { loadJose } from '../hub/jose.ts'
 import { createMemoryStore } from '../storage/memory.ts'
 import { consoleLogger, silentLogger } from './console-logger.ts'
 
@@ -32,8 +33,20 @@ export interface EmbeddedHubOptions
    * updates, for the life of the process), which `close()` closes.
    */
   store?: EventStore | undefined
+  /**
+   * How configuration errors name the keys, for keys read from settings of your own (environment
+   * variables, a configuration file), so that a message says which one to fix. Defaults to the
+   * options' names: `key`, or `publisherKey` and `subscriberKey`.
+   */
+  keyNames?: { publisher: string; subscriber: string } | undefined
   /** Milliseconds between keep-alive comments on every stream, `null` for none. Defaults to `15000`. */
   heartbeatMs?: number | null
+  /**
+   * A heartbeat to share with streams of your own (`createHeartbeat` of `ssehub`): one timer then
+   * keeps every stream alive, and `heartbeatMs` is not read. It stays yours: `close()` leaves it
+   * running. Defaults to one of the handler's own, every `heartbeatMs`.
+   */
+  heartbeat?: Heartbeat | undefined
   /**
    * Bound, in bytes, of what one client failed to take before it is cut; a subscriber past half
    * of it catches up from the history instead. Defaults to `1048576`.
@@ -72,6 +85,7 @@ export interface EmbeddedHub {
  *
  * @throws {TypeError} without a key; other option mistakes throw from the service, after the
  *   store the handler made is closed again.
+ * @throws {MissingPackageError} when jose is not installed, naming `factory`.
  */
 export function embedHub(factory: string, options: EmbeddedHubOptions): EmbeddedHub {
   const {
@@ -79,7 +93,9 @@ export function embedHub(factory: string, options: EmbeddedHubOptions): Embedded
     publisherKey = key,
     subscriberKey = key,
     store: given,
+    keyNames,
     heartbeatMs,
+    heartbeat,
     maxQueueBytes,
     stallTimeoutMs,
     logger: givenLogger,
@@ -90,12 +106,17 @@ export function embedHub(factory: string, options: EmbeddedHubOptions): Embedded
       `${factory} needs a key to verify tokens: pass \`key\` (a shared secret of at least 32 bytes, a PEM public key, or a JWKS URL or file), or both \`publisherKey\` and \`subscriberKey\`.`,
     )
   }
+  // jose verifies the tokens, and is an optional dependency: when it is missing, the message
+  // names this factory, and nothing (no store, no timer) has been made yet.
+  loadJose(factory)
   const logger = givenLogger === undefined ? consoleLogger : (givenLogger ?? silentLogger)
   const streamOptions: EmbeddedHub['streamOptions'] = {
     heartbeat:
-      heartbeatMs === null
-        ? null
-        : createHeartbeat(heartbeatMs === undefined ? {} : { intervalMs: heartbeatMs }),
+      heartbeat !== undefined
+        ? heartbeat
+        : heartbeatMs === null
+          ? null
+          : createHeartbeat(heartbeatMs === undefined ? {} : { intervalMs: heartbeatMs }),
   }
   if (maxQueueBytes !== undefined) streamOptions.maxQueueBytes = maxQueueBytes
   if (stallTimeoutMs !== undefined) streamOptions.stallTimeoutMs = stallTimeoutMs
@@ -109,8 +130,8 @@ export function embedHub(factory: string, options: EmbeddedHubOptions): Embedded
         store,
         publisherKey,
         subscriberKey,
-        // Configuration errors name the option the user set, not the CLI's variables.
-        keyNames: {
+        // Unless told otherwise, configuration errors name the option the user set.
+        keyNames: keyNames ?? {
           publisher: options.publisherKey === undefined ? 'key' : 'publisherKey',
           subscriber: options.subscriberKey === undefined ? 'key' : 'subscriberKey',
         },

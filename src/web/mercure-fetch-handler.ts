@@ -72,6 +72,7 @@ export interface MercureFetchHandler {
  * ```
  * @throws {TypeError} without a key; other option mistakes (a key that cannot verify, a bound
  *   out of range) throw too, with a message saying how to fix them.
+ * @throws {MissingPackageError} when `jose`, which verifies the tokens, is not installed.
  */
 export function createMercureFetchHandler(
   options: MercureFetchHandlerOptions,

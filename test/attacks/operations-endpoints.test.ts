@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { createMetrics } from '../../src/http/metrics.ts'
+import { createMetrics } from '../../src/server/metrics.ts'
 import { createSsehubServer, type SsehubServer } from '../../src/server/server.ts'
 import { createMemoryStore } from '../../src/storage/memory.ts'
 import { createSqliteStore, type SqliteStore } from '../../src/storage/sqlite.ts'
@@ -186,7 +186,7 @@ describe('/readyz with an SQLite store that cannot write', () => {
 
   it('answers 503 while the database is full (max_page_count reached), and 200 once it has room', async () => {
     const db = databaseHandleForTesting(store)
-    const pages = db.pragma('page_count', { simple: true }) as number
+    const pages = Number(db.pragma('page_count'))
     db.pragma(`max_page_count = ${pages}`)
     try {
       assert.equal(await statusBecomes(`${hub.base}/readyz`, 503), 503)
@@ -197,7 +197,7 @@ describe('/readyz with an SQLite store that cannot write', () => {
       db.pragma('max_page_count = 1073741823')
     }
     assert.equal(await statusBecomes(`${hub.base}/readyz`, 200), 200)
-    assert.equal(db.pragma('page_count', { simple: true }), pages, 'the probes left no page')
+    assert.equal(Number(db.pragma('page_count')), pages, 'the probes left no page')
   })
 })
 

@@ -1,8 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process'
-import { once } from 'node:events'
+import type { ChildProcess } from 'node:child_process'
 import { type ClientRequest, request } from 'node:http'
 import { createParser, type SseMessage } from '../../src/core/parse.ts'
 import { mintToken } from '../../src/hub/mint-token.ts'
+import { spawnCollecting, stopChild, waitForOutput } from './child-process.ts'
 import { TEST_SECRET } from './hub-server.ts'
 
 const CLI = new URL('../../src/server/cli.ts', import.meta.url).pathname
@@ -26,7 +26,7 @@ export interface HubProcess {
  * if it exits first or takes over 60 s (a loaded CI machine can take tens of seconds to start tsx).
  */
 export async function startHubProcess(env: Record<string, string>, port = 0): Promise<HubProcess> {
-  const child = spawn(
+  const started = spawnCollecting(
     process.execPath,
     ['--import', 'tsx', CLI, '--port', String(port), '--host', '127.0.0.1'],
     {
@@ -37,43 +37,22 @@ export async function startHubProcess(env: Record<string, string>, port = 0): Pr
         SSEHUB_LOG_FORMAT: 'json',
         ...env,
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
     },
   )
-  let output = ''
-  const collect = (chunk: string): void => {
-    output += chunk
-  }
-  child.stdout?.setEncoding('utf8').on('data', collect)
-  child.stderr?.setEncoding('utf8').on('data', collect)
-  const base = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`the hub did not start within 60 s: ${output}`))
-    }, 60_000)
-    const check = (): void => {
-      const match = /"url":"(http:\/\/[^"]+)"/.exec(output)
-      if (match === null) return
-      clearTimeout(timer)
-      child.stdout?.off('data', check)
-      resolve(match[1] as string)
-    }
-    child.stdout?.on('data', check)
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`the hub exited with ${code}: ${output}`))
-    })
-  })
+  const { child, output } = started
+  const [, base] = (await waitForOutput(
+    started,
+    /"url":"(http:\/\/[^"]+)"/,
+    'the hub',
+    60_000,
+  )) as unknown as [string, string]
   return {
     child,
     base,
     hubUrl: `${base}/.well-known/mercure`,
-    output: () => output,
+    output,
     async stop(signal = 'SIGTERM') {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      const exited = once(child, 'exit')
-      child.kill(signal)
-      await exited
+      await stopChild(child, signal)
     },
   }
 }

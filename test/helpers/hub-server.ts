@@ -1,7 +1,7 @@
-import type { MercureAppOptions } from '../../src/http/mercure-app.ts'
 import { mintToken } from '../../src/hub/mint-token.ts'
 import {
   createSsehubServer,
+  type ServerHubOptions,
   type SsehubServer,
   type SsehubServerOptions,
 } from '../../src/server/server.ts'
@@ -34,7 +34,7 @@ export interface TestHub {
 
 /** Starts a hub with a memory store (unless one is given) and anonymous subscribers allowed. */
 export async function startTestHub(
-  mercure: Partial<MercureAppOptions> = {},
+  mercure: ServerHubOptions = {},
   server: Partial<SsehubServerOptions> = {},
   port = 0,
 ): Promise<TestHub> {

@@ -1,4 +1,5 @@
-import { type Logger, pino } from 'pino'
+import type { Logger } from 'pino'
+import { loadPino, resolvePinoPretty } from './cli-packages.ts'
 
 export type { Logger }
 
@@ -11,16 +12,17 @@ export interface LoggerOptions {
 }
 
 /**
- * The only module that knows pino. Structured JSON in production; `pretty` for people.
+ * The only module that makes pino loggers (`cli-packages.ts` loads pino). Structured JSON in production; `pretty` for people.
  * Secrets never reach it: callers log reasons and claims' shapes, never tokens or keys.
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
+  const { pino } = loadPino()
   const level = options.level ?? 'info'
   if (options.pretty) {
     return pino({
       level,
       transport: {
-        target: 'pino-pretty',
+        target: resolvePinoPretty(),
         options: { translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' },
       },
     })
@@ -30,5 +32,5 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 
 /** A logger that writes nothing, for tests and embedding. */
 export function silentLogger(): Logger {
-  return pino({ level: 'silent' })
+  return loadPino().pino({ level: 'silent' })
 }

@@ -1,17 +1,23 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
-import type { EventStreamCloseReason } from '../core/event-stream.ts'
-import type { HubMetrics } from '../hub/hub.ts'
+import type { Registry } from 'prom-client'
+import type { EventStreamCloseReason } from '../index.ts'
+import type { MercureMetrics } from '../node/index.ts'
+import { loadPromClient } from './cli-packages.ts'
 
-/** The hub's Prometheus metrics: the only module that knows prom-client. */
-export interface Metrics extends Required<HubMetrics> {
+/**
+ * The hub's Prometheus metrics: the only module that makes prom-client metrics (`cli-packages.ts` loads prom-client). The hub reports to them
+ * through `MercureMetrics`, the interface `ssehub/node` takes, so any other metrics library fits
+ * the same place.
+ */
+export interface Metrics extends Required<MercureMetrics> {
   /** The registry, for `/metrics`. */
   readonly registry: Registry
-  /** Sets how the connected-subscribers and history-size gauges are read at scrape time. */
+  /** Receives how the connected-subscribers and history-size gauges are read at scrape time. */
   observe(sources: { subscribers: () => number; historySize: () => Promise<number> }): void
 }
 
 /** Creates a fresh registry with ssehub's metrics and Node's default process metrics. */
 export function createMetrics(): Metrics {
+  const { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } = loadPromClient()
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'ssehub_' })
   let sources: { subscribers: () => number; historySize: () => Promise<number> } | undefined
