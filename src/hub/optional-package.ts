@@ -36,7 +36,7 @@ export class MissingPackageError extends Error {
     packageName: string,
     usedBy: string,
   ): MissingPackageError | null {
-    return isNotInstalled(error, packageName)
+    return isPackageNotInstalled(error, packageName)
       ? new MissingPackageError(packageName, usedBy, { cause: error })
       : null
   }
@@ -56,8 +56,12 @@ export function loadOptionalPackage<T>(name: string, usedBy: string, load: () =>
   }
 }
 
-/** Node, Bun and Deno all say `MODULE_NOT_FOUND`, "Cannot find module '<name>'…", when `require` misses. */
-function isNotInstalled(error: unknown, name: string): boolean {
+/**
+ * Whether `error`, thrown by `require(name)` or `require.resolve(name)`, says that the package
+ * `name` itself is not installed. Node, Bun and Deno all say `MODULE_NOT_FOUND`, "Cannot find
+ * module '<name>'…", when `require` misses.
+ */
+export function isPackageNotInstalled(error: unknown, name: string): boolean {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown }
   // Only the package itself missing, not a module it requires in turn.
   return (

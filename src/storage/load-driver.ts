@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module'
+import { isPackageNotInstalled } from '../hub/optional-package.ts'
 
 // The SQLite and Redis drivers are optional peer dependencies: someone who only wants the client
 // or the memory store installs neither. They are loaded when a store is created, not when its
@@ -54,12 +55,7 @@ export function loadDriver<T>(name: string, usedBy: string): T {
     return require(name) as T
   } catch (error) {
     // Only the package itself missing, not a module it requires in turn.
-    const { code, message } = error as { code?: unknown; message?: unknown }
-    if (
-      code === 'MODULE_NOT_FOUND' &&
-      typeof message === 'string' &&
-      message.startsWith(`Cannot find module '${name}'`)
-    ) {
+    if (isPackageNotInstalled(error, name)) {
       throw new MissingDriverError(name, usedBy, { cause: error })
     }
     throw error
