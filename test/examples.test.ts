@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
 import { mintToken } from '../src/hub/mint-token.ts'
 import { runToEnd, spawnCollecting, stopChild, waitForOutput } from './helpers/child-process.ts'
+import { publishTo } from './helpers/hub-process.ts'
 import { TEST_SECRET } from './helpers/hub-server.ts'
 import { subscribeSse } from './helpers/sse-events.ts'
 
@@ -128,18 +129,9 @@ async function startExample(name: string): Promise<ExampleProcess> {
 
 /** Posts one update with `token`; fails the test unless the hub answers 200; resolves with its id. */
 async function publish(hubUrl: string, token: string, fields: Record<string, string>) {
-  const res = await fetch(hubUrl, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `Bearer ${token}`,
-    },
-    body: new URLSearchParams(fields).toString(),
-    signal: AbortSignal.timeout(10_000),
-  })
-  const text = await res.text()
-  assert.equal(res.status, 200, `publish answered ${res.status}: ${text}`)
-  return text
+  const { status, body } = await publishTo(hubUrl, token, fields)
+  assert.equal(status, 200, `publish answered ${status}: ${body}`)
+  return body
 }
 
 for (const name of EXAMPLES) {

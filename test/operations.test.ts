@@ -1,29 +1,18 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import type { EventStore } from '../src/hub/event-store.ts'
 import { createMetrics } from '../src/server/metrics.ts'
 import { createMemoryStore } from '../src/storage/memory.ts'
 import { startTestHub } from './helpers/hub-server.ts'
 import { eventually } from './helpers/raw-sse.ts'
 import { subscribeSse } from './helpers/sse-events.ts'
+import { storeWith } from './helpers/store-with.ts'
 
 describe('health, readiness and metrics', () => {
   it('answers /healthz and /readyz, and /readyz 503 when the store cannot take writes', async () => {
     const store = createMemoryStore()
     let up = true
     // The memory store, except that readiness is ours to switch.
-    const flaky: EventStore = {
-      kind: store.kind,
-      append: (update) => store.append(update),
-      onCommit: (listener) => store.onCommit(listener),
-      head: () => store.head(),
-      headId: () => store.headId(),
-      find: (id) => store.find(id),
-      read: (after, upTo, limit) => store.read(after, upTo, limit),
-      size: () => store.size(),
-      ready: async () => up,
-      close: () => store.close(),
-    }
+    const flaky = storeWith(store, { ready: async () => up })
     const hub = await startTestHub({ store: flaky })
     try {
       assert.equal((await fetch(`${hub.base}/healthz`)).status, 200)

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net'
 import { after, describe, it } from 'node:test'
 import { TEST_SECRET } from '../../test/helpers/hub-server.ts'
 import { subscribeSse } from '../../test/helpers/sse-events.ts'
-import type { EventStore } from '../hub/event-store.ts'
+import { storeWith } from '../../test/helpers/store-with.ts'
 import { mintToken } from '../hub/mint-token.ts'
 import { createMemoryStore } from '../storage/memory.ts'
 import { createMercureHandler, type MercureHandler } from './hub-handler.ts'
@@ -179,18 +179,10 @@ describe('createMercureHandler', () => {
 
   it('answers 500 and resolves true when the store fails unexpectedly, never rejecting', async () => {
     const store = createMemoryStore()
-    const broken: EventStore = {
+    const broken = storeWith(store, {
       kind: 'broken',
       append: () => Promise.reject(new Error('a bug in a custom store')),
-      onCommit: (listener) => store.onCommit(listener),
-      head: () => store.head(),
-      headId: () => store.headId(),
-      find: (id) => store.find(id),
-      read: (after, upTo, limit) => store.read(after, upTo, limit),
-      size: () => store.size(),
-      ready: () => store.ready(),
-      close: () => store.close(),
-    }
+    })
     const logged: string[] = []
     const logger = {
       info() {},
