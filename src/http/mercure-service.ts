@@ -1,3 +1,4 @@
+import type { TrustedIssuer } from '../hub/access-token-verifier.ts'
 import { DEFAULT_MAX_LIFETIME_MS } from '../hub/defaults.ts'
 import { type EventStore, StoreUnavailableError } from '../hub/event-store.ts'
 import { createHub, type Hub, type HubMetrics, type HubOptions } from '../hub/hub.ts'
@@ -12,6 +13,9 @@ import { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_COOKIE_NAME, DEFAULT_MAX_BODY_BYTES } 
 import type { HubLogger } from './hub-logger.ts'
 import { createMercureProtocol, type MercureProtocol } from './mercure-protocol.ts'
 import { createOutageLog } from './outage-log.ts'
+
+/** A Mercure protocol version a hub may speak: see `MercureServiceOptions.protocols`. */
+export type MercureProtocolVersion = '1.0' | '0.x'
 
 /** Options for the Mercure hub, whatever the framework it is mounted in. */
 export interface MercureServiceOptions {
@@ -41,8 +45,34 @@ export interface MercureServiceOptions {
    * those.
    */
   subscriptionEventLimits?: SubscriptionEventLimits
-  /** The authorization cookie's name. Defaults to `'mercureAuthorization'`. */
+  /**
+   * The authorization cookie's name: the one cookie read, whichever protocol's token it holds.
+   * Defaults to two: `__Secure-mercure_access_token` (Mercure 1.0) and `mercureAuthorization`
+   * (0.x), the one of the request's protocol read first.
+   */
   cookieName?: string
+  /**
+   * The Mercure protocols spoken: `'1.0'` (draft-dunglas-mercure-08: `match` parameters, RFC 9068
+   * access tokens) and `'0.x'` (draft-07: `topic` parameters, the `mercure` claim). Each request
+   * is served in the protocol it speaks. Defaults to both.
+   */
+  protocols?: readonly MercureProtocolVersion[]
+  /**
+   * Mercure 1.0: the issuers whose access tokens are trusted, each bound to its keys (by default
+   * the hub's publisher and subscriber keys). Defaults to none: every 1.0 token is refused.
+   */
+  trustedIssuers?: readonly TrustedIssuer[]
+  /**
+   * Mercure 1.0: the hub's resource identifier, which a token's `aud` must contain, and the hub
+   * URL relative URL patterns resolve against. Defaults to the URL each request was sent to:
+   * `<scheme>://<host>/.well-known/mercure`.
+   */
+  resourceIdentifier?: string | undefined
+  /**
+   * The origins (`https://hub.example.com`) the hub is reached at; a request for any other gets
+   * 421 Misdirected Request, before any token is read. Defaults to any.
+   */
+  publicUrls?: readonly string[] | undefined
   /** Largest publish body, in bytes. Defaults to `1048576` (1 MiB). */
   maxBodyBytes?: number
   /**

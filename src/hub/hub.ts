@@ -131,6 +131,19 @@ export interface SubscribeRequest {
   /** The moment the token expires (ms since the epoch), if it does. */
   expiresAt?: number | undefined
   /**
+   * Which protocol the subscriber speaks, for the shape of its subscription events and its entry
+   * in the subscriptions API. Defaults to `'0.x'`.
+   */
+  protocol?: '0.x' | '1.0' | undefined
+  /**
+   * Whether a resume from an id the history does not hold (expired, or never published) first
+   * gets a gap block: `event: mercure`, the head's id (so the client's next resume is from here),
+   * and `{"type":"gap","last_event_id":…}` as data. `EventSource` cannot read the
+   * `Mercure-Last-Event-ID` header that says the same, so a page opts in (`?gap=1`) to refetch its
+   * state when the block arrives. Defaults to `false`: no client sees an event it did not ask for.
+   */
+  signalGap?: boolean | undefined
+  /**
    * Opens the response with these extra headers and returns its stream. Called once, after the
    * history cursor is known (its header must go out with the first bytes). The values are text:
    * the HTTP adapter sends them as UTF-8.
@@ -414,6 +427,7 @@ export function createHub(options: HubOptions): Hub {
         throw error
       }
       const subscriber = new Subscriber({
+        protocol: request.protocol,
         selectors: request.selectors,
         claims: request.claims,
         stream,
@@ -447,7 +461,21 @@ export function createHub(options: HubOptions): Hub {
       if (deadline !== Number.POSITIVE_INFINITY) deadlines.set(subscriber, deadline)
       announcer?.joined(subscriber, request.clientAddress)
 
-      if (!doReplay && request.sendCursor === true) {
+      const resumed = request.lastEventId
+      if (
+        request.signalGap === true &&
+        resumed !== undefined &&
+        resumed !== 'earliest' &&
+        !doReplay
+      ) {
+        stream.write(
+          encodeEvent({
+            event: 'mercure',
+            id: headId,
+            data: JSON.stringify({ type: 'gap', last_event_id: resumed }),
+          }),
+        )
+      } else if (!doReplay && request.sendCursor === true) {
         // The id of the newest update, as an id-only block: it moves the client's last event ID
         // and dispatches nothing, so a stream that ends before its first event (lifetime, token
         // expiry, a network blip) reconnects with a Last-Event-ID and loses nothing published in

@@ -13,6 +13,24 @@ export interface MercureClaims {
   payload: unknown
   /** The token's `exp`, in seconds since the epoch; the hub closes subscriptions then. */
   exp: number | undefined
+  /**
+   * Which protocol's token it is: `'0.x'` (Mercure draft-07, its `mercure` claim) or `'1.0'` (an
+   * RFC 9068 access token, its grants in `authorization_details`). `undefined` means `'0.x'`.
+   */
+  protocol?: '0.x' | '1.0' | undefined
+  /**
+   * Mercure 1.0 only: each `subscribe` detail's selectors and `payload` (`undefined` when it has
+   * none), in the token's order. A subscription's payload is that of the first detail whose
+   * selectors match the subscription's own matcher value taken as a topic (`*` matches every one):
+   * [spec] draft-08 §Payloads. `payload` above is then `undefined`.
+   */
+  subscribePayloads?: readonly SubscribePayload[] | undefined
+}
+
+/** A Mercure 1.0 `subscribe` detail's grants and payload: see `MercureClaims.subscribePayloads`. */
+export interface SubscribePayload {
+  readonly selectors: readonly string[]
+  readonly payload: unknown
 }
 
 /** Options of {@link createJwtVerifier}. */

@@ -3,6 +3,7 @@ import type {
   EventStreamCloseHandler,
   EventStreamCloseReason,
 } from '../core/event-stream.ts'
+import type { SubscribePayload } from './jwt-verifier.ts'
 import type { SubscriptionTally } from './subscription-limits.ts'
 import type { StoredUpdate } from './update.ts'
 
@@ -12,6 +13,12 @@ export interface SubscriberClaims {
   readonly subscribe?: readonly string[] | undefined
   /** `mercure.payload`: arbitrary JSON attached to its subscriptions. */
   readonly payload?: unknown
+  /**
+   * Mercure 1.0: each `subscribe` detail's selectors and payload, in the token's order (see
+   * `MercureClaims.subscribePayloads`); a subscription's payload is the first whose selectors
+   * match its own matcher value.
+   */
+  readonly subscribePayloads?: readonly SubscribePayload[] | undefined
 }
 
 /**
@@ -28,7 +35,12 @@ export type TopicMatcher = (selector: string, topic: string) => boolean
  * to that read: the history has them). No live update is ever held in memory for it.
  */
 export class Subscriber implements EventStreamCloseHandler {
-  /** The `topic` selectors it asked for. */
+  /** The protocol it speaks: the shape of its subscription events and API entries. */
+  readonly protocol: '0.x' | '1.0'
+  /**
+   * The selectors it asked for: `topic` parameters (0.x), or `match*` parameters written as
+   * selectors (1.0, see `mercure-matcher.ts`).
+   */
   readonly selectors: readonly string[]
   /** Its claims, or `null` when anonymous. */
   readonly claims: SubscriberClaims | null
@@ -48,6 +60,8 @@ export class Subscriber implements EventStreamCloseHandler {
   constructor(init: {
     /** Its IRI; defaults to a new `urn:uuid:…`, made when first asked for. */
     id?: string | undefined
+    /** Defaults to `'0.x'`. */
+    protocol?: '0.x' | '1.0' | undefined
     selectors: readonly string[]
     claims: SubscriberClaims | null
     stream: EventStream
@@ -67,6 +81,7 @@ export class Subscriber implements EventStreamCloseHandler {
     onBehind?: ((subscriber: Subscriber) => void) | undefined
   }) {
     this.#id = init.id
+    this.protocol = init.protocol ?? '0.x'
     // An exact-size copy: the array `URLSearchParams.getAll` returns reserves room for 17.
     this.selectors = init.selectors.slice()
     this.claims = init.claims

@@ -1,4 +1,6 @@
+import { describeSelector, EXACT_MARK, URL_PATTERN_MARK } from './mercure-matcher.ts'
 import { compileUriTemplate, type UriTemplate } from './uri-template.ts'
+import { compileUrlPattern } from './url-pattern.ts'
 
 /** Longest topic selector the hub accepts, in UTF-16 code units: longer ones get a 400. */
 export const MAX_SELECTOR_LENGTH = 2048
@@ -93,13 +95,17 @@ export interface SelectorMatcher {
    * matches every topic; a selector equal to the topic matches it (so a template also matches an
    * identical template); a selector that is a URI Template (it contains `{`, as the reference hub
    * requires, and is valid: see {@link SelectorMatcher.template}) matches the topics it could
-   * expand to; nothing else matches. A function that needs no `this`: pass it around as is.
+   * expand to; nothing else matches. A Mercure 1.0 matcher written as a selector (see
+   * `mercure-matcher.ts`) matches as its type says. A function that needs no `this`: pass it
+   * around as is.
    */
   matches(selector: string, topic: string): boolean
   /**
    * The selector compiled as a URI Template, or `null` when it is not one: no `{`, longer than
    * {@link MAX_SELECTOR_LENGTH}, invalid per RFC 6570, or too complex for `compileUriTemplate`.
-   * Such a selector matches by string equality only (and `*`, everything).
+   * Such a selector matches by string equality only (and `*`, everything). A Mercure 1.0
+   * selector (an exact value with `{`, or a URL pattern) comes back in the same shape, so the
+   * index and the budgets treat it as a template: see `compileMarked`.
    */
   template(selector: string): UriTemplate | null
   /** The caches' current size, for metrics and tests. */
@@ -122,11 +128,12 @@ export function createSelectorMatcher(options: SelectorMatcherOptions = {}): Sel
   const results = new LruCache<boolean>(capacity, 256 * capacity)
 
   const template = (selector: string): UriTemplate | null => {
-    if (!selector.includes('{') || selector.length > MAX_SELECTOR_LENGTH) return null
+    const first = selector.charAt(0)
+    const marked = first === EXACT_MARK || first === URL_PATTERN_MARK
+    if (!marked && (!selector.includes('{') || selector.length > MAX_SELECTOR_LENGTH)) return null
     const cached = templates.get(selector)
     if (cached !== undefined) return cached
-    const compiled = compileUriTemplate(selector)
-    const result = compiled.ok ? compiled.value : null
+    const result = marked ? compileMarked(selector) : compileTemplate(selector)
     templates.set(selector, result, 32 + (result?.stateCount ?? 0), result?.stateCount ?? 0)
     return result
   }
@@ -158,6 +165,36 @@ export function createSelectorMatcher(options: SelectorMatcherOptions = {}): Sel
       resultChars: results.measure,
       capacity,
     }),
+  }
+}
+
+function compileTemplate(selector: string): UriTemplate | null {
+  const compiled = compileUriTemplate(selector)
+  return compiled.ok ? compiled.value : null
+}
+
+/**
+ * A Mercure 1.0 selector (see `mercure-matcher.ts`) as what the index and the caches hold for a
+ * template: an exact value with `{` is a literal prefix that must equal the whole topic; a URL
+ * pattern has no literal prefix (a topic is resolved against the hub URL before it is matched,
+ * so its text need not start with the pattern's), so every topic meets it, and its states count
+ * against the same budgets as a template's. `null` for a pattern that does not compile (the
+ * request that sent it was refused with a 400; a token's was refused as invalid).
+ */
+function compileMarked(selector: string): UriTemplate | null {
+  const parts = describeSelector(selector)
+  if (parts.type === 'exact') {
+    const value = parts.match
+    return { template: selector, stateCount: 0, prefix: value, matches: (uri) => uri === value }
+  }
+  const compiled = compileUrlPattern(parts.match, parts.hubUrl ?? '')
+  if (!compiled.ok) return null
+  const pattern = compiled.value
+  return {
+    template: selector,
+    stateCount: pattern.stateCount,
+    prefix: '',
+    matches: (uri) => pattern.matches(uri),
   }
 }
 
