@@ -6,11 +6,7 @@ import {
   DEFAULT_MAX_QUEUE_BYTES,
   DEFAULT_STALL_TIMEOUT_MS,
 } from '../src/core/defaults.ts'
-import {
-  DEFAULT_BODY_TIMEOUT_MS,
-  DEFAULT_COOKIE_NAME,
-  DEFAULT_MAX_BODY_BYTES,
-} from '../src/http/defaults.ts'
+import { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES } from '../src/http/defaults.ts'
 import {
   DEFAULT_MAX_ID_BYTES,
   DEFAULT_MAX_LIFETIME_MS,
@@ -30,7 +26,9 @@ import {
   DEFAULT_LOG_LEVEL,
   DEFAULT_MAX_HEADER_BYTES,
   DEFAULT_PORT,
+  DEFAULT_PROTOCOLS,
   DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_TRUSTED_ISSUER,
 } from '../src/server/defaults.ts'
 import { parseDuration } from '../src/server/duration.ts'
 import type { SettingSpec } from '../src/server/setting-values.ts'
@@ -190,7 +188,8 @@ describe('the settings table of the CLI', () => {
         heartbeatMs: config.heartbeatMs,
         maxQueueBytes: config.maxQueueBytes,
         stallTimeoutMs: config.stallTimeoutMs,
-        cookieName: config.cookieName,
+        protocols: config.protocols.join(','),
+        trustedIssuers: config.trustedIssuers,
         maxBodyBytes: config.maxBodyBytes,
         bodyTimeoutMs: config.bodyTimeoutMs,
         maxLifetimeMs: config.maxLifetimeMs,
@@ -215,7 +214,8 @@ describe('the settings table of the CLI', () => {
         heartbeatMs: DEFAULT_HEARTBEAT_MS,
         maxQueueBytes: DEFAULT_MAX_QUEUE_BYTES,
         stallTimeoutMs: DEFAULT_STALL_TIMEOUT_MS,
-        cookieName: DEFAULT_COOKIE_NAME,
+        protocols: DEFAULT_PROTOCOLS,
+        trustedIssuers: [{ issuer: DEFAULT_TRUSTED_ISSUER }],
         maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
         bodyTimeoutMs: DEFAULT_BODY_TIMEOUT_MS,
         maxLifetimeMs: DEFAULT_MAX_LIFETIME_MS,

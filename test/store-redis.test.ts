@@ -100,6 +100,50 @@ describe('redis', { skip }, () => {
       })
     })
 
+    it('keeps its id, chain and retry indexes exact and bounded as reused ids are trimmed', async () => {
+      await withNodes(2, { maxUpdates: 50 }, async ([a, b], prefix) => {
+        if (a === undefined || b === undefined) throw new Error('two nodes')
+        // Both nodes append, in bursts (group commits); every third update reuses one of 4 ids.
+        for (let at = 0; at < 600; at += 40) {
+          await Promise.all(
+            Array.from({ length: 40 }, (_, i) => {
+              const n = at + i
+              const id = n % 3 === 0 ? `hot-${n % 4}` : `u-${n}`
+              return (n % 2 === 0 ? a : b).append({ ...makeUpdate(id), data: `${n}` })
+            }),
+          )
+        }
+        const entries = (await redisCommand(['XRANGE', `${prefix}updates`, '-', '+'])) as [
+          string,
+          string[],
+        ][]
+        const length = (key: string) => redisCommand(['HLEN', `${prefix}${key}`])
+        const uids = entries.map(([, fields]) => fields[fields.indexOf('i') + 1] as string)
+        const distinct = new Set(uids).size
+        assert.equal(entries.length, 50)
+        assert.equal(await length('update-ids'), distinct, 'one index entry per retained id')
+        assert.equal(await length('update-next'), 50 - distinct, 'one link per later reuse')
+        assert.equal(await length('update-digests'), 50, 'one digest per retained entry')
+        for (const id of new Set(uids)) {
+          const earliest = entries[uids.indexOf(id)]?.[0]
+          assert.equal(await b.find(id), earliest, `find(${id}) is the earliest retained`)
+        }
+      })
+    })
+
+    it('finds the next reuse of an id when its earliest entry was deleted by hand', async () => {
+      await withNodes(1, {}, async ([store], prefix) => {
+        if (store === undefined) throw new Error('one node')
+        const first = await store.append({ ...makeUpdate('r'), data: 'first' })
+        await store.append(makeUpdate('x'))
+        const second = await store.append({ ...makeUpdate('r'), data: 'second' })
+        await redisCommand(['XDEL', `${prefix}updates`, first.cursor])
+        assert.equal(await store.find('r'), second.cursor)
+        await redisCommand(['XDEL', `${prefix}updates`, second.cursor])
+        assert.equal(await store.find('r'), null)
+      })
+    })
+
     it('never finds a cursor past its own head, so a client resuming on a node that lags gets nothing twice', async () => {
       await withNodes(2, {}, async ([a, b]) => {
         if (a === undefined || b === undefined) throw new Error('two nodes')

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path'
 import { describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import type { EventStore } from '../src/hub/event-store.ts'
-import type { StoredUpdate } from '../src/hub/update.ts'
+import type { StoredUpdate, Update } from '../src/hub/update.ts'
 import { MissingDriverError } from '../src/storage/load-driver.ts'
 import { createMemoryStore } from '../src/storage/memory.ts'
 import {
@@ -16,6 +16,7 @@ import {
   type SqliteStoreOptions,
 } from '../src/storage/sqlite.ts'
 import type { SqliteDriverName } from '../src/storage/sqlite-connection.ts'
+import { MAX_RETRY_MATCHES } from '../src/storage/stored-update.ts'
 import { NODE_HAS_SQLITE } from './helpers/node-sqlite.ts'
 import { sleep } from './helpers/raw-sse.ts'
 import { countRowsForTesting, databaseHandleForTesting } from './helpers/sqlite-handle.ts'
@@ -143,6 +144,32 @@ for (const [name, create] of [
         store.onCommit((updates) => batches.push(updates.length))
         await Promise.all(Array.from({ length: 10 }, (_, i) => store.append(makeUpdate(`${i}`))))
         assert.deepEqual(batches, [10])
+      } finally {
+        await store.close()
+      }
+    })
+
+    it(`recognises a retry among the newest ${MAX_RETRY_MATCHES} updates with its id, an older one being stored again`, async () => {
+      const store: EventStore = create()
+      try {
+        const versions = Array.from(
+          { length: MAX_RETRY_MATCHES + 1 },
+          (_, n): Update => ({
+            ...makeUpdate('hot'),
+            data: `${n}`,
+          }),
+        )
+        const stored = await Promise.all(versions.map((update) => store.append(update)))
+        assert.deepEqual(
+          await store.append({ ...(versions[1] as Update) }),
+          stored[1],
+          'the oldest compared',
+        )
+        // DoS guard: past the newest MAX_RETRY_MATCHES with its id, a resend is not compared.
+        const again = await store.append({ ...(versions[0] as Update) })
+        assert.notEqual(again.cursor, stored[0]?.cursor)
+        assert.equal(await store.size(), MAX_RETRY_MATCHES + 2)
+        assert.equal(await store.find('hot'), stored[0]?.cursor)
       } finally {
         await store.close()
       }
@@ -384,6 +411,27 @@ function describeSqliteStore(driver: SqliteDriverName): void {
         await Promise.all(['a', 'b'].map((id) => store.append(makeUpdate(id))))
         await sleep(350)
         assert.equal(countRowsForTesting(store), 0)
+      })
+    })
+
+    it('reopens a database with reused ids, keeping every row and resolving each id to its earliest', async () => {
+      await withFileStore({}, async (first, path) => {
+        const stored: StoredUpdate[] = []
+        for (const [n, id] of ['r', 'a', 'r', 'b', 'r'].entries()) {
+          stored.push(await first.append({ ...makeUpdate(id), data: `${n}` }))
+        }
+        await first.close()
+        const store = createSqliteStore({ path, driver })
+        try {
+          assert.deepEqual(await store.read(null, store.head() ?? '', 100), stored)
+          assert.equal(await store.find('r'), stored[0]?.cursor)
+          assert.deepEqual(await store.append({ ...makeUpdate('r'), data: '2' }), stored[2])
+          const reused = await store.append({ ...makeUpdate('r'), data: 'new' })
+          assert.equal(await store.size(), 6)
+          assert.equal(reused.cursor, String(Number(stored[4]?.cursor) + 1))
+        } finally {
+          await store.close()
+        }
       })
     })
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { describe, it } from 'node:test'
+import { createAccessTokenVerifier } from '../src/hub/access-token-verifier.ts'
 import { createJwtVerifier } from '../src/hub/jwt-verifier.ts'
 
 const CLI = new URL('../src/server/cli.ts', import.meta.url).pathname
@@ -91,5 +92,117 @@ describe('ssehub token', () => {
     assert.equal(code, 2)
     assert.equal(stdout, '')
     assert.match(stderr, /--payload must be JSON/)
+  })
+})
+
+describe('ssehub token for Mercure 1.0', () => {
+  const ISSUER = 'https://example.com'
+  const HUB = 'https://example.com/.well-known/mercure'
+  const part = (token: string, index: number) =>
+    JSON.parse(Buffer.from(token.split('.')[index] as string, 'base64url').toString('utf8'))
+
+  it('mints an at+jwt access token with --issuer and --audience, which the 1.0 verifier accepts', async () => {
+    const { code, stdout, stderr } = await token([
+      '--key',
+      SECRET,
+      '--issuer',
+      ISSUER,
+      '--audience',
+      HUB,
+      '--publish',
+      'https://example.com/a,https://example.com/{x}',
+      '--publish-urlpattern',
+      '/books/:id',
+      '--subscribe-urlpattern',
+      'https://example.com/users/:id',
+      '--payload',
+      '{"a":1}',
+      '--ttl',
+      '15m',
+      '--subject',
+      'ada',
+      '--client-id',
+      'cli',
+    ])
+    assert.equal(code, 0, stderr)
+    const jwt = stdout.trim()
+    assert.equal(part(jwt, 0).typ, 'at+jwt')
+    const claims = part(jwt, 1)
+    assert.equal(claims.iss, ISSUER)
+    assert.equal(claims.aud, HUB)
+    assert.equal(claims.sub, 'ada')
+    assert.equal(claims.client_id, 'cli')
+    assert.equal(claims.exp - claims.iat, 900)
+    assert.equal(claims.mercure, undefined)
+    assert.deepEqual(claims.authorization_details[0].topics, [
+      { match: 'https://example.com/a' },
+      { match: 'https://example.com/{x}' },
+      { match: '/books/:id', match_type: 'urlpattern' },
+    ])
+    const verifier = createAccessTokenVerifier({
+      issuers: [{ issuer: ISSUER }],
+      role: 'subscriber',
+      defaultKey: SECRET,
+    })
+    const verified = await verifier.verify(jwt, { audience: HUB, hubUrl: HUB })
+    assert.equal(verified.publish?.length, 3)
+    assert.deepEqual(verified.subscribePayloads?.[0]?.payload, { a: 1 })
+  })
+
+  it('still mints a 0.x JWT when no 1.0 option is given', async () => {
+    const { code, stdout, stderr } = await token(['--key', SECRET, '--publish', '*'])
+    assert.equal(code, 0, stderr)
+    assert.equal(part(stdout.trim(), 0).typ, 'JWT')
+    assert.deepEqual(part(stdout.trim(), 1).mercure, { publish: ['*'] })
+  })
+
+  it('defaults --issuer to ssehub and --audience to SSEHUB_RESOURCE_IDENTIFIER', async () => {
+    const { code, stdout, stderr } = await token(['--key', SECRET, '--protocol', '1.0'], {
+      SSEHUB_RESOURCE_IDENTIFIER: HUB,
+    })
+    assert.equal(code, 0, stderr)
+    const claims = part(stdout.trim(), 1)
+    assert.equal(claims.iss, 'ssehub')
+    assert.equal(claims.aud, HUB)
+    assert.deepEqual(claims.authorization_details, [])
+  })
+
+  const refusals: Array<[string, string[], RegExp]> = [
+    ['without --audience', ['--issuer', ISSUER], /needs --audience: the hub's resource identifier/],
+    ['with only a URL pattern', ['--publish-urlpattern', '/a'], /needs --audience/],
+    [
+      'with --protocol 0.x and a 1.0 option',
+      ['--protocol', '0.x', '--issuer', ISSUER],
+      /--issuer is a Mercure 1\.0 option/,
+    ],
+    ['with an unknown --protocol', ['--protocol', '2'], /--protocol must be 1\.0 or 0\.x/],
+    ['with --ttl never', ['--issuer', ISSUER, '--audience', HUB, '--ttl', 'never'], /must expire/],
+    [
+      'with a --payload that is not an object',
+      ['--issuer', ISSUER, '--audience', HUB, '--subscribe', '*', '--payload', '[1]'],
+      /--payload must be a JSON object/,
+    ],
+  ]
+  for (const [label, args, message] of refusals) {
+    it(`exits 2 ${label}`, async () => {
+      const { code, stdout, stderr } = await token(['--key', SECRET, ...args])
+      assert.equal(code, 2)
+      assert.equal(stdout, '')
+      assert.match(stderr, message)
+    })
+  }
+
+  it('documents the 1.0 options in --help', async () => {
+    const { code, stdout } = await token(['--help'])
+    assert.equal(code, 0)
+    for (const option of [
+      '--protocol',
+      '--issuer',
+      '--audience',
+      '--publish-urlpattern',
+      '--client-id',
+    ]) {
+      assert.ok(stdout.includes(option), option)
+    }
   })
 })

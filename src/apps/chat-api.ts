@@ -2,9 +2,12 @@ import { isIP } from 'node:net'
 import type { Hub } from '../hub/index.ts'
 import {
   BodyTooLargeError,
+  DEFAULT_ACCESS_TOKEN_COOKIE_NAME,
   DEFAULT_COOKIE_NAME,
   discardRefusedBody,
+  HUB_PATH,
   type MercureClaims,
+  mintAccessToken,
   mintToken,
   type NodeRequest,
   type NodeResponse,
@@ -12,17 +15,51 @@ import {
   readCookie,
   sendText,
 } from '../node/index.ts'
-import { checkNickname, checkRoom, presenceSelector, roomTopic } from './chat-rooms.ts'
+import {
+  checkNickname,
+  checkRoom,
+  presenceListPath,
+  presencePattern,
+  presenceSelector,
+  roomTopic,
+} from './chat-rooms.ts'
+
+/** The Mercure protocol the chat's tokens and page speak. */
+export type ChatProtocol = '1.0' | '0.x'
 
 /** Options for {@link createChatApi}. */
 export interface ChatApiOptions {
   hub: Hub
   /** Signs the tokens the chat issues: the hub's subscriber key (a secret or a PEM private key). */
   signingKey: string
-  /** Verifies them again when a member posts: the hub's (`MercureHandler.verifySubscriberToken`). */
+  /**
+   * Verifies the chat's session token when a member posts: the hub's 0.x subscriber verifier
+   * (`MercureHandler.verifySubscriberToken`). The session token is a 0.x token holding the
+   * member's nickname and rooms, whatever `protocol` says, sent only to the chat's API.
+   */
   verify: (token: string) => Promise<MercureClaims>
-  /** The hub's authorization cookie name. Defaults to `'mercureAuthorization'`. */
-  cookieName?: string
+  /**
+   * The protocol of the hub token the chat sets and of the page's subscription: `'1.0'` (an RFC
+   * 9068 access token; the page subscribes with `match`/`match_urlpattern`) or `'0.x'` (a token
+   * with the `mercure` claim; the page subscribes with `topic`). Defaults to `'1.0'`.
+   */
+  protocol?: ChatProtocol
+  /**
+   * Mercure 1.0: the `iss` of the access tokens, an issuer the hub trusts with `signingKey`.
+   * Defaults to `'ssehub'`, which the hub trusts with its own keys.
+   */
+  issuer?: string
+  /**
+   * Mercure 1.0: the hub's resource identifier, the tokens' `aud`. Defaults to the one the hub
+   * derives from the request the page came through: `<scheme>://<host>/.well-known/mercure`.
+   */
+  resourceIdentifier?: string | undefined
+  /**
+   * The hub's authorization cookie name. Defaults to `'__Secure-mercure_access_token'` for a 1.0
+   * token over HTTPS, and `'mercureAuthorization'` otherwise: browsers refuse a `__Secure-`
+   * cookie without `Secure`, and the hub reads both names unless it is given one.
+   */
+  cookieName?: string | undefined
   /** Lifetime of a membership, in seconds. Defaults to `3600`. */
   ttlSeconds?: number
   /** Longest message, in characters. Defaults to `2000`. */
@@ -41,15 +78,22 @@ const SESSION_COOKIE = 'ssehub_chat'
  * The chat's own endpoints. The browser never holds a publisher key: it posts to the app, which
  * checks the member's session and publishes through the hub itself. Members receive a room's
  * messages (published private) with a short-lived token the app issues for the rooms they joined,
- * set as the hub's HttpOnly cookie.
+ * set as the hub's HttpOnly cookie: by default a Mercure 1.0 access token granting `subscribe` on
+ * each room's topic and on its subscription events (presence), with `{ nickname, rooms }` as its
+ * payload.
  *
- * - `POST /apps/chat/api/join` `{ nickname, room }` → sets the cookies, answers the room's topics.
+ * - `POST /apps/chat/api/join` `{ nickname, room }` → sets the cookies, answers the protocol and
+ *   what to subscribe to (`match` and `matchUrlPattern` in 1.0, `topics` in 0.x).
  * - `POST /apps/chat/api/messages` `{ room, text }` → publishes, answers `{ id }`.
  * - `POST /apps/chat/api/leave` → clears the cookies.
  */
 export function createChatApi(options: ChatApiOptions) {
   const { hub, verify } = options
-  const cookieName = options.cookieName ?? DEFAULT_COOKIE_NAME
+  const protocol = options.protocol ?? '1.0'
+  const issuer = options.issuer ?? 'ssehub'
+  const cookieNameFor = (secure: boolean): string =>
+    options.cookieName ??
+    (protocol === '1.0' && secure ? DEFAULT_ACCESS_TOKEN_COOKIE_NAME : DEFAULT_COOKIE_NAME)
   const ttl = options.ttlSeconds ?? 3600
   const maxLength = options.maxMessageLength ?? 2000
   const allowedHosts = new Set((options.allowedHosts ?? []).map((host) => host.toLowerCase()))
@@ -89,12 +133,62 @@ export function createChatApi(options: ChatApiOptions) {
     }
   }
 
-  const cookies = (token: string, secure: boolean, maxAge: number): string[] => {
+  const cookies = (
+    hubToken: string,
+    sessionToken: string,
+    secure: boolean,
+    maxAge: number,
+  ): string[] => {
     const flags = `HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secure ? '; Secure' : ''}`
     return [
-      `${cookieName}=${token}; Path=/.well-known/mercure; ${flags}`,
-      `${SESSION_COOKIE}=${token}; Path=${API}; ${flags}`,
+      `${cookieNameFor(secure)}=${hubToken}; Path=${HUB_PATH}; ${flags}`,
+      `${SESSION_COOKIE}=${sessionToken}; Path=${API}; ${flags}`,
     ]
+  }
+
+  /**
+   * The hub token for `rooms` and what the page subscribes to for `room`, in the chat's protocol,
+   * and the session token holding the membership for the chat's own API (a 0.x token, as `verify`
+   * checks it).
+   */
+  const membership = async (
+    nickname: string,
+    room: string,
+    rooms: string[],
+    audience: string,
+  ): Promise<{ hubToken: string; sessionToken: string; subscribe: Record<string, string[]> }> => {
+    const payload = { nickname, rooms }
+    if (protocol === '0.x') {
+      const token = await mintToken({
+        key: options.signingKey,
+        subscribe: rooms.flatMap((r) => [roomTopic(r), presenceSelector(r)]),
+        payload,
+        expiresIn: ttl,
+      })
+      const topics = [roomTopic(room), presenceSelector(room)]
+      return { hubToken: token, sessionToken: token, subscribe: { topics } }
+    }
+    const hubToken = await mintAccessToken({
+      key: options.signingKey,
+      issuer,
+      audience,
+      // Each room's messages, its subscription events (who is online), and its subscriptions API
+      // collection (who was there before the page joined). One detail: its payload goes with
+      // every subscription these match.
+      subscribe: rooms.flatMap((r) => [
+        { match: roomTopic(r) },
+        { match: presencePattern(r), match_type: 'urlpattern' as const },
+        { match: presenceListPath(r) },
+      ]),
+      payload,
+      expiresIn: ttl,
+    })
+    const sessionToken = await mintToken({ key: options.signingKey, payload, expiresIn: ttl })
+    return {
+      hubToken,
+      sessionToken,
+      subscribe: { match: [roomTopic(room)], matchUrlPattern: [presencePattern(room)] },
+    }
   }
 
   const body = async (req: NodeRequest): Promise<Record<string, unknown> | string> => {
@@ -138,7 +232,7 @@ export function createChatApi(options: ChatApiOptions) {
     const secure = (req.socket as { encrypted?: boolean }).encrypted === true
     try {
       if (url.pathname === `${API}/leave`) {
-        json(res, 200, { left: true }, { 'set-cookie': cookies('', secure, 0) })
+        json(res, 200, { left: true }, { 'set-cookie': cookies('', '', secure, 0) })
         return true
       }
       const input = await body(req)
@@ -160,24 +254,30 @@ export function createChatApi(options: ChatApiOptions) {
           current?.nickname === nickname
             ? [...new Set([...current.rooms, room])].slice(-20)
             : [room]
-        const token = await mintToken({
-          key: options.signingKey,
-          subscribe: rooms.flatMap((r) => [roomTopic(r), presenceSelector(r)]),
-          payload: { nickname, rooms },
-          expiresIn: ttl,
-        })
+        // [spec] draft-08: `aud` must hold the hub's resource identifier; derived, it is the URL
+        // this request came through (its host checked above), as the hub derives it.
+        const audience =
+          options.resourceIdentifier ??
+          `${new URL(`${secure ? 'https' : 'http'}://${host as string}`).origin}${HUB_PATH}`
+        const member = await membership(nickname, room, rooms, audience)
         json(
           res,
           200,
           {
             nickname,
             room,
+            protocol,
             topic: roomTopic(room),
-            presence: presenceSelector(room),
+            subscribe: member.subscribe,
+            // Where the page lists who follows the room, in the subscriptions API of the protocol.
+            presenceList:
+              protocol === '1.0'
+                ? presenceListPath(room)
+                : `${HUB_PATH}/subscriptions/${encodeURIComponent(roomTopic(room))}`,
             rooms,
             expiresIn: ttl,
           },
-          { 'set-cookie': cookies(token, secure, ttl) },
+          { 'set-cookie': cookies(member.hubToken, member.sessionToken, secure, ttl) },
         )
         return true
       }

@@ -40,10 +40,36 @@ export interface SseClientOptions {
    */
   lastEventId?: string
   /**
-   * Topics or topic selectors, each added to the URL as a `topic` parameter: all of them are
-   * one subscription on one connection. Defaults to none (the URL is used as given).
+   * Mercure 0.x (draft-07): topics or topic selectors, each added to the URL as a `topic`
+   * parameter: all of them are one subscription on one connection. Cannot be combined with
+   * `match` or `matchUrlPattern`. Defaults to none (the URL is used as given).
    */
   topics?: Iterable<string>
+  /**
+   * Mercure 1.0: topics matched exactly (byte for byte, never resolved), each added to the URL as
+   * a `match` parameter; `*` matches every topic. With `match` or `matchUrlPattern` the hub speaks
+   * 1.0, which reads tokens only from the `Authorization` header (see `headers`) or a cookie,
+   * never from the URL: a hub URL carrying `authorization` or `access_token` is refused. Cannot
+   * be combined with `topics`. Defaults to none.
+   */
+  match?: Iterable<string>
+  /**
+   * Mercure 1.0: URL patterns (WHATWG URL Pattern syntax, such as `/books/:id` or
+   * `https://example.com/chat/*`), each added to the URL as a `match_urlpattern` parameter; a
+   * relative pattern is resolved by the hub against its own URL. Cannot be combined with
+   * `topics`. Defaults to none.
+   */
+  matchUrlPattern?: Iterable<string>
+  /**
+   * Asks an ssehub hub (`gap=1`) to say in the stream when it cannot resume from the id the
+   * client sent: an `event: mercure` block carrying the newest id, which moves the client's
+   * cursor there and fires `gap` (once per connection, also when the response header already
+   * told). That block is never dispatched as a server event. Useful where a proxy strips the
+   * `Last-Event-ID` response header, and so a stream that drops right after a gap resumes from
+   * the newest id rather than from the lost one. Other hubs ignore the parameter. Defaults to
+   * `false`.
+   */
+  gapSignal?: boolean
   /**
    * The reconnection time before the server sets one with `retry:`, in milliseconds: the base of
    * the exponential backoff. Defaults to `3000`.

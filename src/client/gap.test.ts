@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
-import { detectGap, SseGapEvent } from './gap.ts'
+import { detectGap, readGapBlock, SseGapEvent } from './gap.ts'
 import { fromHeaderValue, toHeaderValue } from './header-value.ts'
 
 describe('detectGap', () => {
@@ -33,6 +33,32 @@ describe('detectGap', () => {
     assert.equal(event.bubbles, false)
     assert.equal(event.requestedId, 'a')
     assert.equal(event.hubLastEventId, 'earliest')
+  })
+})
+
+describe('readGapBlock', () => {
+  it('reads the hub gap signal: the id asked for, and the newest id the block carries', () => {
+    assert.deepEqual(readGapBlock('{"type":"gap","last_event_id":"urn:uuid:41"}', 'urn:uuid:99'), {
+      requestedId: 'urn:uuid:41',
+      hubLastEventId: 'urn:uuid:99',
+    })
+  })
+
+  it('leaves subscription events and anything malformed alone', () => {
+    const subscription = JSON.stringify({
+      id: '/.well-known/mercure/subscriptions/exact/%2Fa/urn%3Auuid%3A1',
+      type: 'subscription',
+      subscriber: 'urn:uuid:1',
+      match: '/a',
+      match_type: 'exact',
+      active: true,
+      payload: { nickname: 'gap' },
+    })
+    assert.equal(readGapBlock(subscription, 'x'), null)
+    assert.equal(readGapBlock('{"type":"gap"', 'x'), null)
+    assert.equal(readGapBlock('{"type":"gap","last_event_id":7}', 'x'), null)
+    assert.equal(readGapBlock('["gap"]', 'x'), null)
+    assert.equal(readGapBlock('"gap"', 'x'), null)
   })
 })
 

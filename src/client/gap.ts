@@ -6,7 +6,8 @@ export interface GapInit {
   requestedId: string
   /**
    * What the hub answered in its `Last-Event-ID` (or `Mercure-Last-Event-ID`) response header:
-   * `'earliest'` when the requested id is no longer (or never was) in its history.
+   * `'earliest'` when the requested id is no longer (or never was) in its history. When the gap
+   * was told by the hub's in-stream signal instead (the `gapSignal` option), its newest id.
    */
   hubLastEventId: string
 }
@@ -22,7 +23,7 @@ export interface GapInit {
 export class SseGapEvent extends Event {
   /** The `Last-Event-ID` the client resumed with. */
   readonly requestedId: string
-  /** The hub's answer: `'earliest'`, or an id other than the one asked for. */
+  /** The hub's answer: `'earliest'`, an id other than the one asked for, or its newest id. */
   readonly hubLastEventId: string
 
   constructor(init: GapInit) {
@@ -45,4 +46,22 @@ export function detectGap(requestedId: string, header: string | null): GapInit |
   const hubLastEventId = fromHeaderValue(header)
   if (hubLastEventId === requestedId) return null
   return { requestedId, hubLastEventId }
+}
+
+/**
+ * The gap an ssehub hub signals in the stream (asked for with `gap=1`): an `event: mercure` block
+ * whose data is `{"type":"gap","last_event_id":"<the id asked for>"}` and whose `id` is the hub's
+ * newest. `null` for any other `mercure` event (a Mercure 1.0 subscription event, say).
+ */
+export function readGapBlock(data: string, id: string): GapInit | null {
+  // A cheap test first: subscription events are far more common than gap blocks.
+  if (!data.includes('"gap"')) return null
+  let block: { type?: unknown; last_event_id?: unknown }
+  try {
+    block = JSON.parse(data) as typeof block
+  } catch {
+    return null
+  }
+  if (block?.type !== 'gap' || typeof block.last_event_id !== 'string') return null
+  return { requestedId: block.last_event_id, hubLastEventId: id }
 }

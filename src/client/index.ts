@@ -12,4 +12,4 @@ export { createSharedClient, type SharedClientRole, SharedSseClient } from './sh
 export type { SharedClientOptions } from './shared-client-options.ts'
 export { createClient, type ReadyState, SseClient } from './sse-client.ts'
 export { type SseClientEvents, SseEventTarget, type SseListener } from './sse-event-target.ts'
-export { subscriptionUrl } from './subscription-url.ts'
+export { type SubscriptionSelectors, subscriptionUrl } from './subscription-url.ts'

@@ -142,6 +142,36 @@ describe('SharedSseClient without Web Locks', () => {
     assert.ok(calls[0]?.signal.aborted)
   })
 
+  it('subscribes with Mercure 1.0 matchers once, and tells a gap signalled in the stream', async () => {
+    const { fetch, calls } = fakeHub()
+    const urls: string[] = []
+    const recording: FetchLike = (input, init) => {
+      urls.push(String(input))
+      return fetch(input, init)
+    }
+    const client = track(
+      createSharedClient(HUB, {
+        fetch: recording,
+        match: ['/a'],
+        matchUrlPattern: ['/b/:id'],
+        gapSignal: true,
+        lastEventId: 'lost',
+      }),
+    )
+    const log = record(client)
+    const mercure: string[] = []
+    client.addEventListener('mercure', (event) => mercure.push(event.data))
+    assert.equal(client.url, `${HUB}?match=%2Fa&match_urlpattern=%2Fb%2F%3Aid&cursor=1&gap=1`)
+    assert.throws(() => createSharedClient(HUB, { topics: ['/a'], match: ['/a'] }), TypeError)
+    await until(() => calls.length === 1, 'the connection')
+    assert.deepEqual(urls, [client.url])
+    calls[0]?.push('event: mercure\nid: head\ndata: {"type":"gap","last_event_id":"lost"}\n\n')
+    calls[0]?.push('event: mercure\nid: s1\ndata: {"type":"subscription"}\n\n')
+    await until(() => mercure.length === 1, 'the subscription event')
+    assert.deepEqual(log, ['open', 'gap:lost'])
+    assert.deepEqual(mercure, ['{"type":"subscription"}'])
+  })
+
   it('checks its options at once, as SseClient does', () => {
     assert.throws(() => new SharedSseClient(HUB, { lastEventId: 'a\nb' }), TypeError)
     assert.throws(() => new SharedSseClient('not a url'), SyntaxError)

@@ -102,7 +102,7 @@ export class SharedSseClient extends SseEventTarget {
    */
   constructor(url: string | URL, options: SharedClientOptions = {}) {
     super()
-    const { name, signal, lastEventId, topics, ...rest } = options
+    const { name, signal, lastEventId, topics, match, matchUrlPattern, ...rest } = options
     // Validates the options now, as SseClient does, though the connection may come later (or
     // never, in a follower): a client created with an aborted signal checks them and stays closed.
     const probe = new SseClient(url, { ...options, signal: AbortSignal.abort() })

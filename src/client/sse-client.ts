@@ -9,12 +9,12 @@ import {
   DEFAULT_RETRY_MS,
 } from './defaults.ts'
 import { type SseClientErrorCode, SseErrorEvent } from './error-event.ts'
-import { detectGap, SseGapEvent } from './gap.ts'
+import { detectGap, type GapInit, readGapBlock, SseGapEvent } from './gap.ts'
 import { toHeaderValue } from './header-value.ts'
 import { MessageQueue } from './message-queue.ts'
 import { SseEventTarget } from './sse-event-target.ts'
 import { RETRIED_STATUSES, retryAfterMs, statusError } from './status-error.ts'
-import { resolveUrl, subscriptionUrl } from './subscription-url.ts'
+import { subscriptionUrl } from './subscription-url.ts'
 import { createWatchdog, type Watchdog } from './watchdog.ts'
 
 /** The `readyState` values, as `EventSource` numbers them. */
@@ -26,6 +26,8 @@ interface Connection {
   readonly watchdog: Watchdog | null
   /** The body's reader once the stream is open: cancelled on detach. */
   reader: ReadableStreamDefaultReader<Uint8Array> | null
+  /** Whether `gap` was fired for it: the header and the hub's in-stream signal tell one gap. */
+  gapTold: boolean
 }
 
 const CONNECTING = 0
@@ -44,10 +46,11 @@ const CLOSED = 2
  * @example
  * ```ts
  * const client = createClient('/.well-known/mercure', {
- *   topics: ['/chat/lobby'],
+ *   match: ['/chat/lobby'], // Mercure 1.0; `topics: [...]` for a 0.x subscription
  *   headers: async () => ({ authorization: `Bearer ${await getToken()}` }),
  * })
  * client.addEventListener('gap', () => reloadHistory())
+ * client.addEventListener('mercure', (event) => showPresence(JSON.parse(event.data)))
  * for await (const event of client) console.log(event.lastEventId, event.data)
  * ```
  */
@@ -60,6 +63,7 @@ export class SseClient extends SseEventTarget {
   readonly #backoff: Backoff
   readonly #parser: Parser
   readonly #signal: AbortSignal | undefined
+  readonly #gapSignal: boolean
   readonly #queues = new Set<MessageQueue<MessageEvent<string>>>()
   #readyState: ReadyState = CONNECTING
   #connection: Connection | null = null
@@ -71,13 +75,14 @@ export class SseClient extends SseEventTarget {
    * Opens a connection to `url`. See {@link SseClientOptions} for the options and defaults.
    *
    * @throws {SyntaxError} when `url` is not a valid URL (relative outside a browser).
-   * @throws {TypeError} when `lastEventId` contains CR, LF or NUL.
+   * @throws {TypeError} when `lastEventId` contains CR, LF or NUL, when `topics` are mixed with
+   *   `match` or `matchUrlPattern`, or when a Mercure 1.0 URL carries a token.
    * @throws {RangeError} when a duration option is negative or not a number.
    */
   constructor(url: string | URL, options: SseClientOptions = {}) {
     super()
-    this.#url =
-      options.topics === undefined ? resolveUrl(url) : subscriptionUrl(url, options.topics)
+    this.#url = subscriptionUrl(url, options)
+    this.#gapSignal = options.gapSignal === true
     this.#origin = this.#url.origin
     const lastEventId = options.lastEventId ?? ''
     if (/[\r\n\0]/.test(lastEventId)) {
@@ -131,7 +136,7 @@ export class SseClient extends SseEventTarget {
     return this.#readyState
   }
 
-  /** The URL connected to, absolute, with any `topics` added (before redirects). */
+  /** The URL connected to, absolute, with any selectors added (before redirects). */
   get url(): string {
     return this.#url.href
   }
@@ -194,6 +199,7 @@ export class SseClient extends SseEventTarget {
               this.#lost(connection, 'inactivity-timeout', `Nothing arrived for ${timeoutMs} ms.`),
             ),
       reader: null,
+      gapTold: false,
     }
     this.#connection = connection
     void this.#run(connection)
@@ -262,7 +268,7 @@ export class SseClient extends SseEventTarget {
       response.headers.get('last-event-id') ?? response.headers.get('mercure-last-event-id'),
     )
     if (gap !== null) {
-      this.dispatchEvent(new SseGapEvent(gap))
+      this.#tellGap(gap)
       if (this.#connection !== connection) return
     }
     await this.#read(connection, response.body)
@@ -373,6 +379,15 @@ export class SseClient extends SseEventTarget {
   #dispatchMessage(message: SseMessage): void {
     // [spec] "If the readyState attribute is set to CLOSED, abort these steps."
     if (this.#readyState === CLOSED) return
+    // Publishers cannot send `event: mercure` ([spec] draft-08 §Active subscriptions), so the
+    // signal cannot be forged; other `mercure` events (subscription events) are dispatched.
+    if (this.#gapSignal && message.type === 'mercure') {
+      const gap = readGapBlock(message.data, message.lastEventId)
+      if (gap !== null) {
+        this.#tellGap(gap)
+        return
+      }
+    }
     const event = new MessageEvent(message.type, {
       data: message.data,
       lastEventId: message.lastEventId,
@@ -380,6 +395,14 @@ export class SseClient extends SseEventTarget {
     })
     this.dispatchEvent(event)
     for (const queue of this.#queues) queue.push(event)
+  }
+
+  /** Fires `gap`, once per connection: the response header and the in-stream signal may both tell. */
+  #tellGap(gap: GapInit): void {
+    const connection = this.#connection
+    if (connection === null || connection.gapTold) return
+    connection.gapTold = true
+    this.dispatchEvent(new SseGapEvent(gap))
   }
 
   #backlogged(): boolean {
@@ -399,7 +422,8 @@ export class SseClient extends SseEventTarget {
  * Creates an {@link SseClient}: the factory form of `new SseClient(url, options)`.
  *
  * @throws {SyntaxError} when `url` is not a valid URL (relative outside a browser).
- * @throws {TypeError} when `lastEventId` contains CR, LF or NUL.
+ * @throws {TypeError} when `lastEventId` contains CR, LF or NUL, when `topics` are mixed with
+ *   `match` or `matchUrlPattern`, or when a Mercure 1.0 URL carries a token.
  * @throws {RangeError} when a duration option is negative or not a number.
  */
 export function createClient(url: string | URL, options?: SseClientOptions): SseClient {

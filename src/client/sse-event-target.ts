@@ -11,6 +11,12 @@ export interface SseClientEvents {
   error: SseErrorEvent
   /** The hub could not resume from the id the client sent: updates were missed, refetch. */
   gap: SseGapEvent
+  /**
+   * A hub event of type `mercure`: a Mercure 1.0 subscription event (JSON with `type:
+   * "subscription"`, `subscriber`, `match`, `match_type`, `active`, `payload`), as `EventSource`
+   * would dispatch it. `onmessage` never sees it.
+   */
+  mercure: MessageEvent<string>
 }
 
 /** A listener for event `E`, called with its target `T` as `this`. */

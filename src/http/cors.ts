@@ -45,7 +45,7 @@ export function createCors(options: CorsOptions = {}): Cors {
       if (headers === null) return null
       return {
         ...headers,
-        'access-control-allow-methods': 'GET, HEAD, POST, OPTIONS',
+        'access-control-allow-methods': 'GET, HEAD, POST, QUERY, OPTIONS',
         'access-control-allow-headers': ALLOWED_HEADERS,
         'access-control-max-age': '600',
       }

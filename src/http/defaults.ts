@@ -4,6 +4,12 @@
 /** The default name of the cookie a token may come in: [spec] Mercure's `mercureAuthorization`. */
 export const DEFAULT_COOKIE_NAME = 'mercureAuthorization'
 
+/**
+ * The default name of the cookie a Mercure 1.0 access token may come in: [spec] "The cookie name
+ * `__Secure-mercure_access_token` is RECOMMENDED" (draft-dunglas-mercure-08).
+ */
+export const DEFAULT_ACCESS_TOKEN_COOKIE_NAME = '__Secure-mercure_access_token'
+
 /** The default largest publish body, in bytes: 1 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 1_048_576
 

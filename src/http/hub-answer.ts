@@ -46,3 +46,21 @@ export function textAnswer(
     body: text,
   }
 }
+
+/** A JSON answer (`application/json`), never cached by default and never sniffed. */
+export function jsonAnswer(
+  status: number,
+  value: unknown,
+  headers: Readonly<Record<string, string>> = {},
+): HubAnswer {
+  return {
+    status,
+    headers: {
+      'cache-control': 'no-store',
+      ...headers,
+      'content-type': 'application/json',
+      'x-content-type-options': 'nosniff',
+    },
+    body: JSON.stringify(value),
+  }
+}

@@ -34,6 +34,7 @@ export function createNodeProtocolHandler(
         url,
         headers: req.headers,
         clientAddress: req.socket?.remoteAddress,
+        origin: requestOrigin(req),
       },
       readBody: (limit, timeoutMs) => readBody(req, limit, { timeoutMs }),
       openStream: (headers) => options.openStream(req, res, headers),
@@ -71,4 +72,23 @@ function sendAnswer(req: NodeRequest, res: NodeResponse, answer: HubAnswer): voi
     res.end(body)
   }
   if (unread) discardRefusedBody(req, res, close ? { close: true } : {})
+}
+
+/**
+ * The origin the client addressed: its connection's scheme (`:scheme` on HTTP/2, TLS or not on
+ * HTTP/1.1) and its `:authority` or `Host`. `undefined` without a host (an HTTP/1.0 request).
+ */
+function requestOrigin(req: NodeRequest): string | undefined {
+  const host = req.headers[':authority'] ?? req.headers.host
+  if (typeof host !== 'string' || host === '') return undefined
+  const scheme = req.headers[':scheme']
+  const secure =
+    typeof scheme === 'string'
+      ? scheme === 'https'
+      : (req.socket as { encrypted?: boolean } | null | undefined)?.encrypted === true
+  try {
+    return new URL(`${secure ? 'https' : 'http'}://${host}`).origin
+  } catch {
+    return undefined
+  }
 }

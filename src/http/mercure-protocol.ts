@@ -1,33 +1,40 @@
 import type { EventStream } from '../core/event-stream.ts'
+import type { AccessTokenVerifier } from '../hub/access-token-verifier.ts'
 import { AuthError } from '../hub/auth-error.ts'
 import { canPublish, checkPublishOrigin } from '../hub/authorize.ts'
-import { DuplicateIdError, StoreUnavailableError } from '../hub/event-store.ts'
+import { StoreUnavailableError } from '../hub/event-store.ts'
 import type { Hub } from '../hub/hub.ts'
 import { JwksUnavailableError } from '../hub/jwt-keys.ts'
 import type { JwtVerifier } from '../hub/jwt-verifier.ts'
 import { isPublishFormError, type PublishLimits, parsePublishForm } from '../hub/publish-form.ts'
 import type { TopicMatcher } from '../hub/subscriber.ts'
 import { SubscriptionLimitError } from '../hub/subscription-limits.ts'
-import { checkSelector, checkTemplateBudget, type SelectorMatcher } from '../hub/topic-selector.ts'
+import type { MercureProtocolVersion } from '../hub/token-protocol.ts'
+import { checkTemplateBudget, type SelectorMatcher } from '../hub/topic-selector.ts'
 import type { StoredUpdate } from '../hub/update.ts'
-import { parseUrlEncodedForm } from '../hub/url-encoded-form.ts'
+import { checkEventType, checkUpdateRules, isReservedTopic } from '../hub/update-rules.ts'
+import { type FormFields, parseUrlEncodedForm } from '../hub/url-encoded-form.ts'
 import { BodyTimeoutError, BodyTooLargeError } from './body-errors.ts'
 import type { Cors } from './cors.ts'
-import { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_SELECTORS } from './defaults.ts'
+import {
+  DEFAULT_ACCESS_TOKEN_COOKIE_NAME,
+  DEFAULT_BODY_TIMEOUT_MS,
+  DEFAULT_COOKIE_NAME,
+  DEFAULT_MAX_SELECTORS,
+} from './defaults.ts'
 import { checkFormContentType } from './form-content-type.ts'
 import { type HubAnswer, textAnswer } from './hub-answer.ts'
+import { createHubIdentity, HUB_PATH, METADATA_PATH } from './hub-identity.ts'
 import type { HubLogger } from './hub-logger.ts'
 import { readLastEventId, utf8HeaderValue } from './last-event-id.ts'
 import { createOutageLog, type OutageLog } from './outage-log.ts'
 import { type RequestHeaders, singleHeader } from './request-headers.ts'
+import { createTokenCheck } from './request-token.ts'
+import { resourceMetadataAnswer } from './resource-metadata.ts'
+import { readSubscribeParameters } from './subscribe-parameters.ts'
 import { subscriptionsAnswer } from './subscriptions-api.ts'
-import { extractToken } from './token-source.ts'
 
-/** The hub's path (Mercure: "MUST be the well-known path"). */
-export const HUB_PATH = '/.well-known/mercure'
-
-/** Values of the `cursor` query parameter that ask for the id-only block at connect. */
-const CURSOR_REQUESTED = new Set(['1', 'true', 'yes'])
+export { HUB_PATH, METADATA_PATH }
 
 /** A request as the protocol reads it, whatever the framework that received it. */
 export interface HubRequest {
@@ -39,6 +46,12 @@ export interface HubRequest {
   readonly headers: RequestHeaders
   /** The client's address, for the caps per address. `undefined` counts against none. */
   readonly clientAddress?: string | undefined
+  /**
+   * The origin the client addressed (`https://hub.example.com`): the scheme of its connection and
+   * its `Host` (or `:authority`). The Mercure 1.0 resource identifier and hub URL are derived from
+   * it when not pinned, and `publicUrls` checks it. Defaults to `url`'s origin.
+   */
+  readonly origin?: string | undefined
 }
 
 /**
@@ -81,7 +94,24 @@ export interface MercureProtocolOptions {
   /** Origins allowed to publish with the cookie (CSRF check). */
   publishOrigins: readonly string[] | '*'
   cors: Cors
-  cookieName: string
+  /**
+   * The one cookie read, whatever protocol's token it holds. `undefined` reads both defaults
+   * (`__Secure-mercure_access_token` and `mercureAuthorization`), the request's protocol's first.
+   */
+  cookieName: string | undefined
+  /** The protocols spoken. Defaults to both. */
+  protocols?: ReadonlySet<MercureProtocolVersion>
+  /** Mercure 1.0 access-token verifiers by role. `null` (the default) refuses every 1.0 token. */
+  accessTokenVerifiers?: {
+    readonly publisher: AccessTokenVerifier
+    readonly subscriber: AccessTokenVerifier
+  } | null
+  /** The pinned resource identifier; `undefined` (the default) derives it per request. */
+  resourceIdentifier?: string | undefined
+  /** The origins the hub may be addressed at (others get 421). Defaults to any. */
+  publicUrls?: readonly string[] | undefined
+  /** The issuers the metadata lists as authorization servers. Defaults to none. */
+  authorizationServers?: readonly string[]
   /** Largest publish body in bytes. */
   maxBodyBytes: number
   /**
@@ -134,24 +164,31 @@ export function createMercureProtocol(options: MercureProtocolOptions): MercureP
   const storeFailures =
     options.storeFailures ??
     createOutageLog({ logger, failing: 'store unavailable', recovered: 'store available again' })
-  const keySetFailures = new Map<JwtVerifier, OutageLog>()
-  const keySetLog = (verifier: JwtVerifier): OutageLog => {
-    let log = keySetFailures.get(verifier)
-    if (log === undefined) {
-      log = createOutageLog({
-        logger,
-        failing: 'cannot fetch the JWKS',
-        recovered: 'the JWKS can be fetched again',
-      })
-      keySetFailures.set(verifier, log)
-    }
-    return log
-  }
   const bodyTimeoutMs =
     options.bodyTimeoutMs === undefined ? DEFAULT_BODY_TIMEOUT_MS : options.bodyTimeoutMs
+  const protocols = options.protocols ?? new Set<MercureProtocolVersion>(['1.0', '0.x'])
+  const identity = createHubIdentity(options.resourceIdentifier)
+  const publicOrigins =
+    options.publicUrls === undefined
+      ? null
+      : new Set(options.publicUrls.map((url) => new URL(url).origin))
+  const verify = createTokenCheck({
+    protocols,
+    cookieName: options.cookieName,
+    publisherVerifier: options.publisherVerifier,
+    subscriberVerifier: options.subscriberVerifier,
+    accessTokenVerifiers: options.accessTokenVerifiers ?? null,
+    identity,
+    logger,
+  })
 
   /** The answer to a known refusal, or `null` for an error the protocol does not know. */
-  const refusal = (error: unknown, method: string, headers: Record<string, string>) => {
+  const refusal = (
+    error: unknown,
+    request: HubRequest,
+    headers: Record<string, string>,
+  ): HubAnswer | null => {
+    const { method } = request
     // DoS guard: a request refused before its body was read (no token, a token that may not
     // publish, a body too slow) is answered at once and its connection closed; the rest of its
     // body is dropped as it arrives, never buffered. A body too large is not in this case: its
@@ -160,9 +197,17 @@ export function createMercureProtocol(options: MercureProtocolOptions): MercureP
     const unread = mayHaveBody ? ('close' as const) : undefined
     let answer: HubAnswer
     if (AuthError.is(error)) {
-      const challenge: Record<string, string> =
-        error.status === 400 ? {} : { 'www-authenticate': error.wwwAuthenticate }
-      answer = textAnswer(error.status, `${error.message}\n`, { ...headers, ...challenge })
+      // [spec] draft-08 §Errors: every token-related 401 and 403 SHOULD point to the metadata
+      // (RFC 9728 §5.1), and a 400 for a malformed credential MUST carry `invalid_request`. A
+      // refused origin is no token error: no challenge.
+      let challenge = error.code === 'forbidden-origin' ? null : error.wwwAuthenticate
+      if (challenge !== null && protocols.has('1.0')) {
+        challenge += `, resource_metadata="${identity.metadataUrl(request)}"`
+      }
+      answer = textAnswer(error.status, `${error.message}\n`, {
+        ...headers,
+        ...(challenge === null ? {} : { 'www-authenticate': challenge }),
+      })
     } else if (error instanceof JwksUnavailableError) {
       // Logged by verify(), which knows which key set failed.
       answer = textAnswer(
@@ -177,12 +222,6 @@ export function createMercureProtocol(options: MercureProtocolOptions): MercureP
         'The update was not stored: the hub storage is unavailable. Retry shortly.\n',
         { ...headers, 'retry-after': '1' },
       )
-    } else if (error instanceof DuplicateIdError) {
-      answer = textAnswer(
-        409,
-        'An update with this id is already in the history, with other content: publish with another id, or resend the identical update to retry it.\n',
-        headers,
-      )
     } else if (error instanceof BodyTooLargeError) {
       return { ...textAnswer(413, `${error.message}\n`, headers), unreadBody: 'drain' as const }
     } else if (error instanceof BodyTimeoutError) {
@@ -193,67 +232,55 @@ export function createMercureProtocol(options: MercureProtocolOptions): MercureP
     return unread === undefined ? answer : { ...answer, unreadBody: unread }
   }
 
-  const verify = async (verifier: JwtVerifier, request: HubRequest) => {
-    const { url } = request
-    const found = extractToken(
-      { headers: request.headers, url: `${url.pathname}${url.search}` },
-      options.cookieName,
-    )
-    if (found === null) return { found, claims: null }
-    const keySet = keySetLog(verifier)
-    try {
-      const claims = await verifier.verify(found.token)
-      keySet.succeeded()
-      return { found, claims }
-    } catch (error) {
-      if (error instanceof JwksUnavailableError) keySet.failed(error)
-      throw error
-    }
-  }
-
   const subscribe = async (
     exchange: HubExchange,
     headers: Record<string, string>,
   ): Promise<HubOutcome> => {
     const { request } = exchange
     const { url } = request
+    // [spec] draft-08 §Subscription: a safe method with a body (QUERY) carries the parameters as
+    // a form, their union with the query's. Bounded as a publish's body, and read before the
+    // token, as the reference hub does: the parameters say which protocol's token to expect.
+    let body: FormFields | null = null
+    if (request.method === 'QUERY') {
+      const type = singleHeader(request.headers, 'content-type')
+      if (checkFormContentType(type) !== null) {
+        return {
+          ...textAnswer(
+            415,
+            'Send the parameters of a QUERY subscription as Content-Type: application/x-www-form-urlencoded (UTF-8).\n',
+            headers,
+          ),
+          unreadBody: 'close',
+        }
+      }
+      const form = parseUrlEncodedForm(await exchange.readBody(options.maxBodyBytes, bodyTimeoutMs))
+      if (!form.ok) return textAnswer(400, `Bad QUERY body: ${form.message}\n`, headers)
+      body = form.value
+    }
     // As for a publish's body: URLSearchParams would turn a broken escape (`%ZZ`, `%C3%28`) into
     // a topic no publish can carry, and the client would wait for updates that never come.
     const query = parseUrlEncodedForm(url.search.slice(1))
     if (!query.ok) return textAnswer(400, `Bad query string: ${query.message}\n`, headers)
-    // Read from the fields just parsed, not parsed a second time through `url.searchParams`.
-    const fields = query.value
-    const param = (name: string): string | undefined => fields.get(name)?.[0]
-    const selectors = fields.get('topic') ?? []
-    if (selectors.length === 0) {
-      return textAnswer(
-        400,
-        'Missing "topic" parameter: subscribe with ?topic=<topic, URI template or *>.\n',
-        headers,
-      )
-    }
-    if (selectors.length > maxSelectors) {
-      return textAnswer(
-        400,
-        `Too many "topic" parameters: ${selectors.length}, at most ${maxSelectors}.\n`,
-        headers,
-      )
-    }
-    for (const selector of selectors) {
-      const problem = checkSelector(selector)
-      if (problem !== null) {
-        return textAnswer(400, `Invalid "topic" parameter: ${problem}\n`, headers)
-      }
-    }
+    const parameters = readSubscribeParameters(query.value, body, {
+      protocols,
+      hubUrl: identity.hubUrl(request),
+      maxSelectors,
+    })
+    if (typeof parameters === 'string') return textAnswer(400, `${parameters}\n`, headers)
+    const { selectors } = parameters
     const tooComplex = checkTemplateBudget(selectors, options.matcher)
     if (tooComplex !== null) {
-      return textAnswer(400, `Invalid "topic" parameters: ${tooComplex}\n`, headers)
+      return textAnswer(400, `Invalid topic selectors: ${tooComplex}\n`, headers)
     }
-    const { found, claims } = await verify(options.subscriberVerifier, request)
+    const { found, claims } = await verify('subscriber', request, parameters.protocol)
     if (claims === null && !options.anonymous) {
+      const cookie = options.cookieName ?? DEFAULT_ACCESS_TOKEN_COOKIE_NAME
       throw new AuthError(
         'missing-token',
-        `Subscribing requires a token: send it as Authorization: Bearer, in the ${options.cookieName} cookie, or as ?authorization=.`,
+        parameters.protocol === '1.0'
+          ? `Subscribing requires an access token: send it as Authorization: Bearer, or in the ${cookie} cookie.`
+          : `Subscribing requires a token: send it as Authorization: Bearer, in the ${options.cookieName ?? DEFAULT_COOKIE_NAME} cookie, or as ?authorization=.`,
       )
     }
     if (options.closing()) {
@@ -269,26 +296,27 @@ export function createMercureProtocol(options: MercureProtocolOptions): MercureP
         body: null,
       }
     }
-    // [spec] the header wins over the query parameter; draft-08 and compat names also accepted.
-    const lastEventId =
-      readLastEventId(request.headers) ??
-      param('lastEventID') ??
-      param('last_event_id') ??
-      // event-source-polyfill resumes with this spelling by default: ignoring it loses every
-      // update published while it reconnects.
-      param('lastEventId') ??
-      param('Last-Event-ID') ??
-      undefined
+    // [spec] the header wins over the query parameter (and the query over a QUERY body).
+    const lastEventId = readLastEventId(request.headers) ?? parameters.lastEventId
     let opened: EventStream | null = null
     try {
       await hub.subscribe({
         selectors,
-        claims: claims === null ? null : { subscribe: claims.subscribe, payload: claims.payload },
+        claims:
+          claims === null
+            ? null
+            : {
+                subscribe: claims.subscribe,
+                payload: claims.payload,
+                subscribePayloads: claims.subscribePayloads,
+              },
         lastEventId,
+        protocol: parameters.protocol,
+        signalGap: parameters.signalGap,
         clientAddress: request.clientAddress,
         // The cap per token counts a digest: the hub keeps no token.
         tokenDigest: found === null ? undefined : await tokenDigest(found.token),
-        sendCursor: CURSOR_REQUESTED.has(param('cursor') ?? ''),
+        sendCursor: parameters.sendCursor,
         expiresAt: claims?.exp === undefined ? undefined : claims.exp * 1000,
         open: (extra: Record<string, string>) => {
           const sent: Record<string, string> = { ...headers }
@@ -339,7 +367,7 @@ export function createMercureProtocol(options: MercureProtocolOptions): MercureP
     if (unsupported !== null) {
       return { ...textAnswer(415, `${unsupported}\n`, headers), unreadBody: 'close' }
     }
-    const { found, claims } = await verify(options.publisherVerifier, request)
+    const { found, claims } = await verify('publisher', request, null)
     if (found?.source === 'cookie') {
       const refused = checkPublishOrigin(request.headers, options.publishOrigins)
       if (refused !== null) throw refused
@@ -352,9 +380,25 @@ export function createMercureProtocol(options: MercureProtocolOptions): MercureP
     const body = await exchange.readBody(options.maxBodyBytes, bodyTimeoutMs)
     const update = parsePublishForm(body, options.publishLimits)
     if (isPublishFormError(update)) return textAnswer(400, `${update.message}\n`, headers)
+    const hubUrl = identity.hubUrl(request)
+    const v1 = claims?.protocol === '1.0'
+    // [spec] draft-08 §Publication: a 1.0 publish breaking these rules gets 400 "regardless of the
+    // presented access token", so before its grants are looked at. A 0.x publisher on a hub that
+    // speaks 1.0 may not send type=mercure either: it would forge 1.0 subscription events.
+    const broken = v1
+      ? checkUpdateRules(update, hubUrl)
+      : protocols.has('1.0')
+        ? checkEventType(update)
+        : null
+    if (broken !== null) return textAnswer(400, `${broken}\n`, headers)
     const refused = canPublish(claims, update.topics, options.matches)
     if (refused !== null) throw refused
-    const reserved = update.topics.find((topic) => topic.includes(HUB_PATH))
+    // Mercure 0.x answers 403 to a topic under the hub path (draft-07: "topics under it are
+    // reserved"). Its substring test, and the 1.0 resolution test (`/.well-known/%6Dercure/…`,
+    // `mercure/subscriptions/…` relative to the hub URL), which 1.0 listeners rely on.
+    const reserved = v1
+      ? undefined
+      : update.topics.find((topic) => topic.includes(HUB_PATH) || isReservedTopic(topic, hubUrl))
     if (reserved !== undefined) {
       throw new AuthError(
         'insufficient-scope',
@@ -367,12 +411,12 @@ export function createMercureProtocol(options: MercureProtocolOptions): MercureP
     } catch (error) {
       if (!(error instanceof StoreUnavailableError && error.outcome === 'unknown')) throw error
       // The store took the update but did not confirm it (Redis answered too late, or the
-      // connection dropped): it may be stored and delivered. A retry with this very id (also a
-      // generated one, hence the header) is stored once, never as a second copy.
+      // connection dropped): it may be stored and delivered. A retry of the same update with this
+      // very id (also a generated one, hence the header) is stored once, never as a second copy.
       storeFailures.failed(error)
       return textAnswer(
         503,
-        `The hub storage did not confirm the update in time: it may have been stored and delivered. Retry with id=${update.id}: an update is stored once per id.\n`,
+        `The hub storage did not confirm the update in time: it may have been stored and delivered. Retry with id=${update.id}: the same update resent is stored once.\n`,
         { ...headers, 'retry-after': '1', 'mercure-update-id': encodeURI(update.id) },
       )
     }
@@ -383,24 +427,49 @@ export function createMercureProtocol(options: MercureProtocolOptions): MercureP
     async handle(exchange) {
       const { request } = exchange
       const path = request.url.pathname
-      if (path !== HUB_PATH && !path.startsWith(`${HUB_PATH}/`)) return null
+      const metadata = path === METADATA_PATH
+      if (path !== HUB_PATH && !path.startsWith(`${HUB_PATH}/`) && !metadata) return null
       const origin = singleHeader(request.headers, 'origin')
       const { method } = request
+      // [spec] RFC 9110 §15.5.20: 421 for a request this server is not configured to answer for,
+      // before any token is read or identity derived from the Host the client chose.
+      if (publicOrigins !== null && !publicOrigins.has(identity.origin(request).toLowerCase())) {
+        return textAnswer(
+          421,
+          `This hub does not answer for ${identity.origin(request).slice(0, 200)}: use ${[...publicOrigins].join(' or ')}.\n`,
+        )
+      }
+      if (metadata) {
+        if (!protocols.has('1.0')) return textAnswer(404, 'This hub speaks Mercure 0.x only.\n')
+        return resourceMetadataAnswer(
+          method,
+          {
+            resource: identity.resource(request),
+            authorizationServers: options.authorizationServers ?? [],
+            cookieName: options.cookieName ?? DEFAULT_ACCESS_TOKEN_COOKIE_NAME,
+            subscriptions: options.subscriptionsApi,
+          },
+          cors.headers(origin),
+        )
+      }
       if (method === 'OPTIONS') {
         return { status: 204, headers: cors.preflight(origin) ?? {}, body: null }
       }
       const headers = cors.headers(origin)
       try {
         if (path === HUB_PATH) {
-          if (method === 'GET' || method === 'HEAD') return await subscribe(exchange, headers)
+          if (method === 'GET' || method === 'HEAD' || method === 'QUERY') {
+            return await subscribe(exchange, headers)
+          }
           if (method === 'POST') return await publish(exchange, headers)
-          return textAnswer(405, `${method} is not allowed: GET subscribes, POST publishes.\n`, {
-            ...headers,
-            allow: 'GET, HEAD, POST, OPTIONS',
-          })
+          return textAnswer(
+            405,
+            `${method} is not allowed: GET (or QUERY) subscribes, POST publishes.\n`,
+            { ...headers, allow: 'GET, HEAD, POST, QUERY, OPTIONS' },
+          )
         }
         if (options.subscriptionsApi) {
-          const verified = await verify(options.subscriberVerifier, request)
+          const verified = await verify('subscriber', request, null)
           const answer = await subscriptionsAnswer(request, {
             hub,
             matches: options.matches,
@@ -411,7 +480,7 @@ export function createMercureProtocol(options: MercureProtocolOptions): MercureP
         }
         return textAnswer(404, `Nothing here: ${path}.\n`, headers)
       } catch (error) {
-        const answer = refusal(error, method, headers)
+        const answer = refusal(error, request, headers)
         if (answer === null) throw error
         return answer
       }

@@ -1,4 +1,5 @@
-import type { TrustedIssuer } from '../hub/access-token-verifier.ts'
+import { createAccessTokenVerifier, type TrustedIssuer } from '../hub/access-token-verifier.ts'
+import type { MercureProtocolVersion } from '../hub/token-protocol.ts'
 import { DEFAULT_MAX_LIFETIME_MS } from '../hub/defaults.ts'
 import { type EventStore, StoreUnavailableError } from '../hub/event-store.ts'
 import { createHub, type Hub, type HubMetrics, type HubOptions } from '../hub/hub.ts'
@@ -9,13 +10,12 @@ import { isSubscriptionDirectory } from '../hub/subscription-directory.ts'
 import { subscriptionEventRelayOf } from '../hub/subscription-event-relay.ts'
 import { createSelectorMatcher } from '../hub/topic-selector.ts'
 import { createCors } from './cors.ts'
-import { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_COOKIE_NAME, DEFAULT_MAX_BODY_BYTES } from './defaults.ts'
+import { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES } from './defaults.ts'
 import type { HubLogger } from './hub-logger.ts'
 import { createMercureProtocol, type MercureProtocol } from './mercure-protocol.ts'
 import { createOutageLog } from './outage-log.ts'
 
-/** A Mercure protocol version a hub may speak: see `MercureServiceOptions.protocols`. */
-export type MercureProtocolVersion = '1.0' | '0.x'
+export type { MercureProtocolVersion }
 
 /** Options for the Mercure hub, whatever the framework it is mounted in. */
 export interface MercureServiceOptions {
@@ -174,6 +174,32 @@ export function createMercureService(
     algorithms: options.subscriberAlgorithms ?? undefined,
     keyName: options.keyNames.subscriber,
   })
+  const protocols = new Set<MercureProtocolVersion>(options.protocols ?? ['1.0', '0.x'])
+  for (const version of protocols) {
+    if (version !== '1.0' && version !== '0.x') {
+      throw new RangeError(`protocols lists ${JSON.stringify(version)}: only '1.0' and '0.x' exist.`)
+    }
+  }
+  if (protocols.size === 0) throw new RangeError("protocols is empty: list '1.0', '0.x' or both.")
+  const issuers = options.trustedIssuers ?? []
+  const accessTokenVerifiers = protocols.has('1.0')
+    ? {
+        publisher: createAccessTokenVerifier({
+          issuers,
+          role: 'publisher',
+          defaultKey: options.publisherKey,
+          defaultAlgorithms: options.publisherAlgorithms ?? undefined,
+          keyName: options.keyNames.publisher,
+        }),
+        subscriber: createAccessTokenVerifier({
+          issuers,
+          role: 'subscriber',
+          defaultKey: options.subscriberKey,
+          defaultAlgorithms: options.subscriberAlgorithms ?? undefined,
+          keyName: options.keyNames.subscriber,
+        }),
+      }
+    : null
   // A full disk fails every publish and every subscription event alike: one line when the store
   // starts failing, one when a commit goes through again.
   const storeFailures = createOutageLog({
@@ -213,7 +239,14 @@ export function createMercureService(
     anonymous: options.anonymous ?? false,
     publishOrigins: options.publishOrigins ?? [],
     cors: createCors({ origins: options.corsOrigins ?? [] }),
-    cookieName: options.cookieName ?? DEFAULT_COOKIE_NAME,
+    cookieName: options.cookieName,
+    protocols,
+    accessTokenVerifiers,
+    resourceIdentifier: options.resourceIdentifier,
+    publicUrls: options.publicUrls,
+    authorizationServers: issuers
+      .filter((issuer) => issuer.authorizationServer === true)
+      .map((issuer) => issuer.issuer),
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     bodyTimeoutMs:
       options.bodyTimeoutMs === undefined ? DEFAULT_BODY_TIMEOUT_MS : options.bodyTimeoutMs,

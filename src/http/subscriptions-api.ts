@@ -1,8 +1,8 @@
 import { AuthError } from '../hub/auth-error.ts'
 import type { Hub } from '../hub/hub.ts'
 import type { MercureClaims } from '../hub/jwt-verifier.ts'
-import type { Subscriber, TopicMatcher } from '../hub/subscriber.ts'
-import type { ActiveSubscription } from '../hub/subscription-directory.ts'
+import { describeSelector } from '../hub/mercure-matcher.ts'
+import type { TopicMatcher } from '../hub/subscriber.ts'
 import {
   MERCURE_CONTEXT,
   SUBSCRIPTIONS_PATH,
@@ -10,6 +10,7 @@ import {
 } from '../hub/subscription-events.ts'
 import { type HubAnswer, textAnswer } from './hub-answer.ts'
 import type { RequestHeaders } from './request-headers.ts'
+import { subscriptionsAnswerV1 } from './subscriptions-api-v1.ts'
 
 /** What the subscriptions API needs from the request and the hub. */
 export interface SubscriptionsApiContext {
@@ -29,14 +30,17 @@ export interface SubscriptionsApiRequest {
 }
 
 /**
- * The active subscriptions API (Mercure draft-07): `GET /.well-known/mercure/subscriptions`,
- * `…/{topic}` and `…/{topic}/{subscriber}`, as JSON-LD, with a root `lastEventID` the client can
- * subscribe from so that it misses no change after the snapshot, and `ETag`/`If-None-Match`.
- * Lists the hub's directory: with a store shared by several nodes, every node's subscriptions.
- * Resolves the answer, or `null` when the path is not the API's.
+ * The active subscriptions API, in the protocol of the caller's token. With a 0.x token (Mercure
+ * draft-07): `GET /.well-known/mercure/subscriptions`, `…/{topic}` and `…/{topic}/{subscriber}`,
+ * as JSON-LD, with a root `lastEventID` the client can subscribe from so that it misses no change
+ * after the snapshot, and `ETag`/`If-None-Match`. With a 1.0 token: `…/{match_type}/{match}` and
+ * `…/{match_type}/{match}/{subscriber}` as plain JSON (see `subscriptions-api-v1.ts`). Both list
+ * the hub's directory (with a store shared by several nodes, every node's subscriptions), each
+ * subscription in its shape: a 1.0 one's `topic` is its matcher value; a 0.x URI Template has no
+ * 1.0 form. Resolves the answer, or `null` when the path is not the API's.
  *
- * @throws {AuthError} 401 without a token, 403 when no `mercure.subscribe` selector matches the
- *   request path.
+ * @throws {AuthError} 401 without a token, 403 when no `subscribe` selector matches the request
+ *   path.
  */
 export async function subscriptionsAnswer(
   request: SubscriptionsApiRequest,
@@ -57,6 +61,7 @@ export async function subscriptionsAnswer(
       'The subscriptions API requires a token with a mercure.subscribe claim.',
     )
   }
+  if (claims.protocol === '1.0') return subscriptionsAnswerV1(request, context)
   // [spec] the requested URL must match one of the mercure.subscribe selectors.
   if (!(claims.subscribe ?? []).some((selector) => matches(selector, path))) {
     throw new AuthError(
@@ -98,10 +103,13 @@ export async function subscriptionsAnswer(
     }
   }
 
+  // A 1.0 subscription's topic is its matcher value (a URL pattern's text), without the marks.
+  const topicOf = (subscription: { topic: string }): string =>
+    describeSelector(subscription.topic).match
   if (subscriberId !== undefined && selector !== undefined) {
     for (const subscription of active) {
-      if (subscription.subscriber !== subscriberId || subscription.topic !== selector) continue
-      const { payload, ...rest } = subscriptionDocument(subscriberOf(subscription), selector, true)
+      if (subscription.subscriber !== subscriberId || topicOf(subscription) !== selector) continue
+      const { payload, ...rest } = subscriptionDocument(subscription, true)
       return respond({ ...rest, lastEventID, ...(payload === undefined ? {} : { payload }) })
     }
     return textAnswer(404, 'No active subscription with this topic and subscriber.\n', headers)
@@ -109,10 +117,8 @@ export async function subscriptionsAnswer(
 
   const subscriptions: Record<string, unknown>[] = []
   for (const subscription of active) {
-    if (selector === undefined || subscription.topic === selector)
-      subscriptions.push(
-        subscriptionDocument(subscriberOf(subscription), subscription.topic, true, false),
-      )
+    if (selector === undefined || topicOf(subscription) === selector)
+      subscriptions.push(subscriptionDocument(subscription, true, false))
   }
   return respond({
     '@context': MERCURE_CONTEXT,
@@ -121,10 +127,4 @@ export async function subscriptionsAnswer(
     lastEventID,
     subscriptions,
   })
-}
-
-/** The fields of a subscriber that its subscription document shows. */
-function subscriberOf(subscription: ActiveSubscription): Pick<Subscriber, 'id' | 'claims'> {
-  const { subscriber: id, payload } = subscription
-  return { id, claims: payload === undefined ? null : { payload } }
 }

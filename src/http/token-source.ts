@@ -31,21 +31,31 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
  * 1. An `Authorization: Bearer` header. If present it MUST be used, and the query parameter and
  *    cookie are ignored, so an invalid header token is never rescued by a valid cookie.
  * 2. Else the `authorization` query parameter (then the cookie is ignored).
- * 3. Else the cookie `cookieName`.
+ * 3. Else the cookie `cookieName` (or the first of the `cookieName`s the request has).
  *
  * An `Authorization` header with another scheme (e.g. `Basic`, sent by browsers to a site behind
  * a password-protected proxy) is not a Mercure credential and is skipped: RFC 6750 only defines
  * errors for the Bearer scheme, and refusing it would lock cookie-authenticated subscribers out
  * of such sites. An empty cookie value counts as no cookie (that is how logouts clear it).
  *
- * @param cookieName The cookie holding the token. Defaults to `'mercureAuthorization'`.
+ * @param cookieName The cookie holding the token, or the cookies that may, in order. Defaults to
+ *   `'mercureAuthorization'`.
  * @returns The token and its source, or `null` when the request carries none (anonymous).
  * @throws {AuthError} 400 `malformed` (RFC 6750 `invalid_request`) for a Bearer header without a
  *   single token, a repeated or empty `authorization` query parameter.
  */
 export function extractToken(
   req: TokenRequest,
-  cookieName = DEFAULT_COOKIE_NAME,
+  cookieName: string | readonly string[] = DEFAULT_COOKIE_NAME,
+  options: {
+    /**
+     * Whether the `authorization` query parameter is read. Mercure 1.0 requests never carry a
+     * token in the URL ([spec] draft-08 §Token presentation: hubs "do not accept" it; a URL ends
+     * up in logs, histories and Referer headers): pass `false` and it is ignored, the request
+     * counting as token-less. Defaults to `true`.
+     */
+    query?: boolean
+  } = {},
 ): ExtractedToken | null {
   const header: unknown = req.headers['authorization']
   if (Array.isArray(header)) {
@@ -63,11 +73,16 @@ export function extractToken(
     }
   }
 
-  const fromQuery = queryToken(req.url)
-  if (fromQuery !== null) return { token: fromQuery, source: 'query' }
+  if (options.query !== false) {
+    const fromQuery = queryToken(req.url)
+    if (fromQuery !== null) return { token: fromQuery, source: 'query' }
+  }
 
-  const cookie = readCookie(req.headers['cookie'], cookieName)
-  return cookie === null ? null : { token: cookie, source: 'cookie' }
+  for (const name of typeof cookieName === 'string' ? [cookieName] : cookieName) {
+    const cookie = readCookie(req.headers['cookie'], name)
+    if (cookie !== null) return { token: cookie, source: 'cookie' }
+  }
+  return null
 }
 
 function queryToken(target: string): string | null {

@@ -18,11 +18,14 @@ export interface EventStore {
    * acknowledged only after this resolves. Concurrent appends may be committed together (group
    * commit).
    *
-   * Ids are unique within the retained history (an evicted id may be used again). When an update
-   * with the same id is retained, or comes earlier in the same group commit, an *identical*
-   * update (same topics in order, data, `private`, type and retry) is a retry: it resolves with
-   * the update already stored (same cursor) and nothing is stored or dispatched. A different one
-   * rejects with a {@link DuplicateIdError}.
+   * Ids should be unique, but a store accepts a reused one (Mercure draft-08). An update
+   * *identical* (same id, topics in order, data, `private`, type and retry) to a retained one,
+   * or to one earlier in the same group commit, is a retry: it resolves with the update already
+   * stored (same cursor) and nothing is stored or dispatched. An update that reuses an id with
+   * other content is stored as a new update, with a cursor of its own, and dispatched: the
+   * earlier one stays in the history, untouched. (The memory and SQLite stores look for the
+   * repeated update among the newest 64 retained with its id, a DoS guard: see
+   * `MAX_RETRY_MATCHES` in `src/storage/stored-update.ts`; Redis among all of them.)
    *
    * Rejects with a {@link StoreUnavailableError} (`code` `'store-unavailable'`) when the store
    * failed; its `outcome` says whether the update was not stored (and so not dispatched either)
@@ -43,9 +46,11 @@ export interface EventStore {
    */
   headId(): string | null
   /**
-   * The cursor of the stored update with this id, or `null` when no update with that id is
-   * retained. When several share an id (stored before ids were unique), the earliest wins
-   * (Mercure draft-08).
+   * The cursor of the earliest retained update with this id, or `null` when no update with that
+   * id is retained. [spec] "a cursor naming a reused id MUST resolve to the EARLIEST retained
+   * update with that id" (Mercure draft-08): replaying after it then sends the later updates
+   * that reuse the id too. When the earliest left the history, a later one still retained is
+   * the earliest.
    */
   find(id: string): Promise<string | null>
   /**
@@ -94,15 +99,14 @@ export class StoreUnavailableError extends Error {
 }
 
 /**
- * Error an append rejects with when the retained history holds an update with the same id but
- * other content: a publisher reusing an id, not retrying. Its message names no id or data.
+ * Whether the update at `cursor`, whose id is `id`, is still retained. `find` gives the earliest
+ * retained update with that id, and eviction goes oldest first: the update is retained exactly
+ * when that one is at or before it. One `find`, plus, only when the id was reused, one `read` of
+ * at most one update to order the two cursors (an empty range when the found one is later).
  */
-export class DuplicateIdError extends Error {
-  readonly code = 'duplicate-id'
-  constructor() {
-    super(
-      'an update with this id is already in the history; publish with another id, or resend the same update to retry it',
-    )
-    this.name = 'DuplicateIdError'
-  }
+export async function retains(store: EventStore, cursor: string, id: string): Promise<boolean> {
+  const earliest = await store.find(id)
+  if (earliest === null) return false
+  if (earliest === cursor) return true
+  return (await store.read(earliest, cursor, 1)).length > 0
 }

@@ -8,7 +8,7 @@ import {
   DEFAULT_MAX_TEMPLATE_STATES,
   DEFAULT_MAX_TEMPLATE_WORK,
 } from './defaults.ts'
-import type { EventStore } from './event-store.ts'
+import { type EventStore, retains } from './event-store.ts'
 import {
   REPLAY_QUEUE_BYTES,
   replayBudgetLeft,
@@ -206,7 +206,7 @@ export function createHub(options: HubOptions): Hub {
   const directory: SubscriptionDirectory = options.directory ?? {
     addSubscriber() {},
     deleteSubscriber() {},
-    listSubscriptions: async () => [...subscribers].flatMap(subscriptionsOf),
+    listSubscriptions: async () => [...subscribers].flatMap((s) => subscriptionsOf(s, matches)),
   }
   const deadlines = createDeadlines<Subscriber>({
     onExpire: (subscriber) => {
@@ -332,7 +332,7 @@ export function createHub(options: HubOptions): Hub {
       // Eviction goes oldest first: if the cursor is still retained now, it was when the page
       // was read, and the page starts right after it.
       const cursorId = subscriber.cursorId
-      if (cursor !== null && cursorId !== undefined && (await store.find(cursorId)) === null) {
+      if (cursor !== null && cursorId !== undefined && !(await retains(store, cursor, cursorId))) {
         stream.close('server-closed')
         return
       }

@@ -26,7 +26,6 @@ export {
 } from './defaults.ts'
 export {
   type AppendOutcome,
-  DuplicateIdError,
   type EventStore,
   StoreUnavailableError,
   type StoreUnavailableErrorOptions,

@@ -52,8 +52,12 @@ export interface LoadKeyOptions {
 export interface SigningKey {
   /** The JWS algorithm it signs with, e.g. `HS256`. */
   readonly alg: string
-  /** Signs `claims` into a compact JWS with the header `{ alg, typ: 'JWT' }`. */
-  sign(claims: Readonly<Record<string, unknown>>): Promise<string>
+  /**
+   * Signs `claims` into a compact JWS with the header `{ alg, typ }`.
+   *
+   * @param typ The header's `typ`: `at+jwt` for a Mercure 1.0 access token. Defaults to `'JWT'`.
+   */
+  sign(claims: Readonly<Record<string, unknown>>, typ?: string): Promise<string>
 }
 
 /**
@@ -184,8 +188,8 @@ export function loadSigningKey(
   const chosen = algorithms[0] as string
   return {
     alg: chosen,
-    sign: (claims) =>
-      new SignJWT(claims as JWTPayload).setProtectedHeader({ alg: chosen, typ: 'JWT' }).sign(key),
+    sign: (claims, typ = 'JWT') =>
+      new SignJWT(claims as JWTPayload).setProtectedHeader({ alg: chosen, typ }).sign(key),
   }
 }
 

@@ -1,7 +1,9 @@
 import type { JWTPayload } from 'jose'
-import { AuthError, quote } from './auth-error.ts'
-import { type JoseModule, loadJose, VERIFYING_TOKENS } from './jose.ts'
-import { JwksUnavailableError, loadKey, type VerificationKey } from './jwt-keys.ts'
+import { quote } from './auth-error.ts'
+import { loadJose, VERIFYING_TOKENS } from './jose.ts'
+import { checkVerifierSettings, invalid, verifyJws } from './jws-verification.ts'
+import { loadKey } from './jwt-keys.ts'
+import { VerifiedTokens } from './verified-tokens.ts'
 
 /** What a verified token grants, read from its `mercure` claim (Mercure draft-07 §Authorization). */
 export interface MercureClaims {
@@ -74,8 +76,9 @@ export interface JwtVerifier {
 /** Most selectors a claim may list, as the reference hub (DoS guard: each is matched per update). */
 export const MAX_CLAIM_SELECTORS = 1000
 
-/** Longest token we even try to decode (DoS guard: decoding and JSON parsing cost is linear). */
-const MAX_TOKEN_LENGTH = 64 * 1024
+/** C0, DEL and C1: in no IRI (RFC 3987 §2.2), and the marks of 1.0 selectors. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/
 
 /** The namespaced claim the reference hub accepts when `mercure` is absent. */
 const NAMESPACED_CLAIM = 'https://mercure.rocks/'
@@ -103,15 +106,7 @@ interface MercureGrants {
  */
 export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
   const jose = loadJose(VERIFYING_TOKENS)
-  if (options.algorithms?.some((alg) => alg.toLowerCase() === 'none')) {
-    throw new Error(
-      'The algorithm "none" can never be allowed: it marks an unsigned token, which anyone can forge. Remove it from the allowed algorithms.',
-    )
-  }
-  const tolerance = options.clockToleranceSec ?? 0
-  if (!Number.isFinite(tolerance) || tolerance < 0) {
-    throw new Error(`clockToleranceSec must be a non-negative number of seconds, got ${tolerance}.`)
-  }
+  const tolerance = checkVerifierSettings(options.algorithms, options.clockToleranceSec)
   const key = loadKey(options.key, {
     name: options.keyName,
     algorithms: options.algorithms,
@@ -119,136 +114,21 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
     jwksCooldownMs: options.jwksCooldownMs,
   })
   const algorithms = [...key.algorithms]
-  const verified = new Map<
-    string,
-    { claims: MercureClaims; exp: number | undefined; nbf: number | undefined; until: number }
-  >()
+  const verified = new VerifiedTokens<MercureClaims>(tolerance)
 
   return {
     algorithms,
     keyDescription: key.description,
     async verify(token) {
-      // A token verified before is the same bytes with the same signature: only its time claims
-      // need checking again. Kept at most a minute, so a key removed from a JWKS stops being
-      // honoured soon; at most 1000 tokens of at most 4 KiB, the oldest out first.
-      const known = verified.get(token)
       const now = Date.now() / 1000
-      if (
-        known !== undefined &&
-        now < known.until &&
-        (known.exp === undefined || now < known.exp + tolerance) &&
-        (known.nbf === undefined || now >= known.nbf - tolerance)
-      ) {
-        return known.claims
-      }
-      checkHeader(jose, token, algorithms)
-      let payload: JWTPayload
-      try {
-        payload = await verifyWithKey(jose, token, key, algorithms, tolerance)
-      } catch (error) {
-        throw toAuthError(jose, error)
-      }
+      const known = verified.get(token, now)
+      if (known !== undefined) return known
+      const payload = await verifyJws(jose, token, tolerance, () => key)
       const claims = readClaims(payload)
-      // Only ordinary-sized tokens: a thousand of the largest accepted would hold 64 MiB.
-      if (token.length <= 4096) {
-        verified.set(token, { claims, exp: payload.exp, nbf: payload.nbf, until: now + 60 })
-        if (verified.size > 1000) verified.delete(verified.keys().next().value as string)
-      }
+      verified.set(token, claims, payload, now)
       return claims
     },
   }
-}
-
-/**
- * Rejects what we can tell from the header alone, with a precise message: jose would say only
- * "alg not allowed".
- */
-function checkHeader(
-  { decodeProtectedHeader }: JoseModule,
-  token: string,
-  algorithms: readonly string[],
-): void {
-  if (typeof token !== 'string' || token === '') throw invalid('The token is empty.')
-  if (token.length > MAX_TOKEN_LENGTH) {
-    throw invalid(`The token is longer than ${MAX_TOKEN_LENGTH} characters.`)
-  }
-  if (token.split('.').length !== 3) {
-    throw invalid('The token is not a compact JWS (three base64url parts separated by dots).')
-  }
-  let alg: unknown
-  try {
-    alg = decodeProtectedHeader(token).alg
-  } catch {
-    throw invalid("The token's header is not base64url-encoded JSON.")
-  }
-  if (typeof alg !== 'string' || alg === '') throw invalid('The token\'s header has no "alg".')
-  // The alg-none attack: an unsigned token needs no key at all, so anyone could forge one.
-  if (alg.toLowerCase() === 'none') {
-    throw invalid('The token is unsigned (alg "none"), which is never accepted.')
-  }
-  if (!algorithms.includes(alg)) {
-    // Also the algorithm-confusion guard: an HS256 token against a public key ends here.
-    throw invalid(
-      `The token is signed with ${quote(alg, 20).slice(1, -1)}, which is not allowed (allowed: ${algorithms.join(', ')}).`,
-    )
-  }
-}
-
-async function verifyWithKey(
-  { errors, jwtVerify }: JoseModule,
-  token: string,
-  key: VerificationKey,
-  algorithms: string[],
-  clockTolerance: number,
-): Promise<JWTPayload> {
-  const options = { algorithms, clockTolerance }
-  try {
-    return (await jwtVerify(token, key.getKey, options)).payload
-  } catch (error) {
-    // As jose's docs advise: when several JWKS keys match the header, try each in turn (key
-    // rotation often publishes two keys without a `kid`).
-    if (!(error instanceof errors.JWKSMultipleMatchingKeys)) throw error
-    for await (const candidate of error) {
-      try {
-        return (await jwtVerify(token, candidate, options)).payload
-      } catch (inner) {
-        if (!(inner instanceof errors.JWSSignatureVerificationFailed)) throw inner
-      }
-    }
-    throw new errors.JWSSignatureVerificationFailed()
-  }
-}
-
-function toAuthError({ errors }: JoseModule, error: unknown): Error {
-  if (error instanceof JwksUnavailableError || AuthError.is(error)) return error
-  const cause = { cause: error }
-  if (error instanceof errors.JWTExpired) {
-    return invalid(`The token expired at ${isoTime(error.payload.exp)}.`, cause)
-  }
-  if (error instanceof errors.JWTClaimValidationFailed) {
-    if (error.claim === 'nbf' && error.reason === 'check_failed') {
-      return invalid(`The token is not valid before ${isoTime(error.payload.nbf)}.`, cause)
-    }
-    return invalid(`The token's "${error.claim}" claim is invalid (${error.reason}).`, cause)
-  }
-  if (error instanceof errors.JWSSignatureVerificationFailed) {
-    return invalid("The token's signature does not match the configured key.", cause)
-  }
-  if (error instanceof errors.JWKSNoMatchingKey) {
-    return invalid('No key of the key set matches the token\'s "kid" and "alg".', cause)
-  }
-  if (error instanceof errors.JOSEAlgNotAllowed) {
-    return invalid("The token's algorithm is not allowed.", cause)
-  }
-  if (error instanceof errors.JOSEError) {
-    // jose's messages are fixed strings about the structure (never the token's bytes).
-    return invalid(`The token is not a valid JWT: ${error.message.slice(0, 200)}`, cause)
-  }
-  if (error instanceof TypeError) {
-    // jose's key-type checks, e.g. a JWKS key whose "use" is "enc".
-    return invalid("The token's algorithm does not fit the configured key.", cause)
-  }
-  return error instanceof Error ? error : new Error(String(error))
 }
 
 /** Reads and validates the `mercure` claim, or the reference hub's namespaced fallback. */
@@ -285,16 +165,11 @@ function selectors(claim: string, key: string, value: unknown): string[] | undef
   if (index !== -1) {
     throw invalid(`The token's ${label} claim must hold strings only (entry ${index} is not).`)
   }
+  // The 1.0 selector marks (`EXACT_MARK`, `URL_PATTERN_MARK`) are control characters: a 0.x
+  // token holding one would forge a 1.0 matcher, e.g. a URL pattern where its issuer meant text.
+  const forged = value.findIndex((selector: string) => CONTROL_CHARACTER.test(selector))
+  if (forged !== -1) {
+    throw invalid(`The token's ${label} claim holds a control character (entry ${forged}).`)
+  }
   return [...(value as string[])]
-}
-
-function isoTime(seconds: unknown): string {
-  // Date's range is ±8.64e15 ms; toISOString() throws beyond it, and the value is the client's.
-  return typeof seconds === 'number' && Math.abs(seconds) <= 8.64e12
-    ? new Date(seconds * 1000).toISOString()
-    : `${String(seconds).slice(0, 30)} (seconds since the epoch)`
-}
-
-function invalid(message: string, options?: ErrorOptions): AuthError {
-  return new AuthError('invalid-token', message, options)
 }

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict'
 import { generateKeyPairSync } from 'node:crypto'
 import { describe, it } from 'node:test'
+import { createAccessTokenVerifier } from './access-token-verifier.ts'
+import { MERCURE_DETAIL_TYPE } from './authorization-details.ts'
 import { createJwtVerifier } from './jwt-verifier.ts'
-import { mintToken } from './mint-token.ts'
+import { URL_PATTERN_MARK } from './mercure-matcher.ts'
+import { mintAccessToken, mintToken } from './mint-token.ts'
 
 const SECRET = '!ChangeThisMercureHubJWTSecretKey!'
 const nowSec = (): number => Math.floor(Date.now() / 1000)
@@ -99,5 +102,137 @@ describe('mintToken', () => {
       assert.ok(!error.message.includes(SECRET))
       return true
     })
+  })
+})
+
+describe('mintAccessToken', () => {
+  const ISSUER = 'https://example.com'
+  const HUB = 'https://example.com/.well-known/mercure'
+  const CONTEXT = { audience: HUB, hubUrl: HUB }
+  const header = (token: string) =>
+    JSON.parse(Buffer.from(token.split('.')[0] as string, 'base64url').toString())
+  const payloadOf = (token: string): Record<string, unknown> =>
+    JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString())
+  const verifier = (role: 'publisher' | 'subscriber' = 'publisher', key = SECRET) =>
+    createAccessTokenVerifier({ issuers: [{ issuer: ISSUER, key }], role })
+
+  it('mints an at+jwt token the 1.0 verifier accepts, with the grants asked for', async () => {
+    const token = await mintAccessToken({
+      key: SECRET,
+      issuer: ISSUER,
+      audience: HUB,
+      publish: [
+        { match: 'https://example.com/books/1' },
+        { match: '/books/:id', match_type: 'urlpattern' },
+      ],
+      subscribe: [{ match: 'https://example.com/users/ada/{x}', match_type: 'exact' }],
+      payload: { name: 'Ada' },
+      subject: 'ada',
+      clientId: 'the-app',
+    })
+    assert.deepEqual(header(token), { alg: 'HS256', typ: 'at+jwt' })
+    const claims = await verifier().verify(token, CONTEXT)
+    assert.equal(claims.protocol, '1.0')
+    assert.deepEqual(claims.publish, [
+      'https://example.com/books/1',
+      `${URL_PATTERN_MARK}${HUB}${URL_PATTERN_MARK}/books/:id`,
+    ])
+    assert.deepEqual(claims.subscribePayloads, [
+      { selectors: ['\u0001https://example.com/users/ada/{x}'], payload: { name: 'Ada' } },
+    ])
+    const payload = payloadOf(token)
+    assert.equal(payload['iss'], ISSUER)
+    assert.equal(payload['aud'], HUB)
+    assert.equal(payload['sub'], 'ada')
+    assert.equal(payload['client_id'], 'the-app')
+    assert.match(String(payload['jti']), /^[0-9a-f-]{36}$/)
+    assert.equal(payload['mercure'], undefined)
+    assert.deepEqual(payload['authorization_details'], [
+      {
+        type: MERCURE_DETAIL_TYPE,
+        actions: ['publish'],
+        topics: [
+          { match: 'https://example.com/books/1' },
+          { match: '/books/:id', match_type: 'urlpattern' },
+        ],
+      },
+      {
+        type: MERCURE_DETAIL_TYPE,
+        actions: ['subscribe'],
+        topics: [{ match: 'https://example.com/users/ada/{x}' }],
+        payload: { name: 'Ada' },
+      },
+    ])
+  })
+
+  it('expires after one hour by default, with iat and a jti unique to each token', async () => {
+    const before = nowSec()
+    const options = { key: SECRET, issuer: ISSUER, audience: HUB }
+    const first = payloadOf(await mintAccessToken(options))
+    const second = payloadOf(await mintAccessToken(options))
+    assert.ok(typeof first['iat'] === 'number' && first['iat'] >= before)
+    assert.equal((first['exp'] as number) - (first['iat'] as number), 3600)
+    assert.notEqual(first['jti'], second['jti'])
+    assert.deepEqual(first['authorization_details'], [])
+    const claims = await verifier().verify(await mintAccessToken(options), CONTEXT)
+    assert.equal(claims.publish, undefined)
+  })
+
+  it('writes several audiences as an array, each accepted', async () => {
+    const other = 'https://hub.example.org/.well-known/mercure'
+    const token = await mintAccessToken({
+      key: SECRET,
+      issuer: ISSUER,
+      audience: [HUB, other],
+      subscribe: [{ match: '*' }],
+      expiresIn: '15m',
+    })
+    assert.deepEqual(payloadOf(token)['aud'], [HUB, other])
+    const subscriber = verifier('subscriber')
+    assert.deepEqual(
+      (await subscriber.verify(token, { audience: other, hubUrl: other })).subscribe,
+      ['*'],
+    )
+  })
+
+  it('signs with a PEM private key, verifiable with its public key', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    const privatePem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
+    const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString()
+    const token = await mintAccessToken({
+      key: privatePem,
+      issuer: ISSUER,
+      audience: HUB,
+      publish: [{ match: '*' }],
+    })
+    assert.deepEqual(header(token), { alg: 'ES256', typ: 'at+jwt' })
+    assert.deepEqual((await verifier('publisher', publicPem).verify(token, CONTEXT)).publish, ['*'])
+  })
+
+  it('refuses what a hub would refuse, and tokens that never expire', async () => {
+    const base = { key: SECRET, issuer: ISSUER, audience: HUB }
+    const many = (count: number) => Array.from({ length: count }, (_, i) => ({ match: `t${i}` }))
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ issuer: '' }, /issuer must be a non-empty string/],
+      [{ audience: '' }, /audience must be/],
+      [{ audience: [] }, /audience must be/],
+      [{ expiresIn: null }, /must expire/],
+      [{ expiresIn: 'soon' }, /expiresIn must be/],
+      [{ publish: [{ match: '' }] }, /publish\[0\]\.match is empty/],
+      [{ publish: ['*'] }, /publish\[0\] must be a topic matcher/],
+      [{ subscribe: [{ match: 'a\nb' }] }, /subscribe\[0\]\.match contains a control/],
+      [
+        { publish: [{ match: 'a', match_type: 'URLPattern' }] },
+        /match_type must be "exact" or "urlpattern"/,
+      ],
+      [{ publish: many(60), subscribe: many(41) }, /more than 100 matchers/],
+      [{ subscribe: [{ match: '*' }], payload: ['x'] }, /payload must be a JSON object/],
+      [{ payload: { a: 1 } }, /payload goes with subscribe grants/],
+    ]
+    for (const [options, message] of cases) {
+      await assert.rejects(mintAccessToken({ ...base, ...options } as never), message)
+    }
+    const token = await mintAccessToken({ ...base, publish: many(50), subscribe: many(50) })
+    assert.equal((await verifier().verify(token, CONTEXT)).publish?.length, 50)
   })
 })

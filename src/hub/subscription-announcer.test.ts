@@ -5,7 +5,7 @@ import { subscriptionUpdate } from './subscription-events.ts'
 
 describe('subscription event ids', () => {
   it('carry the id of the update their recipient had reached, whatever its characters', () => {
-    const { id } = subscriptionUpdate({ id: 'urn:uuid:s', claims: null }, 'urn:t', true)
+    const { id } = subscriptionUpdate({ subscriber: 'urn:uuid:s', topic: 'urn:t' }, true)
     assert.match(id, /^#[0-9a-f-]{36}$/)
     for (const reached of ['urn:uuid:1', 'https://example.com/a?b=c#d', 'é /%25%', '#x', '']) {
       assert.equal(updateReachedBy(subscriptionEventId(id, reached)), reached)
@@ -17,7 +17,7 @@ describe('subscription event ids', () => {
   })
 
   it('say "none" when the recipient had reached no update, and nothing for other ids', () => {
-    const { id } = subscriptionUpdate({ id: 'urn:uuid:s', claims: null }, 'urn:t', false)
+    const { id } = subscriptionUpdate({ subscriber: 'urn:uuid:s', topic: 'urn:t' }, false)
     assert.equal(updateReachedBy(subscriptionEventId(id, undefined)), null)
     assert.equal(updateReachedBy('urn:uuid:0190e3a4-7b5c-7def-8000-000000000000'), undefined)
     assert.equal(updateReachedBy('#not-a-uuid/x'), undefined)
@@ -28,7 +28,7 @@ describe('subscription event ids', () => {
 describe('resumePoint', () => {
   const history = new Map([['urn:u:1', '1']])
   const find = async (id: string) => history.get(id) ?? null
-  const { id } = subscriptionUpdate({ id: 'urn:uuid:s', claims: null }, 'urn:t', true)
+  const { id } = subscriptionUpdate({ subscriber: 'urn:uuid:s', topic: 'urn:t' }, true)
 
   it('resumes after an update of the history, or after the one a subscription event names', async () => {
     assert.deepEqual(await resumePoint(find, 'urn:u:1'), {

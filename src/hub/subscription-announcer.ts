@@ -6,8 +6,14 @@ import {
   SUBSCRIPTION_EVENT_BURST_FACTOR,
 } from './defaults.ts'
 import type { Subscriber, TopicMatcher } from './subscriber.ts'
+import { subscriptionsOf } from './subscription-directory.ts'
 import type { SubscriptionEventRelay } from './subscription-event-relay.ts'
 import { subscriptionUpdate } from './subscription-events.ts'
+import {
+  SUBSCRIPTION_EVENT_TYPE,
+  subscriptionEventProtocol,
+  subscriptionUpdateV1,
+} from './subscription-events-v1.ts'
 import type { SubscriptionIndex } from './subscription-index.ts'
 import type { StoredUpdate, Update } from './update.ts'
 
@@ -21,6 +27,8 @@ export interface SubscriptionEventLimits {
   /**
    * Subscription events per second that the connections of one client address (an IPv6 client:
    * its /64) may cause, joining and leaving both counted when it connects; `null` for no limit.
+   * A subscription change counts once, though it is sent in both the 0.x and the 1.0 shape (each
+   * listener receives one of them).
    * A connection over the budget is not announced at all, neither joining nor leaving. Defaults
    * to `50`.
    */
@@ -72,6 +80,12 @@ export interface SubscriptionAnnouncer {
  * relay when there is one, to the subscribers whose selectors match and whose token allows them
  * ([spec] "The update MUST be private").
  *
+ * Each change is announced in two shapes, and each listener gets the shape of the protocol it
+ * subscribed with: a 0.x listener the JSON-LD document at `…/subscriptions/{topic}/{subscriber}`
+ * (`subscription-events.ts`), a 1.0 listener the plain JSON document at
+ * `…/subscriptions/{match_type}/{match}/{subscriber}` with SSE type `mercure`
+ * (`subscription-events-v1.ts`). A 0.x URI Template subscription has no 1.0 shape.
+ *
  * A recipient gets the event with an id (see {@link subscriptionEventId}) naming the last update
  * of the history it had been sent or passed over (for live subscribers: the node's head, one id
  * for all), so that a client whose last event is a subscription event resumes the history where
@@ -111,10 +125,15 @@ export function createSubscriptionAnnouncer(
     // event as the same id (a follower's catch-up ends on an id its leader relayed). A subscriber
     // still catching up gets its own cursor, behind the head.
     let shared: Uint8Array | undefined
+    // Read from the topic, not `event.type`: a relay carries only id, topics, data and private.
+    const protocol = subscriptionEventProtocol(event.topics[0] ?? '')
+    const type = protocol === '1.0' ? SUBSCRIPTION_EVENT_TYPE : undefined
     const encodeFor = (cursorId: string | undefined): Uint8Array =>
-      encodeEvent({ id: subscriptionEventId(event.id, cursorId), data: event.data })
+      encodeEvent({ id: subscriptionEventId(event.id, cursorId), event: type, data: event.data })
     index.match(event.topics, (subscriber) => {
       const { stream } = subscriber
+      // Each change goes out in both shapes; a listener gets its own protocol's only.
+      if (subscriber.protocol !== protocol) return
       if (stream.closed || !subscriber.mayReceive(asStored, matches)) return
       let bytes: Uint8Array
       if (subscriber.live && headId !== undefined) {
@@ -136,14 +155,21 @@ export function createSubscriptionAnnouncer(
   const stopListening = relay?.onEvent(deliver)
   const send = relay === undefined ? deliver : (event: Update) => relay.send(event)
 
-  /** Announces the first `maxSelectors` selectors, or counts them dropped when `active` is null. */
+  /**
+   * Announces the first `maxSelectors` selectors, or counts them dropped when `active` is null.
+   * Each in the 0.x shape and, when it has one (not a 0.x URI Template), the 1.0 shape: two
+   * events, but one change, one unit of budget, and at most one event per listener.
+   */
   const announce = (subscriber: Subscriber, active: boolean | null): void => {
     const { selectors } = subscriber
     const count = Math.min(selectors.length, maxSelectors)
     if (active === null) onDropped?.(count, 'rate')
     else
-      for (let i = 0; i < count; i++)
-        send(subscriptionUpdate(subscriber, selectors[i] as string, active))
+      for (const subscription of subscriptionsOf(subscriber, matches, count)) {
+        send(subscriptionUpdate(subscription, active))
+        const v1 = subscriptionUpdateV1(subscription, active)
+        if (v1 !== null) send(v1)
+      }
     if (selectors.length > count) onDropped?.(selectors.length - count, 'selectors')
   }
 

@@ -1,20 +1,31 @@
-/** A connected subscriber, as the directory records it: its id, selectors and token payload. */
+import type { SubscriberClaims, TopicMatcher } from './subscriber.ts'
+import { subscriptionPayload } from './subscription-payload.ts'
+import { createSelectorMatcher, type SelectorMatcher } from './topic-selector.ts'
+
+/** A connected subscriber, as the directory records it: its id, selectors and token payloads. */
 export interface DirectorySubscriber {
   /** The subscriber's IRI (`urn:uuid:…`), the same for all its subscriptions. */
   readonly id: string
-  /** Its `topic` selectors: one subscription each. */
+  /**
+   * Its selectors: `topic` parameters (0.x) or `match*` parameters written as selectors (1.0, see
+   * `mercure-matcher.ts`). One subscription each.
+   */
   readonly selectors: readonly string[]
-  /** Its claims; only `payload` is kept (`mercure.payload`, shown by the subscriptions API). */
-  readonly claims: { readonly payload?: unknown } | null
+  /**
+   * What of its claims its subscriptions show: `payload` (`mercure.payload`, 0.x) and
+   * `subscribePayloads` (1.0: each `subscribe` detail's selectors and payload, see
+   * `subscription-payload.ts`). A directory that stores subscribers elsewhere keeps both.
+   */
+  readonly claims: Pick<SubscriberClaims, 'payload' | 'subscribePayloads'> | null
 }
 
 /** One active subscription, as the subscriptions API lists it. */
 export interface ActiveSubscription {
   /** The subscriber's IRI. */
   readonly subscriber: string
-  /** The topic selector. */
+  /** The selector, as the subscriber's `topic` or `match*` parameter made it (see `describeSelector`). */
   readonly topic: string
-  /** The subscriber's `mercure.payload`, when its token had one. */
+  /** The subscription's payload (see `subscriptionPayload`), when its token gave it one. */
   readonly payload?: unknown
 }
 
@@ -27,7 +38,8 @@ export interface ActiveSubscription {
  * Ordering contract: a change made by `addSubscriber`/`deleteSubscriber` is visible to
  * `listSubscriptions` (on every node) before any update this node appends to the store after it.
  * The hub records a subscriber before it publishes the subscription event, so a client that
- * lists the subscriptions and then subscribes from the returned `lastEventID` misses no change.
+ * lists the subscriptions and then subscribes from the returned cursor (0.x: `lastEventID`; 1.0:
+ * the `Link` header's `last-event-id`) misses no change.
  */
 export interface SubscriptionDirectory {
   /** Records a subscriber connected to this node. Never throws: failures are retried later. */
@@ -48,12 +60,52 @@ export function isSubscriptionDirectory(value: object): value is SubscriptionDir
   )
 }
 
-/** The subscriptions of one subscriber, as every directory lists them. */
-export function subscriptionsOf(subscriber: DirectorySubscriber): ActiveSubscription[] {
-  const payload = subscriber.claims?.payload
-  return subscriber.selectors.map((topic) =>
-    payload === undefined
-      ? { subscriber: subscriber.id, topic }
-      : { subscriber: subscriber.id, topic, payload },
-  )
+/**
+ * The subscriptions of one subscriber, as every directory lists them: its first `count`
+ * selectors (defaults to all), each with its payload. `matches` picks a 1.0 subscription's
+ * payload (see `subscriptionPayload`); the hub passes its own. Defaults to a matcher of this
+ * module's, with a small cache: a selector means the same to every matcher (a URL pattern's
+ * carries its hub URL), so a directory without the hub's matcher lists the same.
+ */
+export function subscriptionsOf(
+  subscriber: DirectorySubscriber,
+  matches: TopicMatcher = fallbackMatches,
+  count = subscriber.selectors.length,
+): ActiveSubscription[] {
+  const { id, selectors } = subscriber
+  const subscriptions: ActiveSubscription[] = []
+  for (let i = 0; i < Math.min(count, selectors.length); i++) {
+    const topic = selectors[i] as string
+    const payload = payloadOf(subscriber, i, matches)
+    subscriptions.push(
+      payload === undefined ? { subscriber: id, topic } : { subscriber: id, topic, payload },
+    )
+  }
+  return subscriptions
+}
+
+/**
+ * The payloads of 1.0 subscribers' subscriptions, by selector: picked once per connection (its
+ * joining, leaving and every listing would otherwise match each `subscribe` detail again), kept
+ * only while the subscriber is.
+ */
+const picked = new WeakMap<DirectorySubscriber, readonly unknown[]>()
+
+function payloadOf(subscriber: DirectorySubscriber, i: number, matches: TopicMatcher): unknown {
+  const { claims } = subscriber
+  if (claims?.subscribePayloads === undefined) return claims?.payload
+  let payloads = picked.get(subscriber)
+  if (payloads === undefined) {
+    payloads = subscriber.selectors.map((selector) =>
+      subscriptionPayload(claims, selector, matches),
+    )
+    picked.set(subscriber, payloads)
+  }
+  return payloads[i]
+}
+
+let fallback: SelectorMatcher | undefined
+const fallbackMatches: TopicMatcher = (selector, topic) => {
+  fallback ??= createSelectorMatcher({ cacheSize: 256 })
+  return fallback.matches(selector, topic)
 }

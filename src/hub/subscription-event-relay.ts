@@ -9,6 +9,9 @@ import type { Update } from './update.ts'
  *
  * Ordering contract: an event sent after a `SubscriptionDirectory` change of this node reaches
  * every node after that change is visible to `listSubscriptions`.
+ *
+ * A relay need carry only `id`, `topics`, `data` and `private`: the announcer reads an event's
+ * protocol (0.x or 1.0, hence its SSE type) back from its topic (`subscriptionEventProtocol`).
  */
 export interface SubscriptionEventRelay {
   /**

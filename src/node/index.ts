@@ -2,16 +2,17 @@
  * ssehub/node: the hub and SSE responses for Node's `http` and `http2` servers, and the
  * frameworks built on them (Express 5, Fastify 5, Koa). `createMercureHandler` mounts the Mercure
  * hub at `/.well-known/mercure` in your server; `openEventStream` serves SSE from your own route,
- * without the hub; `mintToken` signs the tokens publishers and subscribers present, and
- * `keyWarnings` says when a key is unsafe. For routes of your own beside the hub, the Node
- * helpers the hub itself answers with: bounded bodies (`readBody`, `discardRefusedBody`,
- * `deferContinue`), `readCookie` and `sendText`. The `ssehub` server is composed of this entry
- * and the others, nothing more.
+ * without the hub; `mintToken` (0.x) and `mintAccessToken` (1.0) sign the tokens publishers and
+ * subscribers present, and `keyWarnings` says when a key is unsafe. For routes of your own
+ * beside the hub, the Node helpers the hub itself answers with: bounded bodies (`readBody`,
+ * `discardRefusedBody`, `deferContinue`), `readCookie` and `sendText`. The `ssehub` server is
+ * composed of this entry and the others, nothing more.
  *
  * @module
  */
 export { BodyTimeoutError, BodyTooLargeError } from '../http/body-errors.ts'
 export {
+  DEFAULT_ACCESS_TOKEN_COOKIE_NAME,
   DEFAULT_BODY_TIMEOUT_MS,
   DEFAULT_COOKIE_NAME,
   DEFAULT_MAX_BODY_BYTES,
@@ -34,7 +35,13 @@ export { sendText } from '../http/send-text.ts'
 export { DEFAULT_MAX_ID_BYTES } from '../hub/defaults.ts'
 export type { MercureClaims } from '../hub/jwt-verifier.ts'
 export { type KeySetting, keyWarnings } from '../hub/key-warnings.ts'
-export { type MintTokenOptions, mintToken } from '../hub/mint-token.ts'
+export {
+  type MintAccessTokenOptions,
+  type MintTokenOptions,
+  mintAccessToken,
+  mintToken,
+  type TokenMatcher,
+} from '../hub/mint-token.ts'
 export { MissingPackageError } from '../hub/optional-package.ts'
 export { MAX_ID_BYTES } from '../hub/publish-form.ts'
 export type { EmbeddedHubOptions } from '../web/embedded-hub.ts'

@@ -5,6 +5,7 @@ import { ConfigError, loadConfig, type ServerConfig, USAGE } from './config.ts'
 import { createLogger, type Logger } from './logger.ts'
 import { createMetrics } from './metrics.ts'
 import { openStore } from './open-store.ts'
+import { protocolSummary, protocolWarnings } from './protocol-config.ts'
 import { createSsehubServer } from './server.ts'
 import { runTokenCommand } from './token-command.ts'
 
@@ -48,6 +49,7 @@ async function serve(config: ServerConfig): Promise<void> {
     ].filter((setting): setting is typeof setting & { key: string } => setting.key !== null)
     for (const warning of keyWarnings(settings)) logger.warn(`insecure JWT key: ${warning}`)
   }
+  for (const warning of protocolWarnings(config)) logger.warn(warning)
   // Development mode: no key configured. One random secret for this run signs both kinds of token.
   const devSecret = config.devMode ? randomBytes(32).toString('base64url') : null
   let store: Awaited<ReturnType<typeof openStore>>
@@ -103,7 +105,12 @@ async function serve(config: ServerConfig): Promise<void> {
           perSecond: config.subscriptionEventRate,
           maxSelectors: config.subscriptionEventSelectors,
         },
-        cookieName: config.cookieName,
+        protocols: config.protocols,
+        trustedIssuers: config.trustedIssuers,
+        resourceIdentifier: config.resourceIdentifier ?? undefined,
+        publicUrls: config.publicUrls ?? undefined,
+        // Unset: both the 1.0 and the 0.x cookie are read.
+        ...(config.cookieName === null ? {} : { cookieName: config.cookieName }),
         maxBodyBytes: config.maxBodyBytes,
         publishLimits: { maxIdBytes: config.maxIdBytes },
         bodyTimeoutMs: config.bodyTimeoutMs,
@@ -148,6 +155,8 @@ async function serve(config: ServerConfig): Promise<void> {
     `hub: ${base}/.well-known/mercure · clock demo: ${base}/demo/clock/ · hub demo: ${base}/demo/hub/`,
   )
   if (address.metrics !== null) logger.info(`metrics (only there): ${address.metrics.url}/metrics`)
+  const protocols = protocolSummary(config)
+  logger.info(protocols.fields, protocols.message)
 
   let stopping = false
   const stop = (signal: NodeJS.Signals): void => {

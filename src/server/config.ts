@@ -12,11 +12,7 @@ import {
   DEFAULT_MAX_QUEUE_BYTES,
   DEFAULT_STALL_TIMEOUT_MS,
 } from '../index.ts'
-import {
-  DEFAULT_BODY_TIMEOUT_MS,
-  DEFAULT_COOKIE_NAME,
-  DEFAULT_MAX_BODY_BYTES,
-} from '../node/index.ts'
+import { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES } from '../node/index.ts'
 import { ConfigError } from './config-error.ts'
 import {
   DEFAULT_HEADERS_TIMEOUT_MS,
@@ -36,10 +32,10 @@ import {
   type OperationsSettings,
   operationsSettings,
 } from './operations-config.ts'
+import { PROTOCOL_SETTINGS, type ProtocolSettings, protocolSettings } from './protocol-config.ts'
 import {
   algorithms,
   boolean,
-  cookieName,
   duration,
   helpLine,
   integer,
@@ -63,7 +59,10 @@ export type StoreConfig =
   | { kind: 'redis'; url: string }
 
 /** Everything the CLI needs to start a server, validated. */
-export interface ServerConfig extends OperationsSettings, SubscriptionEventSettings {
+export interface ServerConfig
+  extends OperationsSettings,
+    SubscriptionEventSettings,
+    ProtocolSettings {
   port: number
   host: string
   heartbeatMs: number | null
@@ -112,7 +111,6 @@ export interface ServerConfig extends OperationsSettings, SubscriptionEventSetti
   maxConnections: number | null
   /** Most concurrent streams (subscriptions, requests) per HTTP/2 connection. */
   http2MaxStreams: number
-  cookieName: string
   /** No keys configured: a generated key, anonymous subscribers, a printed token. */
   devMode: boolean
 }
@@ -302,12 +300,7 @@ export const SETTINGS = {
     help: 'subscriptions open at once per token, or "off"',
     fallback: `${DEFAULT_MAX_SUBSCRIPTIONS_PER_TOKEN}`,
   },
-  'cookie-name': {
-    env: ['SSEHUB_COOKIE_NAME'],
-    arg: '<name>',
-    help: 'authorization cookie',
-    fallback: DEFAULT_COOKIE_NAME,
-  },
+  ...PROTOCOL_SETTINGS,
   'log-level': {
     env: ['SSEHUB_LOG_LEVEL'],
     arg: '<lvl>',
@@ -344,7 +337,8 @@ ${Object.entries(SETTINGS)
 
 Durations: 500ms, 15s, 2m, 1h; a bare number is milliseconds. Lists: comma or space separated.
 Mercure's names work too: MERCURE_PUBLISHER_JWT_KEY, MERCURE_SUBSCRIBER_JWT_KEY,
-MERCURE_PUBLISHER_JWT_ALG, MERCURE_SUBSCRIBER_JWT_ALG. With no key at all, ssehub runs in
+MERCURE_PUBLISHER_JWT_ALG, MERCURE_SUBSCRIBER_JWT_ALG, MERCURE_TRUSTED_ISSUERS,
+MERCURE_RESOURCE_IDENTIFIER, MERCURE_PUBLIC_URLS. With no key at all, ssehub runs in
 development mode: it generates a key, lets anonymous subscribers in and prints a publisher token.
 `
 
@@ -474,7 +468,7 @@ export function loadConfig(
       ...connectionLimits(text),
       ...operationsSettings(text, pick, port),
       ...subscriptionEventSettings(text),
-      cookieName: cookieName(text('cookie-name')),
+      ...protocolSettings(text, pick),
       devMode,
     },
   }

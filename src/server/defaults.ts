@@ -35,3 +35,12 @@ export const DEFAULT_MAX_HEADER_BYTES = 16_384
 
 /** Default time, in milliseconds, over which client errors are counted into one log line. */
 export const DEFAULT_CLIENT_ERROR_INTERVAL_MS = 10_000
+
+/** The Mercure protocols the CLI's hub speaks by default (see `--protocols`): both. */
+export const DEFAULT_PROTOCOLS = '1.0,0.x'
+
+/**
+ * The issuer the CLI's hub trusts when `--trusted-issuers` is not set, bound to the hub's own keys:
+ * the `iss` of the 1.0 tokens `ssehub token` and the built-in apps mint.
+ */
+export const DEFAULT_TRUSTED_ISSUER = 'ssehub'

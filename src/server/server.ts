@@ -5,7 +5,7 @@ import {
 } from 'node:http'
 import { createSecureServer, type Http2SecureServer, type Http2Session } from 'node:http2'
 import type { AddressInfo } from 'node:net'
-import { createChatApi } from '../apps/chat-api.ts'
+import { type ChatProtocol, createChatApi } from '../apps/chat-api.ts'
 import { type ClockDemo, createClockDemo } from '../demos/clock.ts'
 import {
   createHeartbeat,
@@ -16,7 +16,6 @@ import {
 } from '../index.ts'
 import {
   createMercureHandler,
-  DEFAULT_COOKIE_NAME,
   deferContinue,
   HUB_PATH,
   type MercureHandler,
@@ -122,10 +121,11 @@ export interface SsehubServerOptions {
   maxHeaderBytes?: number
   /**
    * The chat app at `/apps/chat/`: needs the hub, with subscription events on (for presence), and
-   * a key to sign members' tokens (the subscriber key: a secret or a PEM private key). `null` for
-   * none. Defaults to `null`.
+   * a key to sign members' tokens (the subscriber key: a secret or a PEM private key); `protocol`
+   * is the Mercure protocol of those tokens and of the page's subscription (defaults to `'1.0'`).
+   * `null` for none. Defaults to `null`.
    */
-  chat?: { signingKey: string; allowedHosts?: readonly string[] } | null
+  chat?: { signingKey: string; allowedHosts?: readonly string[]; protocol?: ChatProtocol } | null
   /**
    * Milliseconds for a request's headers to arrive, and over HTTP/2 for a new connection's first
    * request; then `408` and the connection is closed (slowloris guard). Defaults to `10000`.
@@ -330,7 +330,10 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
           signingKey: options.chat.signingKey,
           ...(options.chat.allowedHosts ? { allowedHosts: options.chat.allowedHosts } : {}),
           verify: (token) => mercure.verifySubscriberToken(token),
-          cookieName: options.mercure?.cookieName ?? DEFAULT_COOKIE_NAME,
+          // Unset, the chat picks the cookie name the hub reads for its protocol and scheme.
+          cookieName: options.mercure?.cookieName,
+          resourceIdentifier: options.mercure?.resourceIdentifier,
+          ...(options.chat.protocol ? { protocol: options.chat.protocol } : {}),
         })
       : null
   // [spec] Mercure discovery: "Link: <…/.well-known/mercure>; rel="mercure"" on the resources.
@@ -347,6 +350,9 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
     const path = url.pathname
     const method = req.method ?? 'GET'
     if (await operations(req, res, path)) return
+    // Every path and method goes to the hub before the other routes: it answers outside its own
+    // path too (the protected resource metadata, /.well-known/oauth-protected-resource/…) and
+    // takes QUERY subscriptions; it resolves false for what is not its.
     if (mercure && (await mercure(req, res))) return
     if (chat && (await chat(req, res, url))) return
     if (path === '/demo/clock/stream') {

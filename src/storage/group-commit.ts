@@ -1,6 +1,6 @@
 /**
  * What a commit says of each item of its batch, in order: its result, or the error that fails
- * that item alone (a reused id: `DuplicateIdError`).
+ * that item alone.
  */
 export type CommitOutcomes<R> = ReadonlyArray<R | Error>
 

@@ -1,4 +1,4 @@
-import { DuplicateIdError, type EventStore, StoreUnavailableError } from '../hub/event-store.ts'
+import { type EventStore, StoreUnavailableError } from '../hub/event-store.ts'
 import type { StoredUpdate, Update } from '../hub/update.ts'
 import { CommitListeners } from './commit-listeners.ts'
 import { DEFAULT_MAX_UPDATES } from './defaults.ts'
@@ -7,6 +7,7 @@ import type { RetentionOptions } from './retention.ts'
 import {
   checkMaxAgeMs,
   checkPositiveInteger,
+  MAX_RETRY_MATCHES,
   parseSequenceCursor,
   sameUpdate,
   storedUpdate,
@@ -43,8 +44,11 @@ export class MemoryStore implements EventStore {
   /** The cursor listeners last saw: moves together with the listener calls, not before. */
   #head: string | null = null
   #headId: string | null = null
-  /** The sequence number of each retained id: ids are unique in the retained history. */
-  readonly #ids = new Map<string, number>()
+  /**
+   * The sequence numbers of the retained updates with each id, oldest first: an id may be reused
+   * (Mercure draft-08), and eviction, oldest first, always takes the first of its id.
+   */
+  readonly #ids = new Map<string, number[]>()
   // A microtask closes the batch: committing costs no I/O here, so waiting for the next turn
   // would only add latency. The batch is unbounded: it holds what one run of code appended.
   readonly #appends = new GroupCommit<Update, StoredUpdate>({
@@ -92,7 +96,8 @@ export class MemoryStore implements EventStore {
 
   async find(id: string): Promise<string | null> {
     this.#prune(Date.now())
-    const seq = this.#ids.get(id)
+    // [spec] A cursor naming a reused id resolves to the earliest retained update with it.
+    const seq = this.#ids.get(id)?.[0]
     return seq === undefined ? null : String(seq)
   }
 
@@ -142,14 +147,13 @@ export class MemoryStore implements EventStore {
     this.#lastTime = time
     this.#prune(time)
     const stored: StoredUpdate[] = []
-    const results: Array<StoredUpdate | DuplicateIdError> = []
+    const results: StoredUpdate[] = []
     for (const update of batch) {
       // Looked up as each update comes, after the evictions of those before it in the batch:
       // what counts is the history as it is when this update would join it.
-      const same = this.#ids.get(update.id)
-      if (same !== undefined) {
-        const existing = this.#slot(same)
-        results.push(sameUpdate(existing, update) ? existing : new DuplicateIdError())
+      const existing = this.#retry(update)
+      if (existing !== undefined) {
+        results.push(existing)
         continue
       }
       const seq = ++this.#lastSeq
@@ -167,13 +171,30 @@ export class MemoryStore implements EventStore {
     return results
   }
 
+  /**
+   * The retained update `update` repeats (a publisher's retry), if any: among the newest
+   * {@link MAX_RETRY_MATCHES} with its id, newest first.
+   */
+  #retry(update: Update): StoredUpdate | undefined {
+    const seqs = this.#ids.get(update.id)
+    if (seqs === undefined) return undefined
+    const oldest = Math.max(0, seqs.length - MAX_RETRY_MATCHES)
+    for (let i = seqs.length - 1; i >= oldest; i--) {
+      const existing = this.#slot(seqs[i] as number)
+      if (sameUpdate(existing, update)) return existing
+    }
+    return undefined
+  }
+
   #push(seq: number, update: StoredUpdate): void {
     if (this.#count === this.#maxUpdates) this.#evictOldest()
     if (this.#count === this.#ring.length) this.#grow()
     if (this.#count === 0) this.#firstSeq = seq
     this.#ring[(this.#start + this.#count) % this.#ring.length] = update
     this.#count++
-    this.#ids.set(update.id, seq)
+    const seqs = this.#ids.get(update.id)
+    if (seqs === undefined) this.#ids.set(update.id, [seq])
+    else seqs.push(seq)
   }
 
   #grow(): void {
@@ -190,7 +211,9 @@ export class MemoryStore implements EventStore {
     this.#ring[this.#start] = undefined
     this.#start = (this.#start + 1) % this.#ring.length
     this.#count--
-    this.#ids.delete(oldest.id)
+    const seqs = this.#ids.get(oldest.id) as number[]
+    if (seqs.length === 1) this.#ids.delete(oldest.id)
+    else seqs.shift()
     this.#firstSeq++
   }
 

@@ -1,7 +1,6 @@
-import { DuplicateIdError } from '../hub/event-store.ts'
 import { GroupCommit } from './group-commit.ts'
 import { appendFailed } from './redis-failures.ts'
-import { DUPLICATE_ID, MAX_BATCH, MAX_BATCH_BYTES } from './redis-scripts.ts'
+import { MAX_BATCH, MAX_BATCH_BYTES } from './redis-scripts.ts'
 
 /** How an {@link AppendBatcher} reaches Redis. */
 export interface AppendBatcherOptions {
@@ -44,12 +43,8 @@ export class AppendBatcher {
         const args = [...options.retention(), `${batch.length}`]
         for (const { fields } of batch) args.push(`${fields.length}`, ...fields)
         return options.run(args).then(
-          // One answer per update, so one reused id fails only its own append.
-          (answers) =>
-            batch.map((_, i) => {
-              const answer = String((answers as unknown[])[i])
-              return answer === DUPLICATE_ID ? new DuplicateIdError() : answer
-            }),
+          // One answer per update: its new entry id, or the one it repeats (a retry).
+          (answers) => batch.map((_, i) => String((answers as unknown[])[i])),
           (error: unknown) => {
             throw appendFailed(batch.length, error, options.mayHaveRun(error))
           },
@@ -59,9 +54,9 @@ export class AppendBatcher {
   }
 
   /**
-   * Queues one entry (its field/value pairs, the update id first); resolves with its entry id
-   * (the existing one for an identical retry). Rejects with a `DuplicateIdError` when a retained
-   * entry has its id and other fields, or with a `StoreUnavailableError` when its batch failed.
+   * Queues one entry (its field/value pairs, the update id and digest first); resolves with its
+   * entry id (the existing one for an identical retry). Rejects with a `StoreUnavailableError`
+   * when its batch failed.
    */
   add(fields: readonly string[], bytes: number): Promise<string> {
     return this.#commits.add({ fields, bytes })

@@ -1,6 +1,7 @@
 // How the Redis store lays an update out in a stream entry, reads it back, and orders entry ids
 // (its cursors). No driver here: `redis.ts` is the only module that knows it.
 
+import { createHash } from 'node:crypto'
 import type { StoredUpdate, Update } from '../hub/update.ts'
 import { storedUpdate } from './stored-update.ts'
 
@@ -12,13 +13,20 @@ export const FIELD = {
   private: 'p',
   type: 'y',
   retry: 'r',
+  /** {@link contentDigest}: the key of the append script's retry index. */
+  digest: 'h',
 } as const
 
-/** The field/value pairs of an update's stream entry, the id first (the append script needs it). */
+/**
+ * The field/value pairs of an update's stream entry: the id first, then its digest (the append
+ * script reads both where they are).
+ */
 export function entryFields(update: Update): string[] {
   const fields: string[] = [
     FIELD.id,
     update.id,
+    FIELD.digest,
+    contentDigest(update),
     FIELD.topics,
     JSON.stringify(update.topics),
     FIELD.data,
@@ -29,6 +37,25 @@ export function entryFields(update: Update): string[] {
   if (update.type !== undefined) fields.push(FIELD.type, update.type)
   if (update.retry !== undefined) fields.push(FIELD.retry, String(update.retry))
   return fields
+}
+
+/**
+ * A digest of everything that makes two updates the same (id, topics in order, data, `private`,
+ * type, retry), so that the append script finds a retry among every retained update with its id
+ * in one hash lookup. 128 bits of SHA-256, base64url: a collision would only make a retry be
+ * stored again, since the script still compares the fields.
+ */
+export function contentDigest(update: Update): string {
+  const { id, topics, type, retry } = update
+  // The data is hashed as it is, not inside the JSON: escaping a large payload cost more than
+  // hashing it. The JSON holds no raw LF, so the first LF ends it: two different updates never
+  // give the same bytes to hash.
+  return createHash('sha256')
+    .update(JSON.stringify([id, topics, update.private, type ?? null, retry ?? null]))
+    .update('\n')
+    .update(update.data)
+    .digest('base64url')
+    .slice(0, 22)
 }
 
 /**

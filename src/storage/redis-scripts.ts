@@ -7,10 +7,17 @@ import { FIELD } from './redis-entries.ts'
  *
  * Keys: `KEYS[1]` the stream (one entry per update, fields below), `KEYS[2]` the id index (hash:
  * update id → `"<first entry id> <last entry id>"` of the retained entries with that id), `KEYS[3]`
- * the duplicate chain (hash: entry id → the next entry id with the same update id, only for
- * entries that have one). Every write goes through a script, so the stream and its index change
- * in one atomic step, whichever node writes: `find` is an O(1) lookup rather than a scan, and the
- * index never holds more than the stream does (it is trimmed in the same step, oldest first).
+ * the chain of reused ids (hash: entry id → the next entry id with the same update id, only for
+ * entries that have one), `KEYS[4]` the retry index (hash: an entry's content digest, its `h`
+ * field → that entry id). Every write goes through a script, so the stream and its indexes change
+ * in one atomic step, whichever node writes: `find` and the retry check are O(1) lookups rather
+ * than scans, and the indexes never hold more than the stream does (they are trimmed in the same
+ * step, oldest first, at O(1) per entry).
+ *
+ * Ids may be reused (Mercure draft-08): a cursor naming one resolves to the earliest retained
+ * entry with it. Eviction goes oldest first, so the entry it evicts is always the first of its id,
+ * and the chain hands the id over to the next one: the index stays exact as the stream is
+ * trimmed, with no scan.
  */
 
 /** A script and its SHA1, for `EVALSHA` with a fallback to `EVAL` after `NOSCRIPT`. */
@@ -34,9 +41,14 @@ export const MAX_BATCH_BYTES = 1_048_576
 const COMMON = `
 local function evict(entries)
   for _, entry in ipairs(entries) do
-    local eid, fields, uid = entry[1], entry[2], nil
+    local eid, fields, uid, digest = entry[1], entry[2], nil, nil
     for i = 1, #fields, 2 do
-      if fields[i] == '${FIELD.id}' then uid = fields[i + 1] break end
+      if fields[i] == '${FIELD.id}' then uid = fields[i + 1]
+      elseif fields[i] == '${FIELD.digest}' then digest = fields[i + 1] end
+    end
+    -- A later identical entry (stored once this one was on its way out) keeps its own digest.
+    if digest and redis.call('HGET', KEYS[4], digest) == eid then
+      redis.call('HDEL', KEYS[4], digest)
     end
     if uid then
       local index = redis.call('HGET', KEYS[2], uid)
@@ -80,22 +92,18 @@ local function pruneByAge(maxAgeMs, budget)
 end
 `
 
-/** What {@link APPEND} answers, in place of an entry id, for an update whose id is taken. */
-export const DUPLICATE_ID = 'duplicate-id'
-
 /**
  * Appends a batch of updates (group commit: one round trip and one trim for all). `ARGV`: max
  * entries, max age in ms (`0`: none), eviction budget (at least the batch size, so retention by
  * count stays exact), the number of updates, then for each update the number of its entry fields
- * followed by the field/value pairs, its id first.
+ * followed by the field/value pairs, its id first and its digest second.
  *
- * Ids are unique in the retained history. For each update in turn, an entry its id indexes (the
- * first, else the newest) counts when it is retained as things stand then: still in the stream,
- * within the age limit, and not among the oldest entries that this call's trim will evict (those
- * past the max count once the updates before it are added). An identical update (same fields) is a retry: nothing is
- * added and its answer is that entry's id. Another one is refused, alone: its answer is
- * {@link DUPLICATE_ID} and the rest of the batch is stored. Returns one answer per update, in
- * order: the new entry id, the existing one, or {@link DUPLICATE_ID}.
+ * An update identical to a retained entry (same fields, its digest included) is a retry: nothing
+ * is added and its answer is that entry's id. The entry its digest indexes counts when it is
+ * retained as things stand then: still in the stream, within the age limit, and not among the
+ * oldest entries that this call's trim will evict (those past the max count once the updates
+ * before it are added). Any other update is added, a reused id too: it joins the end of its id's
+ * chain. Returns one answer per update, in order: the new entry id, or the existing one.
  */
 export const APPEND = defineScript(`${COMMON}
 local maxUpdates, maxAgeMs, budget = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -134,23 +142,19 @@ local answers = {}
 local at = 5
 for u = 1, tonumber(ARGV[4]) do
   local count = tonumber(ARGV[at])
-  local uid = ARGV[at + 2]
-  local index = redis.call('HGET', KEYS[2], uid)
-  local first, last = nil, nil
-  if index then first, last = string.match(index, '^(%S+) (%S+)$') end
-  local existing, found = nil, first
-  if first then
-    existing = retained(first)
-    -- Once the first entry of an id is on its way out, only the newest may be retained.
-    if not existing and last ~= first then existing, found = retained(last), last end
-  end
-  if existing then
-    answers[u] = same(existing, at, count) and found or '${DUPLICATE_ID}'
+  local uid, digest = ARGV[at + 2], ARGV[at + 4]
+  local known = redis.call('HGET', KEYS[4], digest)
+  local existing = known and retained(known)
+  if existing and same(existing, at, count) then
+    answers[u] = known
   else
     local eid = redis.call('XADD', KEYS[1], '*', unpack(ARGV, at + 1, at + count))
+    redis.call('HSET', KEYS[4], digest, eid)
+    local index = redis.call('HGET', KEYS[2], uid)
+    local first, last = nil, nil
+    if index then first, last = string.match(index, '^(%S+) (%S+)$') end
     if first then
-      -- Its earlier entries are on their way out (or were deleted by hand): chained, as the
-      -- index expects, so eviction hands the id over to this one.
+      -- A reused id: chained after the newest with it, so eviction hands the id over in order.
       redis.call('HSET', KEYS[3], last, eid)
       redis.call('HSET', KEYS[2], uid, first .. ' ' .. eid)
     else
@@ -167,24 +171,37 @@ return answers
 `)
 
 /**
- * The entry id of the earliest retained update with id `ARGV[3]`, or nil. `ARGV`: max age in ms
- * (`0`: none), eviction budget, update id. Prunes by age first, so the answer is exact.
+ * The entry id of the earliest retained update with id `ARGV[3]` (Mercure draft-08: a cursor
+ * naming a reused id resolves to the earliest), or nil. `ARGV`: max age in ms (`0`: none),
+ * eviction budget, update id. Prunes by age first, so the answer is exact.
+ *
+ * Only entries still in the stream count (not one removed by hand with XDEL or XTRIM), and not
+ * one past the age limit that a saturated eviction budget left behind: the chain, oldest first,
+ * is walked past those, so the first retained entry it meets is the earliest. DoS guard: at most
+ * the eviction budget of steps, past which the id counts as not retained (the hub then answers
+ * `earliest`, and the client knows to refetch). Only more than that many entries with this one id
+ * expired and not yet trimmed, or removed by hand, could make the walk that long.
  */
 export const FIND = defineScript(`${COMMON}
-local maxAgeMs = tonumber(ARGV[1])
-pruneByAge(maxAgeMs, tonumber(ARGV[2]))
+local maxAgeMs, budget = tonumber(ARGV[1]), tonumber(ARGV[2])
+pruneByAge(maxAgeMs, budget)
 local index = redis.call('HGET', KEYS[2], ARGV[3])
 if not index then return false end
-local first = string.match(index, '^(%S+)')
--- Only entries still in the stream count (not one removed by hand with XDEL or XTRIM), and not
--- one past the age limit that a saturated eviction budget left behind.
-if #redis.call('XRANGE', KEYS[1], first, first) == 0 then return false end
+local cutoff = 0
 if maxAgeMs > 0 then
   local now = redis.call('TIME')
-  local cutoff = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - maxAgeMs
-  if tonumber(string.match(first, '^(%d+)')) < cutoff then return false end
+  cutoff = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - maxAgeMs
 end
-return first
+local eid = string.match(index, '^(%S+)')
+for _ = 1, budget do
+  if #redis.call('XRANGE', KEYS[1], eid, eid) > 0
+    and tonumber(string.match(eid, '^(%d+)')) >= cutoff then
+    return eid
+  end
+  eid = redis.call('HGET', KEYS[3], eid)
+  if not eid then return false end
+end
+return false
 `)
 
 /** Prunes by age (`ARGV`: max age in ms, eviction budget), then returns the stream's length. */

@@ -87,7 +87,7 @@ type Client = RedisClient
  * balancer. Cursors are stream entry ids (`<ms>-<seq>`), totally ordered by Redis, so
  * `Last-Event-ID` resumes the same on any node.
  *
- * - `append` runs one script (the id check, XADD, the id index, trimming by count and age) and
+ * - `append` runs one script (the retry check, XADD, the indexes, trimming by count and age) and
  *   resolves once Redis acknowledged it and this node's reader delivered it; it rejects with
  *   `store-unavailable` when Redis is unreachable (outcome `'not-stored'`) or took the command
  *   but did not answer in time (`'unknown'`). Appends made in one event-loop turn share one
@@ -97,7 +97,10 @@ type Client = RedisClient
  *   outage it resumes from the last entry it delivered, so nothing committed is skipped.
  * - `find` is an O(1) lookup in an id index kept (and trimmed) with the stream by the same
  *   scripts, rather than a capped scan: a thousand clients resuming at once after a node died
- *   cost a thousand hash lookups, not a thousand scans.
+ *   cost a thousand hash lookups, not a thousand scans. A reused id resolves to its earliest
+ *   retained entry; eviction hands the id over to the next one in the same step.
+ * - A retry (an update identical to a retained one) is found through a digest index, with every
+ *   retained update with its id, in one lookup; a reused id with other content is a new entry.
  * - As a {@link SubscriptionDirectory}, it lists the active subscriptions of every node.
  */
 export class RedisStore implements EventStore, SubscriptionDirectory {
@@ -145,7 +148,12 @@ export class RedisStore implements EventStore, SubscriptionDirectory {
     const prefix = options.keyPrefix ?? DEFAULT_PREFIX
     this.#url = options.url
     this.#where = describeUrl(options.url)
-    this.#keys = [`${prefix}updates`, `${prefix}update-ids`, `${prefix}update-next`]
+    this.#keys = [
+      `${prefix}updates`,
+      `${prefix}update-ids`,
+      `${prefix}update-next`,
+      `${prefix}update-digests`,
+    ]
     this.#onError = options.onError ?? (() => {})
     this.#onReconnect = options.onReconnect ?? (() => {})
     this.#client = this.#createClient('commands')

@@ -49,17 +49,6 @@ export function toParams(update: Update): InsertParams {
   ]
 }
 
-/** Whether a stored row holds the same update as these insert parameters (a retry). */
-export function isSameRow(row: Row, params: InsertParams): boolean {
-  return (
-    textOf(row.data) === params[2] &&
-    row.topics === params[1] &&
-    row.private === params[3] &&
-    row.type === params[4] &&
-    row.retry === params[5]
-  )
-}
-
 /** The stored update in a row. */
 export function fromRow(row: Row): StoredUpdate {
   const { id, type, retry } = row

@@ -1,4 +1,4 @@
-import { DuplicateIdError, type EventStore, StoreUnavailableError } from '../hub/event-store.ts'
+import { type EventStore, StoreUnavailableError } from '../hub/event-store.ts'
 import type { StoredUpdate, Update } from '../hub/update.ts'
 import { CommitListeners } from './commit-listeners.ts'
 import { DEFAULT_MAX_UPDATES } from './defaults.ts'
@@ -16,17 +16,11 @@ import {
 import { describeSqliteError as describe } from './sqlite-failures.ts'
 import { openSqliteConnection } from './sqlite-open.ts'
 import { SqliteWriteProbe } from './sqlite-probe.ts'
-import {
-  fromRow,
-  type InsertParams,
-  isSameRow,
-  type Row,
-  rowColumns,
-  toParams,
-} from './sqlite-rows.ts'
+import { fromRow, type InsertParams, type Row, rowColumns, toParams } from './sqlite-rows.ts'
 import {
   checkMaxAgeMs,
   checkPositiveInteger,
+  MAX_RETRY_MATCHES,
   parseSequenceCursor,
   storedUpdate,
 } from './stored-update.ts'
@@ -91,7 +85,8 @@ const NO_CUTOFF = Number.MIN_SAFE_INTEGER
 
 /**
  * Schema migrations: entry `i` takes the database from `PRAGMA user_version` `i` to `i + 1`. Only
- * ever append to this list; a released entry must never change.
+ * ever append to this list; a released entry must never change. (`updates_id` was never UNIQUE,
+ * so accepting reused ids, Mercure draft-08, took no migration: version 1 databases hold them.)
  */
 const MIGRATIONS: ReadonlyArray<(db: SqliteConnection) => void> = [
   (db) => {
@@ -113,10 +108,10 @@ const MIGRATIONS: ReadonlyArray<(db: SqliteConnection) => void> = [
 ]
 
 /**
- * What the commit did with one append: the seq of its new row, the retained row it repeats (an
- * identical retry), or `null` when a retained row has its id but other content.
+ * What the commit did with one append: the seq of its new row, or the retained row it repeats (an
+ * identical retry).
  */
-type Outcome = number | Row | null
+type Outcome = number | Row
 
 /** One append waiting for its transaction. */
 interface Pending {
@@ -214,8 +209,12 @@ export class SqliteStore implements EventStore {
     const sameId = db.prepare<[string, number], { seq: number }>(
       'SELECT seq FROM updates WHERE id = ? AND seq > ? ORDER BY seq LIMIT 1',
     )
-    const retainedId = db.prepare<[string, number, number], Row>(
-      `SELECT ${columns} FROM updates WHERE id = ? AND seq > ? AND time >= ? ORDER BY seq LIMIT 1`,
+    // The newest retained rows with the id, compared in SQL (BINARY: byte for byte, a NUL
+    // included), so no row is read out unless it is the one repeated.
+    const retry = db.prepare<[string, number, number, ...Omit<InsertParams, 0 | 6>], Row>(
+      `SELECT ${columns} FROM (SELECT * FROM updates WHERE id = ? AND seq > ? AND time >= ?
+        ORDER BY seq DESC LIMIT ${MAX_RETRY_MATCHES})
+      WHERE topics = ? AND data = ? AND private = ? AND type IS ? AND retry IS ? LIMIT 1`,
     )
     // Retention by count happens in the commit itself: each commit deletes about as many rows as
     // it adds, so the work per commit is constant, with no extra transaction (and fsync) and no
@@ -223,11 +222,12 @@ export class SqliteStore implements EventStore {
     // that gave about a quarter more updates/s, and half the p99.9 latency, than deleting in a
     // transaction of its own once per second or every 4096 rows.
     //
-    // Ids are unique in the retained history: each append first looks its id up in the
-    // `updates_id` index, within the history as it is when that row would join it (after the
-    // rows before it in the batch, which it also sees). For a new id, the common case, that is
-    // one index-only probe that finds nothing: about 0.5 µs per append, a few per cent of
-    // bench/durable-publish.bench.ts (a filter in memory to skip it cost more than it saved).
+    // An append that repeats a retained row (a retry) stores nothing: each append first looks
+    // its id up in the `updates_id` index, within the history as it is when that row would join
+    // it (after the rows before it in the batch, which it also sees). For a new id, the common
+    // case, that is one index-only probe that finds nothing: about 0.5 µs per append, a few per
+    // cent of bench/durable-publish.bench.ts (a filter in memory to skip it cost more than it
+    // saved). A reused id with other content is stored as a new row (Mercure draft-08).
     //
     // IMMEDIATE takes the write lock up front, so a busy database fails before any row.
     this.#commit = (batch, lastSeq, cutoff, prunedUpTo) =>
@@ -236,15 +236,16 @@ export class SqliteStore implements EventStore {
         let seq = lastSeq
         for (const { params } of batch) {
           const floor = seq - this.#maxUpdates
+          const [id, topics, data, priv, type, retries] = params
           const same =
-            sameId.get(params[0], floor) === undefined
+            sameId.get(id, floor) === undefined
               ? undefined
-              : retainedId.get(params[0], floor, cutoff)
+              : retry.get(id, floor, cutoff, topics, data, priv, type, retries)
           if (same === undefined) {
             seq = Number(insert.run(...params).lastInsertRowid)
             outcomes.push(seq)
           } else {
-            outcomes.push(isSameRow(same, params) ? same : null)
+            outcomes.push(same)
           }
         }
         const floor = seq - this.#maxUpdates
@@ -368,15 +369,13 @@ export class SqliteStore implements EventStore {
     }
     const seqs: number[] = []
     const stored: StoredUpdate[] = []
-    const results: Array<StoredUpdate | DuplicateIdError> = []
+    const results: StoredUpdate[] = []
     for (const [i, outcome] of outcomes.entries()) {
       if (typeof outcome === 'number') {
         const update = storedUpdate((batch[i] as Pending).update, String(outcome), time)
         seqs.push(outcome)
         stored.push(update)
         results.push(update)
-      } else if (outcome === null) {
-        results.push(new DuplicateIdError())
       } else {
         // A retry of an update earlier in this batch gets that update's stored form.
         const cursor = String(outcome.seq)

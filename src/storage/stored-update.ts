@@ -19,6 +19,15 @@ export function storedUpdate(update: Update, cursor: string, time: number): Stor
 }
 
 /**
+ * How many of the retained updates with its id an append is compared with, newest first, to
+ * recognise a retry (the Redis store, which keeps a digest index, compares with all of them).
+ * DoS guard: a publisher reusing one id many times would otherwise make each of its appends
+ * compare with every earlier one. A retry follows its first attempt within seconds, so it is
+ * missed (and stored again) only when that id was reused this many times in between.
+ */
+export const MAX_RETRY_MATCHES = 64
+
+/**
  * Whether two updates with the same id are the same update (a publisher's retry): same topics
  * in order, data, `private`, type and retry. An absent field equals `undefined`.
  */

@@ -97,7 +97,10 @@ describe('createMercureFetchHandler', () => {
     const hub = create()
     const response = await hub(new Request(`${HUB}?topic=urn:a`))
     assert.equal(response.status, 401)
-    assert.equal(response.headers.get('www-authenticate'), 'Bearer realm="ssehub"')
+    assert.equal(
+      response.headers.get('www-authenticate'),
+      'Bearer realm="ssehub", resource_metadata="http://hub.test/.well-known/oauth-protected-resource/.well-known/mercure"',
+    )
     assert.match(await response.text(), /requires a token/)
     const missing = await hub(new Request(HUB))
     assert.equal(missing.status, 400)

@@ -41,8 +41,8 @@ export interface MercureFetchHandler {
    * from `Last-Event-ID` or `lastEventID`), publish (POST, a form), CORS preflight (OPTIONS) and
    * the subscriptions API (when `subscriptions` is on). Any other path gets a `404`: route only
    * the hub's paths to it when it shares a server with your own routes. Refusals are answered as
-   * on Node (`400`, `401` or `403` with `WWW-Authenticate`, `405`, `408`, `409`, `413`, `415`,
-   * `429`, `503`). Never rejects: an unexpected failure is logged and answered with a `500`.
+   * on Node (`400`, `401` or `403` with `WWW-Authenticate`, `405`, `408`, `413`, `415`, `429`,
+   * `503`). Never rejects: an unexpected failure is logged and answered with a `500`.
    *
    * A subscription resolves as soon as its stream is open: its catch-up from the history goes on
    * as the client reads.

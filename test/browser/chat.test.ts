@@ -16,9 +16,11 @@ async function joinChat(
   base: string,
   nickname: string,
   room = 'lobby',
+  requests: string[] = [],
 ): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 390, height: 760 } })
   const page = await context.newPage()
+  page.on('request', (request) => requests.push(request.url()))
   await page.goto(`${base}/apps/chat/`)
   await page.fill('input[name=nickname]', nickname)
   await page.fill('input[name=room]', room)
@@ -38,7 +40,8 @@ describe('the chat in Chromium', { skip }, () => {
   let store = createSqliteStore({ path })
   let hub: TestHub
   let browser: Browser
-  const options = { subscriptions: true, anonymous: false }
+  // The CLI's hub trusts the issuer `ssehub` (with its own keys) by default: the chat's 1.0 tokens.
+  const options = { subscriptions: true, anonymous: false, trustedIssuers: [{ issuer: 'ssehub' }] }
   before(async () => {
     hub = await startTestHub({ ...options, store }, { chat: { signingKey: TEST_SECRET } })
     browser = await launchBrowser()
@@ -51,10 +54,17 @@ describe('the chat in Chromium', { skip }, () => {
   })
 
   it('shows each user the other one’s message within a second, and who is online', async () => {
-    const ada = await joinChat(browser, hub.base, 'Ada')
+    const requests: string[] = []
+    const ada = await joinChat(browser, hub.base, 'Ada', 'lobby', requests)
     const grace = await joinChat(browser, hub.base, 'Grace')
     await ada.waitForFunction(() => document.querySelectorAll('#members li').length === 2)
     assert.deepEqual(await membersOf(ada), ['Ada', 'Grace'])
+    // Mercure 1.0: match and match_urlpattern, and no token in the URL (it is in the cookie).
+    const stream = new URL(requests.find((url) => url.includes('/.well-known/mercure?')) ?? '')
+    assert.deepEqual(stream.searchParams.getAll('match'), ['urn:ssehub:chat:lobby'])
+    assert.equal(stream.searchParams.getAll('match_urlpattern').length, 1)
+    assert.equal(stream.searchParams.has('topic'), false)
+    assert.equal(stream.searchParams.has('authorization'), false)
 
     const sent = Date.now()
     await ada.fill('#send input', 'Hello Grace')
@@ -144,6 +154,41 @@ describe('the chat in Chromium', { skip }, () => {
     const texts = await messagesOf(ada)
     assert.equal(texts.filter((text) => text.includes('before')).length, 1)
     assert.equal(texts.filter((text) => text.includes('during')).length, 1)
+    await ada.context().close()
+  })
+})
+
+describe('the chat in Chromium, Mercure 0.x', { skip }, () => {
+  let hub: TestHub
+  let browser: Browser
+  before(async () => {
+    hub = await startTestHub(
+      { subscriptions: true, anonymous: false },
+      { chat: { signingKey: TEST_SECRET, protocol: '0.x' } },
+    )
+    browser = await launchBrowser()
+  })
+  after(async () => {
+    await browser?.close()
+    await hub.close()
+  })
+
+  it('subscribes with topic, shows messages and who is online from 0.x subscription events', async () => {
+    const requests: string[] = []
+    const ada = await joinChat(browser, hub.base, 'Ada', 'lobby', requests)
+    const grace = await joinChat(browser, hub.base, 'Grace')
+    await ada.waitForFunction(() => document.querySelectorAll('#members li').length === 2)
+    assert.deepEqual(await membersOf(ada), ['Ada', 'Grace'])
+    const stream = new URL(requests.find((url) => url.includes('/.well-known/mercure?')) ?? '')
+    assert.equal(stream.searchParams.getAll('topic').length, 2)
+    assert.equal(stream.searchParams.has('match'), false)
+    await ada.fill('#send input', 'Hello in 0.x')
+    await ada.click('#send button')
+    await grace.waitForFunction(() =>
+      document.getElementById('messages')?.textContent?.includes('Hello in 0.x'),
+    )
+    await grace.context().close()
+    await ada.waitForFunction(() => document.querySelectorAll('#members li').length === 1)
     await ada.context().close()
   })
 })

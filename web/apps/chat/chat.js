@@ -1,6 +1,7 @@
 // @ts-check
-// The chat: join a room (the app sets a short-lived token cookie for it), follow its messages and
-// who is online on ONE hub connection, shared by every tab open on the room (a leader tab holds it
+// The chat: join a room (the app sets a short-lived token cookie for it: a Mercure 1.0 access
+// token by default, never seen by this script), follow its messages and who is online (1.0
+// subscription events, `event: mercure`; 0.x ones arrive as messages) on ONE hub connection, shared by every tab open on the room (a leader tab holds it
 // and relays to the others: browsers allow six connections per host on HTTP/1.1), post through the
 // app. Every user string goes through textContent, never innerHTML: a message is text, whatever it
 // contains.
@@ -16,7 +17,12 @@ const members = $('members')
 
 /** @type {SharedSseClient | null} */
 let client = null
-/** @type {{ room: string, topic: string, presence: string, nickname: string } | null} */
+/**
+ * The room joined, as the chat API answered: `subscribe` holds the client's selector options
+ * (`match` and `matchUrlPattern` in Mercure 1.0, `topics` in 0.x), `presenceList` the path
+ * listing who follows the room.
+ * @type {{ room: string, topic: string, nickname: string, protocol: string, subscribe: Record<string, string[]>, presenceList: string } | null}
+ */
 let membership = null
 /** Online members of the room: subscriber IRI → nickname. */
 const online = new Map()
@@ -87,7 +93,7 @@ function renderMessage(id, message) {
 /** The subscriptions already active when we joined (the events only tell what changes next). */
 async function loadMembers() {
   if (!membership) return
-  const res = await fetch(`${HUB}/subscriptions/${encodeURIComponent(membership.topic)}`)
+  const res = await fetch(membership.presenceList)
   if (!res.ok) return
   const list = await res.json()
   for (const subscription of list.subscriptions) {
@@ -97,20 +103,38 @@ async function loadMembers() {
   renderMembers()
 }
 
-/** @param {MessageEvent<string>} event */
-function onUpdate(event) {
-  let data
+/**
+ * A subscription event: someone started or stopped following the room.
+ * @param {{ subscriber: string, active: boolean, payload?: { nickname?: unknown } }} data
+ */
+function onPresence(data) {
+  const name = data.payload?.nickname
+  if (data.active && typeof name === 'string') online.set(data.subscriber, name)
+  else online.delete(data.subscriber)
+  renderMembers()
+}
+
+/** @param {string} text */
+function parse(text) {
   try {
-    data = JSON.parse(event.data)
+    return JSON.parse(text)
   } catch {
-    return
+    return null
   }
+}
+
+/** A Mercure 1.0 subscription event (`event: mercure`). @param {MessageEvent<string>} event */
+function onMercure(event) {
+  const data = parse(event.data)
+  const room = data?.type === 'subscription' && data.match_type === 'exact'
+  if (room && data.match === membership?.topic) onPresence(data)
+}
+
+/** A message, or a Mercure 0.x subscription event. @param {MessageEvent<string>} event */
+function onUpdate(event) {
+  const data = parse(event.data)
   if (data?.type === 'Subscription') {
-    if (data.topic !== membership?.topic) return
-    const name = data.payload?.nickname
-    if (data.active && typeof name === 'string') online.set(data.subscriber, name)
-    else online.delete(data.subscriber)
-    renderMembers()
+    if (data.topic === membership?.topic) onPresence(data)
   } else if (typeof data?.nickname === 'string' && typeof data?.text === 'string') {
     renderMessage(event.lastEventId, data)
   }
@@ -124,9 +148,12 @@ function connect(from) {
   // tab already follows gets the history all the same: the shared client replays it from `from`
   // on a short connection of its own, up to where the leader tab is, then goes on with the relay.
   const current = new SharedSseClient(HUB, {
-    name: membership.topic,
-    topics: [membership.topic, membership.presence],
+    name: `${membership.protocol}:${membership.topic}`,
+    ...membership.subscribe,
     lastEventId: from,
+    // ssehub says in the stream when it could not resume (the `gap` below), even where a proxy
+    // strips the response header that also tells it.
+    gapSignal: true,
   })
   client = current
   let recovering = from === 'earliest' && shown.size > 0
@@ -139,6 +166,7 @@ function connect(from) {
     recovering = false
   })
   current.addEventListener('message', onUpdate)
+  current.addEventListener('mercure', onMercure)
   current.addEventListener('error', () => {
     showState(current.readyState === SharedSseClient.CLOSED ? 'closed' : 'reconnecting')
   })
@@ -164,8 +192,10 @@ joinForm.addEventListener('submit', async (event) => {
   membership = {
     room: joined.room,
     topic: joined.topic,
-    presence: joined.presence,
     nickname: joined.nickname,
+    protocol: joined.protocol,
+    subscribe: joined.subscribe,
+    presenceList: joined.presenceList,
   }
   $('room-name').textContent = `# ${joined.room}`
   $('room').hidden = false

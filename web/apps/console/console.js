@@ -1,6 +1,8 @@
 // @ts-check
-// The debug console: subscribe to any selectors, publish any fields, watch raw events with their
-// ids, list active subscriptions. Everything shown goes through textContent.
+// The debug console: subscribe to any selectors (Mercure 1.0 matchers or 0.x topics), publish any
+// fields, watch raw events with their ids (1.0 subscription events arrive as `mercure` events),
+// list active subscriptions. Everything shown goes through textContent. The token goes in the
+// Authorization header only: Mercure 1.0 hubs never read one from the URL.
 import { SseClient } from '/client.js'
 
 const HUB = '/.well-known/mercure'
@@ -29,6 +31,29 @@ function lines(text) {
     .filter((line) => line !== '')
 }
 
+/** Shows the selector fields of the protocol chosen, hides the other's. */
+function showProtocol() {
+  const chosen = String(new FormData(subscribeForm).get('protocol'))
+  for (const part of subscribeForm.querySelectorAll('[data-protocol]')) {
+    const element = /** @type {HTMLElement} */ (part)
+    element.hidden = element.dataset.protocol !== chosen
+  }
+}
+subscribeForm.addEventListener('change', showProtocol)
+showProtocol()
+
+/**
+ * The selector options of the protocol chosen: 1.0 `match`/`matchUrlPattern` or 0.x `topics`.
+ * @param {FormData} form
+ */
+function selectors(form) {
+  if (form.get('protocol') === '0.x') return { topics: lines(String(form.get('topics') ?? '')) }
+  return {
+    match: lines(String(form.get('match') ?? '')),
+    matchUrlPattern: lines(String(form.get('matchUrlPattern') ?? '')),
+  }
+}
+
 /** @param {'open' | 'connecting' | 'closed'} value */
 function showState(value) {
   state.textContent = value
@@ -50,13 +75,25 @@ subscribeForm.addEventListener('submit', (event) => {
   event.preventDefault()
   client?.close()
   const form = new FormData(subscribeForm)
-  const topics = lines(String(form.get('topics') ?? ''))
+  const chosen = selectors(form)
+  if (Object.values(chosen).every((list) => list.length === 0)) {
+    addRow([new Date().toLocaleTimeString(), 'error', '', 'Give at least one selector.'])
+    return
+  }
   const lastEventId = String(form.get('lastEventId') ?? '').trim()
-  const current = new SseClient(HUB, {
-    topics,
-    headers: authorization,
-    ...(lastEventId ? { lastEventId } : {}),
-  })
+  /** @type {SseClient} */
+  let current
+  try {
+    current = new SseClient(HUB, {
+      ...chosen,
+      headers: authorization,
+      gapSignal: form.get('gapSignal') !== null,
+      ...(lastEventId ? { lastEventId } : {}),
+    })
+  } catch (error) {
+    addRow([new Date().toLocaleTimeString(), 'error', '', String(error)])
+    return
+  }
   client = current
   showState('connecting')
   closeButton.disabled = false
@@ -74,7 +111,8 @@ subscribeForm.addEventListener('submit', (event) => {
     ])
   })
   // The iterator yields every event whatever its type (a typed one is dispatched under its own
-  // name, so no single listener sees them all); it ends when the client is closed.
+  // name, so no single listener sees them all: 1.0 subscription events come as `mercure`); it
+  // ends when the client is closed.
   void (async () => {
     for await (const message of current) {
       addRow([new Date().toLocaleTimeString(), message.type, message.lastEventId, message.data])
@@ -115,11 +153,14 @@ $('refresh').addEventListener('click', async () => {
     return
   }
   const list = await res.json()
-  $('subscriptions-note').textContent = `lastEventID: ${list.lastEventID}`
+  // 0.x puts the cursor in the body; 1.0 in the Link header (rel="mercure"; last-event-id="…").
+  const link = /last-event-id="((?:[^"\\]|\\.)*)"/.exec(res.headers.get('link') ?? '')
+  const cursor = list.lastEventID ?? link?.[1]?.replace(/\\(.)/g, '$1') ?? ''
+  $('subscriptions-note').textContent = `last event id: ${cursor}`
   for (const subscription of list.subscriptions) {
     const row = document.createElement('tr')
     for (const cell of [
-      subscription.topic,
+      subscription.topic ?? `${subscription.match_type}: ${subscription.match}`,
       subscription.subscriber,
       JSON.stringify(subscription.payload ?? null),
     ]) {

@@ -1,0 +1,73 @@
+import { checkMatchValue } from './mercure-matcher.ts'
+import type { Update } from './update.ts'
+
+/** `%XX` escapes of the characters RFC 3986 calls unreserved, which a URL means either way. */
+const UNRESERVED_ESCAPE =
+  /%(2[dD]|2[eE]|3[0-9]|4[1-9a-fA-F]|5[0-9aA]|5[fF]|6[1-9a-fA-F]|7[0-9aA]|7[eE])/g
+
+/**
+ * Whether `topic` addresses the hub's own namespace, which no publisher may use ([spec]
+ * draft-08 §Topics: the topic is resolved against the hub URL with the WHATWG URL parser, its
+ * dot-segments removed and its escapes of unreserved characters decoded; it is reserved when its
+ * path is the hub's path or below it, whatever its scheme or authority).
+ *
+ * The attack: subscription events are hub-generated updates on topics under the hub path. A
+ * publisher who could publish there would forge them (a subscriber "joining", with a payload of
+ * its choosing), also through spellings a substring test misses: `/.well-known/%6Dercure/…`,
+ * `/x/../.well-known/mercure/…`, `mercure/subscriptions/…` (relative to the hub URL), or another
+ * host's URL with the hub's path. A topic that is no URL reference is not reserved.
+ */
+export function isReservedTopic(topic: string, hubUrl: string | URL): boolean {
+  let url: URL
+  let hub: URL
+  try {
+    hub = typeof hubUrl === 'string' ? new URL(hubUrl) : hubUrl
+    url = new URL(topic, hub)
+  } catch {
+    return false
+  }
+  const path = url.pathname.replace(UNRESERVED_ESCAPE, (percent) =>
+    String.fromCharCode(Number.parseInt(percent.slice(1), 16)),
+  )
+  const hubPath = hub.pathname
+  return path === hubPath || path.startsWith(hubPath.endsWith('/') ? hubPath : `${hubPath}/`)
+}
+
+/**
+ * The Mercure 1.0 rules for an update that `parsePublishForm` accepted ([spec] draft-08
+ * §Publication): topics not reserved (see {@link isReservedTopic}) and not `*`; topics, `id` and
+ * `type` without C0, C1, DEL or Unicode `Cf` characters; `type` not `mercure` (the hub's own
+ * events). Every violation is a 400, whatever the token grants.
+ *
+ * @returns What is wrong, as a message for the publisher; `null` when the update may go.
+ */
+export function checkUpdateRules(update: Update, hubUrl: string | URL): string | null {
+  for (const topic of update.topics) {
+    if (topic === '*') {
+      return 'The topic "*" is not addressable: it is the wildcard that matches every topic.'
+    }
+    const problem = checkMatchValue(topic, 'A "topic"', Number.POSITIVE_INFINITY)
+    if (problem !== null) return problem
+    if (isReservedTopic(topic, hubUrl)) {
+      return `A topic resolves under the hub's path (${new URL(hubUrl).pathname}), which is reserved for the hub's own events (the empty topic and "mercure" resolve there too).`
+    }
+  }
+  const id = checkMatchValue(update.id, 'The "id"', Number.POSITIVE_INFINITY)
+  if (id !== null) return id
+  if (update.type !== undefined) {
+    const type = checkMatchValue(update.type, 'The "type"', Number.POSITIVE_INFINITY)
+    if (type !== null) return type
+  }
+  return checkEventType(update)
+}
+
+/**
+ * The one rule of {@link checkUpdateRules} that also binds 0.x publishers on a hub that speaks
+ * 1.0: `type=mercure` would forge the hub's subscription events and gap blocks for 1.0 listeners.
+ */
+export function checkEventType(update: Update): string | null {
+  if (update.type === 'mercure') {
+    return 'The "type" "mercure" is reserved for the hub\'s own events (subscription events).'
+  }
+  return null
+}
