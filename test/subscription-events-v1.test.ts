@@ -5,8 +5,10 @@ import { createParser, type SseMessage } from '../src/core/parse.ts'
 import { createHub, type Hub, type HubOptions, type SubscribeRequest } from '../src/hub/hub.ts'
 import { type Matcher, matcherSelector } from '../src/hub/mercure-matcher.ts'
 import type { SubscriptionEventDropReason } from '../src/hub/subscription-announcer.ts'
+import type { SubscriptionEventRelay } from '../src/hub/subscription-event-relay.ts'
 import { subscriptionTopic } from '../src/hub/subscription-events.ts'
 import { subscriptionTopicV1 } from '../src/hub/subscription-events-v1.ts'
+import type { Update } from '../src/hub/update.ts'
 import { createMemoryStore } from '../src/storage/memory.ts'
 import { eventually } from './helpers/raw-sse.ts'
 
@@ -240,6 +242,31 @@ describe('1.0 subscription events', () => {
     await eventually(() => about(watcherV1.events, subscriber.id).length === 6, 'leaving, 1.0')
     await eventually(() => about(watcher0x.events, subscriber.id).length === 6, 'leaving, 0.x')
     assert.equal(about(watcherV1.events, over.id).length, 0)
+    hub.close()
+  })
+
+  it('keep the `mercure` type through a relay that carries only id, topics, data and private', async () => {
+    const listeners = new Set<(event: Update) => void>()
+    const relayed: Update[] = []
+    const relay: SubscriptionEventRelay = {
+      send: ({ id, topics, data, private: isPrivate }) => {
+        relayed.push({ id, topics, data, private: isPrivate })
+        queueMicrotask(() => {
+          for (const listener of listeners) listener({ id, topics, data, private: isPrivate })
+        })
+      },
+      onEvent: (listener) => {
+        listeners.add(listener)
+        return () => listeners.delete(listener)
+      },
+    }
+    const hub = startHub({ relay })
+    const watcher = await watchV1(hub)
+    const subscriber = await connect(hub, member)
+    await eventually(() => about(watcher.events, subscriber.id).length === 3, 'three events')
+    assert.ok(about(watcher.events, subscriber.id).every((e) => e.type === 'mercure'))
+    // Per change: one event in each shape (the watcher's own subscription, then the member's 3).
+    assert.equal(relayed.length, 2 * 4)
     hub.close()
   })
 })

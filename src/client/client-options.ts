@@ -32,7 +32,7 @@ export interface SseClientOptions {
   /**
    * The id to resume from on the first connection, sent as `Last-Event-ID`: typically the
    * last id the app saw before a reload. `'earliest'` asks a Mercure hub for its whole history.
-   * Without one, the client has a cursor only once the server sent an id: with `topics`, an
+   * Without one, the client has a cursor only once the server sent an id: with selectors, an
    * ssehub hub sends its newest id at connect (see `subscriptionUrl`); otherwise a stream that
    * ends before its first event is resumed with no cursor, so what was published in between is
    * not replayed (and no `gap` can tell): when that matters, start from an id the app got with

@@ -11,7 +11,8 @@ export interface SharedClientOptions extends SseClientOptions {
   /**
    * The key of the shared subscription: tabs of the origin that pass the same name share one
    * connection, so give different subscriptions different names. Defaults to the subscription
-   * URL (the URL with its `topics`), so tabs asking for the same topics in the same order share.
+   * URL (the URL with its `topics` or `match`/`matchUrlPattern`), so tabs asking for the same
+   * selectors in the same order share.
    */
   name?: string
 }

@@ -93,11 +93,12 @@ export class SharedSseClient extends SseEventTarget {
   #catchUpTo = ''
 
   /**
-   * Joins the shared subscription of `url` and `options.topics`. See {@link SharedClientOptions}
-   * for the options and defaults.
+   * Joins the shared subscription of `url` and its selectors (`options.topics`, or `match` and
+   * `matchUrlPattern`). See {@link SharedClientOptions} for the options and defaults.
    *
    * @throws {SyntaxError} when `url` is not a valid URL (relative outside a browser).
-   * @throws {TypeError} when `lastEventId` contains CR, LF or NUL.
+   * @throws {TypeError} when `lastEventId` contains CR, LF or NUL, when `topics` are mixed with
+   *   `match` or `matchUrlPattern`, or when a Mercure 1.0 URL carries a token.
    * @throws {RangeError} when a duration option is negative or not a number.
    */
   constructor(url: string | URL, options: SharedClientOptions = {}) {
@@ -129,7 +130,7 @@ export class SharedSseClient extends SseEventTarget {
     return this.#readyState
   }
 
-  /** The subscription URL, absolute, with any `topics` added. */
+  /** The subscription URL, absolute, with any selectors added. */
   get url(): string {
     return this.#url
   }

@@ -25,7 +25,10 @@ export interface TrustedIssuer {
   readonly publisherKey?: string | undefined
   /** The key verifying its subscribers' tokens, when not `key`. */
   readonly subscriberKey?: string | undefined
-  /** Its `alg` allow-list. Defaults to what its key type supports (`HS256` for a secret). */
+  /**
+   * Its `alg` allow-list. Defaults to what its key type supports (`HS256` for a secret); for a
+   * role it has no key of its own for, to the hub's allow-list for that role.
+   */
   readonly algorithms?: readonly string[] | undefined
   /** Whether it is an OAuth authorization server, listed in the protected resource metadata. */
   readonly authorizationServer?: boolean | undefined

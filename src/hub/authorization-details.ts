@@ -65,8 +65,6 @@ export function readAuthorizationDetails(value: unknown, hubUrl: string): Checke
   const publish: string[] = []
   const subscribe: string[] = []
   const subscribePayloads: SubscribePayload[] = []
-  let publishes = false
-  let subscribes = false
   if (value !== undefined && value !== null) {
     if (!Array.isArray(value)) return refused(`The token's ${CLAIM} claim must be an array.`)
     let details = 0
@@ -81,7 +79,7 @@ export function readAuthorizationDetails(value: unknown, hubUrl: string): Checke
       }
       const topics = entry.topics
       if (Array.isArray(topics)) {
-        // Counted before any is read, so an oversized token costs no pattern compilation.
+        // Counted before this detail's matchers are read: past the cap, no more are compiled.
         matchers += topics.length
         if (matchers > MAX_TOKEN_MATCHERS) {
           return refused(
@@ -92,20 +90,17 @@ export function readAuthorizationDetails(value: unknown, hubUrl: string): Checke
       const detail = readDetail(entry, where, hubUrl)
       if (!detail.ok) return detail
       const { actions, selectors, payload } = detail.value
-      if (actions.includes('publish')) {
-        publishes = true
-        publish.push(...selectors)
-      }
+      if (actions.includes('publish')) publish.push(...selectors)
       if (actions.includes('subscribe')) {
-        subscribes = true
         subscribe.push(...selectors)
         subscribePayloads.push({ selectors, payload })
       }
     }
   }
   return accepted({
-    publish: publishes ? publish : undefined,
-    subscribe: subscribes ? subscribe : undefined,
+    // A detail has at least one matcher, so an empty list means no detail grants the action.
+    publish: publish.length > 0 ? publish : undefined,
+    subscribe: subscribe.length > 0 ? subscribe : undefined,
     subscribePayloads,
   })
 }

@@ -13,7 +13,7 @@ import type { JoseModule } from './jose.ts'
 import { JwksUnavailableError, type VerificationKey } from './jwt-keys.ts'
 
 /** Longest token we even try to decode (DoS guard: decoding and JSON parsing cost is linear). */
-export const MAX_TOKEN_LENGTH = 64 * 1024
+const MAX_TOKEN_LENGTH = 64 * 1024
 
 /** A protected header whose `alg` was found to be a signing algorithm (not `none`). */
 export interface SignedHeader extends ProtectedHeaderParameters {

@@ -89,3 +89,105 @@ describe('Mercure 1.0 matchers as selectors', () => {
     assert.equal(checkMatchValue('\ud83d\ude00'), null)
   })
 })
+
+describe('URL patterns in the subscription index', () => {
+  const HUBS = [
+    'https://hub.example/.well-known/mercure',
+    'http://127.0.0.1:3000/.well-known/mercure',
+  ]
+  const PATTERNS = [
+    '/books/:id',
+    '/books/:id/reviews/*',
+    'https://example.com/users/:user',
+    'https://EXAMPLE.com/users/1',
+    'https://example.com/users/(\\d+)',
+    '*://*/books/:id',
+    'https://*.example.com/:x',
+    'http{s}?://example.com/a/:b?',
+    '/.well-known/mercure/subscriptions/:type/:match/:subscriber',
+    'https://example.com/caf%C3%A9/:x',
+    'https://example.com/café/:x',
+    '*',
+  ]
+  const TOPICS = [
+    '/books/1',
+    'books/1',
+    'https://hub.example/books/1',
+    'http://127.0.0.1:3000/books/2/reviews/x/y',
+    'https://example.com/users/1',
+    'https://Example.COM/users/12',
+    'https://a.example.com/z',
+    'http://example.com/a/',
+    'https://example.com/a/b',
+    '/.well-known/mercure/subscriptions/exact/a%2Fb/urn%3Auuid%3A1',
+    'https://example.com/café/1',
+    'https://example.com/caf%C3%A9/2',
+    'https://user:pw@example.com/users/1',
+    'urn:isbn:1',
+    'http://[::1',
+    '',
+  ]
+
+  it('finds exactly the items whose patterns match, whatever the mix, and frees what it held', async () => {
+    const fc = await import('fast-check')
+    const { matches } = createSelectorMatcher()
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            hub: fc.constantFrom(...HUBS),
+            pattern: fc.constantFrom(...PATTERNS),
+            item: fc.integer({ min: 0, max: 5 }),
+          }),
+          { maxLength: 20 },
+        ),
+        fc.subarray(TOPICS, { minLength: 1 }),
+        (subscriptions, topics) => {
+          const index = new SubscriptionIndex<number>()
+          const held = new Map<number, Set<string>>()
+          for (const { hub, pattern, item } of subscriptions) {
+            const selector = matcherSelector({ type: 'urlpattern', match: pattern }, hub)
+            index.add(selector, item)
+            held.set(item, (held.get(item) ?? new Set()).add(selector))
+          }
+          const found: number[] = []
+          index.match(topics, (item) => found.push(item))
+          const expected = [...held]
+            .filter(([, selectors]) =>
+              [...selectors].some((selector) => topics.some((topic) => matches(selector, topic))),
+            )
+            .map(([item]) => item)
+          assert.deepEqual(found.sort(), expected.sort())
+          for (const [item, selectors] of held) {
+            for (const selector of selectors) assert.ok(index.delete(selector, item))
+          }
+          assert.equal(index.size, 0)
+          assert.equal(index.templateWork, 0)
+          assert.equal(index.templateStates, 0)
+        },
+      ),
+      { numRuns: 300 },
+    )
+  })
+
+  it('charges a topic only the patterns that fix what its key starts with', () => {
+    const index = new SubscriptionIndex<string>({ maxTemplateWork: 10_000 })
+    for (let i = 0; i < 500; i++) {
+      index.add(matcherSelector({ type: 'urlpattern', match: `/users/${i}/:x` }, HUB), `u${i}`)
+    }
+    const single = new SubscriptionIndex<string>()
+    single.add(matcherSelector({ type: 'urlpattern', match: '/users/499/:x' }, HUB), 'u')
+    const one = index.templateWork
+    // A topic meets the patterns whose fixed text starts it: /users/1, /users/10, /users/100
+    // (the slash before `:x` belongs to the group), so three at most, never the 500.
+    assert.ok(one <= 3 * single.templateWork, `${one} > 3 × ${single.templateWork}`)
+    assert.ok(one >= single.templateWork)
+    const shared = matcherSelector({ type: 'urlpattern', match: '*://*/users/*' }, HUB)
+    assert.equal(index.admit([shared]), null)
+    index.add(shared, 'any')
+    assert.ok(index.templateWork > one)
+    const found: string[] = []
+    index.match(['https://hub.example/users/42/x'], (item) => found.push(item))
+    assert.deepEqual(found.sort(), ['any', 'u42'])
+  })
+})

@@ -105,13 +105,26 @@ describe('mintToken', () => {
   })
 })
 
+/** The claims of a 1.0 token, decoded without verification. */
+interface AccessTokenClaims {
+  iss?: unknown
+  aud?: unknown
+  sub?: unknown
+  client_id?: unknown
+  jti?: unknown
+  iat?: unknown
+  exp?: unknown
+  mercure?: unknown
+  authorization_details?: unknown
+}
+
 describe('mintAccessToken', () => {
   const ISSUER = 'https://example.com'
   const HUB = 'https://example.com/.well-known/mercure'
   const CONTEXT = { audience: HUB, hubUrl: HUB }
   const header = (token: string) =>
     JSON.parse(Buffer.from(token.split('.')[0] as string, 'base64url').toString())
-  const payloadOf = (token: string): Record<string, unknown> =>
+  const payloadOf = (token: string): AccessTokenClaims =>
     JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString())
   const verifier = (role: 'publisher' | 'subscriber' = 'publisher', key = SECRET) =>
     createAccessTokenVerifier({ issuers: [{ issuer: ISSUER, key }], role })
@@ -141,13 +154,13 @@ describe('mintAccessToken', () => {
       { selectors: ['\u0001https://example.com/users/ada/{x}'], payload: { name: 'Ada' } },
     ])
     const payload = payloadOf(token)
-    assert.equal(payload['iss'], ISSUER)
-    assert.equal(payload['aud'], HUB)
-    assert.equal(payload['sub'], 'ada')
-    assert.equal(payload['client_id'], 'the-app')
-    assert.match(String(payload['jti']), /^[0-9a-f-]{36}$/)
-    assert.equal(payload['mercure'], undefined)
-    assert.deepEqual(payload['authorization_details'], [
+    assert.equal(payload.iss, ISSUER)
+    assert.equal(payload.aud, HUB)
+    assert.equal(payload.sub, 'ada')
+    assert.equal(payload.client_id, 'the-app')
+    assert.match(String(payload.jti), /^[0-9a-f-]{36}$/)
+    assert.equal(payload.mercure, undefined)
+    assert.deepEqual(payload.authorization_details, [
       {
         type: MERCURE_DETAIL_TYPE,
         actions: ['publish'],
@@ -170,10 +183,10 @@ describe('mintAccessToken', () => {
     const options = { key: SECRET, issuer: ISSUER, audience: HUB }
     const first = payloadOf(await mintAccessToken(options))
     const second = payloadOf(await mintAccessToken(options))
-    assert.ok(typeof first['iat'] === 'number' && first['iat'] >= before)
-    assert.equal((first['exp'] as number) - (first['iat'] as number), 3600)
-    assert.notEqual(first['jti'], second['jti'])
-    assert.deepEqual(first['authorization_details'], [])
+    assert.ok(typeof first.iat === 'number' && first.iat >= before)
+    assert.equal((first.exp as number) - (first.iat as number), 3600)
+    assert.notEqual(first.jti, second.jti)
+    assert.deepEqual(first.authorization_details, [])
     const claims = await verifier().verify(await mintAccessToken(options), CONTEXT)
     assert.equal(claims.publish, undefined)
   })
@@ -187,7 +200,7 @@ describe('mintAccessToken', () => {
       subscribe: [{ match: '*' }],
       expiresIn: '15m',
     })
-    assert.deepEqual(payloadOf(token)['aud'], [HUB, other])
+    assert.deepEqual(payloadOf(token).aud, [HUB, other])
     const subscriber = verifier('subscriber')
     assert.deepEqual(
       (await subscriber.verify(token, { audience: other, hubUrl: other })).subscribe,

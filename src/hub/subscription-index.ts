@@ -1,7 +1,11 @@
 import { PrefixTree } from './prefix-tree.ts'
 import { type TemplateBudgetExcess, templateCost } from './template-budget.ts'
-import { createSelectorMatcher, type SelectorMatcher } from './topic-selector.ts'
-import type { UriTemplate } from './uri-template.ts'
+import {
+  type CompiledSelector,
+  createSelectorMatcher,
+  type SelectorMatcher,
+} from './topic-selector.ts'
+import { urlKey } from './url-pattern.ts'
 
 /** Options for a {@link SubscriptionIndex}. */
 export interface SubscriptionIndexOptions {
@@ -35,7 +39,7 @@ class ExactGroup<T> {
 /** The items of one template selector, with the template compiled once for all of them. */
 interface TemplateGroup<T> {
   readonly selector: string
-  readonly template: UriTemplate
+  readonly template: CompiledSelector
   readonly items: Set<T>
   readonly cost: number
   /** The `match` call that last found it matching (its items are collected once per call). */
@@ -68,6 +72,13 @@ export class SubscriptionIndex<T extends NonNullable<unknown>> {
   readonly #templates = new Map<string, TemplateGroup<T>>()
   /** The template groups by literal prefix, each bucket costing its groups' costs together. */
   readonly #prefixes = new PrefixTree<TemplateBucket<T>>()
+  /**
+   * Mercure 1.0 URL patterns, one tree per hub URL they resolve against (one, unless the hub is
+   * reached at several origins with no pinned identifier), by the prefix of the resolved topic's
+   * key (see `UrlPattern.keyPrefix`): a topic is resolved once per tree, and meets only the
+   * patterns that fix what it starts with, as templates do.
+   */
+  readonly #patternTrees = new Map<string, PrefixTree<TemplateBucket<T>>>()
   /** The summed cost of the distinct templates held. */
   #templateStates = 0
   readonly #maxTemplateWork: number | null
@@ -99,7 +110,20 @@ export class SubscriptionIndex<T extends NonNullable<unknown>> {
    * the topic that meets most.
    */
   get templateWork(): number {
-    return this.#prefixes.worst
+    let work = this.#prefixes.worst
+    for (const tree of this.#patternTrees.values()) work += tree.worst
+    return work
+  }
+
+  /** The tree holding `template`'s prefix (made when `create`), or `undefined`. */
+  #treeOf(template: CompiledSelector, create: boolean): PrefixTree<TemplateBucket<T>> | undefined {
+    if (template.base === undefined) return this.#prefixes
+    let tree = this.#patternTrees.get(template.base)
+    if (tree === undefined && create) {
+      tree = new PrefixTree()
+      this.#patternTrees.set(template.base, tree)
+    }
+    return tree
   }
 
   /** The summed cost of the distinct templates held. */
@@ -118,8 +142,17 @@ export class SubscriptionIndex<T extends NonNullable<unknown>> {
     const maxWork = this.#maxTemplateWork
     const maxStates = this.#maxTemplateStates
     if (maxWork === null && maxStates === null) return null
-    // The new templates' costs are added to the tree for the check, then taken back.
-    const added = new Map<string, { bucket: TemplateBucket<T> | null; cost: number }>()
+    // The new templates' costs are added to the trees for the check, then taken back.
+    const added = new Map<
+      string,
+      {
+        tree: PrefixTree<TemplateBucket<T>>
+        prefix: string
+        bucket: TemplateBucket<T> | null
+        cost: number
+      }
+    >()
+    const treesBefore = this.#patternTrees.size
     let states = this.#templateStates
     for (const selector of new Set(selectors)) {
       if (selector === '*' || this.#exact.has(selector) || this.#templates.has(selector)) continue
@@ -128,19 +161,28 @@ export class SubscriptionIndex<T extends NonNullable<unknown>> {
       const cost = templateCost(template)
       states += cost
       const { prefix } = template
-      const before = added.get(prefix) ?? {
-        bucket: this.#prefixes.get(prefix) ?? null,
-        cost: this.#prefixes.costOf(prefix),
+      const tree = this.#treeOf(template, true) as PrefixTree<TemplateBucket<T>>
+      const key = `${template.base ?? ''}\u0000${prefix}`
+      const before = added.get(key) ?? {
+        tree,
+        prefix,
+        bucket: tree.get(prefix) ?? null,
+        cost: tree.costOf(prefix),
       }
-      added.set(prefix, before)
-      const now = this.#prefixes.costOf(prefix) + cost
-      this.#prefixes.set(prefix, before.bucket ?? new Set(), now)
+      added.set(key, before)
+      tree.set(prefix, before.bucket ?? new Set(), tree.costOf(prefix) + cost)
     }
     if (added.size === 0) return null
-    const work = this.#prefixes.worst
-    for (const [prefix, { bucket, cost }] of added) {
-      if (bucket === null) this.#prefixes.delete(prefix)
-      else this.#prefixes.set(prefix, bucket, cost)
+    const work = this.templateWork
+    for (const { tree, prefix, bucket, cost } of added.values()) {
+      if (bucket === null) tree.delete(prefix)
+      else tree.set(prefix, bucket, cost)
+    }
+    // Trees made for the check only are dropped again.
+    if (this.#patternTrees.size > treesBefore) {
+      for (const [base, tree] of this.#patternTrees) {
+        if (tree.size === 0) this.#patternTrees.delete(base)
+      }
     }
     if (maxWork !== null && work > maxWork) return { budget: 'work', needed: work, limit: maxWork }
     if (maxStates !== null && states > maxStates) {
@@ -218,6 +260,26 @@ export class SubscriptionIndex<T extends NonNullable<unknown>> {
     }
     if (this.#templates.size > 0) {
       const call = ++this.#matchCalls
+      for (const [base, tree] of this.#patternTrees) {
+        for (const topic of distinct) {
+          // [spec] draft-08: a topic that does not parse as a URL reference matches no pattern.
+          let url: URL
+          try {
+            url = new URL(topic, base)
+          } catch {
+            continue
+          }
+          tree.forEachPrefixOf(urlKey(url), (bucket) => {
+            for (const group of bucket) {
+              if (group.matched === call) continue
+              if ((group.template.matchesUrl as (url: URL) => boolean)(url)) {
+                group.matched = call
+                groups.push(group.items)
+              }
+            }
+          })
+        }
+      }
       for (const topic of distinct) {
         this.#prefixes.forEachPrefixOf(topic, (bucket) => {
           for (const group of bucket) {
@@ -280,9 +342,10 @@ export class SubscriptionIndex<T extends NonNullable<unknown>> {
     }
     this.#templates.set(selector, group)
     const { prefix } = template
-    const bucket = this.#prefixes.get(prefix) ?? new Set()
+    const tree = this.#treeOf(template, true) as PrefixTree<TemplateBucket<T>>
+    const bucket = tree.get(prefix) ?? new Set()
     bucket.add(group)
-    this.#prefixes.set(prefix, bucket, this.#prefixes.costOf(prefix) + group.cost)
+    tree.set(prefix, bucket, tree.costOf(prefix) + group.cost)
     this.#templateStates += group.cost
     return items
   }
@@ -292,10 +355,14 @@ export class SubscriptionIndex<T extends NonNullable<unknown>> {
     this.#templates.delete(group.selector)
     this.#templateStates -= group.cost
     const { prefix } = group.template
-    const bucket = this.#prefixes.get(prefix)
-    if (bucket === undefined) return
+    const tree = this.#treeOf(group.template, false)
+    const bucket = tree?.get(prefix)
+    if (tree === undefined || bucket === undefined) return
     bucket.delete(group)
-    if (bucket.size === 0) this.#prefixes.delete(prefix)
-    else this.#prefixes.set(prefix, bucket, this.#prefixes.costOf(prefix) - group.cost)
+    if (bucket.size === 0) tree.delete(prefix)
+    else tree.set(prefix, bucket, tree.costOf(prefix) - group.cost)
+    if (tree.size === 0 && group.template.base !== undefined) {
+      this.#patternTrees.delete(group.template.base)
+    }
   }
 }

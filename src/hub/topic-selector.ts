@@ -107,7 +107,7 @@ export interface SelectorMatcher {
    * selector (an exact value with `{`, or a URL pattern) comes back in the same shape, so the
    * index and the budgets treat it as a template: see `compileMarked`.
    */
-  template(selector: string): UriTemplate | null
+  template(selector: string): CompiledSelector | null
   /** The caches' current size, for metrics and tests. */
   cacheStats(): SelectorCacheStats
 }
@@ -124,10 +124,10 @@ export function createSelectorMatcher(options: SelectorMatcherOptions = {}): Sel
   }
   // Each entry also weighs a fixed overhead, so the weight bound never lets tiny entries past the
   // count bound, and one entry heavier than a whole cache is simply not kept.
-  const templates = new LruCache<UriTemplate | null>(capacity, 64 * capacity)
+  const templates = new LruCache<CompiledSelector | null>(capacity, 64 * capacity)
   const results = new LruCache<boolean>(capacity, 256 * capacity)
 
-  const template = (selector: string): UriTemplate | null => {
+  const template = (selector: string): CompiledSelector | null => {
     const first = selector.charAt(0)
     const marked = first === EXACT_MARK || first === URL_PATTERN_MARK
     if (!marked && (!selector.includes('{') || selector.length > MAX_SELECTOR_LENGTH)) return null
@@ -181,21 +181,36 @@ function compileTemplate(selector: string): UriTemplate | null {
  * against the same budgets as a template's. `null` for a pattern that does not compile (the
  * request that sent it was refused with a 400; a token's was refused as invalid).
  */
-function compileMarked(selector: string): UriTemplate | null {
+function compileMarked(selector: string): CompiledSelector | null {
   const parts = describeSelector(selector)
   if (parts.type === 'exact') {
     const value = parts.match
     return { template: selector, stateCount: 0, prefix: value, matches: (uri) => uri === value }
   }
-  const compiled = compileUrlPattern(parts.match, parts.hubUrl ?? '')
+  const base = parts.hubUrl ?? ''
+  const compiled = compileUrlPattern(parts.match, base)
   if (!compiled.ok) return null
   const pattern = compiled.value
   return {
     template: selector,
     stateCount: pattern.stateCount,
-    prefix: '',
+    prefix: pattern.keyPrefix,
+    base,
     matches: (uri) => pattern.matches(uri),
+    matchesUrl: (url) => pattern.matchesUrl(url),
   }
+}
+
+/**
+ * A selector compiled: a URI Template, or a Mercure 1.0 selector in the same shape (see
+ * `compileMarked`). A URL pattern also has the `base` its topics resolve against; its `prefix` is
+ * then one of the resolved topic's key (`urlKey`), not of the topic's text.
+ */
+export interface CompiledSelector extends UriTemplate {
+  /** The hub URL a URL pattern's topics resolve against. */
+  readonly base?: string
+  /** A URL pattern's test of a topic already resolved against {@link base}. */
+  matchesUrl?(url: URL): boolean
 }
 
 /**

@@ -78,6 +78,45 @@ export interface UrlPattern {
    * answer is `false` and `budget.exhausted` is set.
    */
   matches(topic: string, budget?: MatchBudget): boolean
+  /** {@link matches} for a topic already resolved against the base URL. */
+  matchesUrl(url: URL, budget?: MatchBudget): boolean
+  /**
+   * What the {@link urlKey} of every URL it matches starts with: scheme, host and port when the
+   * pattern fixes each, then the fixed start of its path (`https://example.com:/books/` for
+   * `https://example.com/books/:id`); `''` when it fixes no scheme, host or port. An index of
+   * these prefixes meets a topic only with the patterns it could match, as templates' literal
+   * prefixes do.
+   */
+  readonly keyPrefix: string
+}
+
+/**
+ * The key of a resolved topic that {@link UrlPattern.keyPrefix} is a prefix of, for each pattern
+ * that matches it: `<scheme>://<host>:<port><path>`, from the parsed URL's canonical components
+ * (lower-case host, default port empty, percent-encoded path), as the automata see them.
+ */
+export function urlKey(url: URL): string {
+  return `${url.protocol.slice(0, -1)}://${url.hostname}:${url.port}${url.pathname}`
+}
+
+/** The text a component's parts match when they are fixed text only; `null` otherwise. */
+function fixedText(parts: readonly Part[]): string | null {
+  let text = ''
+  for (const part of parts) {
+    if (part.type !== 'fixed-text' || part.modifier !== '') return null
+    text += part.value
+  }
+  return text
+}
+
+/** The fixed text the parts start with, up to the first that is not fixed. */
+function leadingText(parts: readonly Part[]): string {
+  let text = ''
+  for (const part of parts) {
+    if (part.type !== 'fixed-text' || part.modifier !== '') break
+    text += part.value
+  }
+  return text
 }
 
 const SPECIAL_SCHEMES = ['ftp', 'file', 'http', 'https', 'ws', 'wss'] as const
@@ -238,6 +277,7 @@ const BOUNDS: Readonly<Record<Modifier, readonly [number, number]>> = {
 
 class CompiledPattern implements UrlPattern {
   readonly pattern: string
+  readonly keyPrefix: string
   readonly components: Readonly<Record<Component, string>>
   readonly stateCount: number
   readonly stepsPerCharacter: number
@@ -248,8 +288,11 @@ class CompiledPattern implements UrlPattern {
     this.pattern = pattern
     this.#base = base
     let room = MAX_URL_PATTERN_STATES
+    const parsed = new Map<string, readonly Part[]>()
     const compile = (source: string, options: PatternOptions, encode: (text: string) => string) => {
-      const nfa = compileComponent(parsePatternString(source, options, encode), options, room)
+      const parts = parsePatternString(source, options, encode)
+      parsed.set(source, parts)
+      const nfa = compileComponent(parts, options, room)
       room -= nfa.stateCount
       return nfa
     }
@@ -281,6 +324,16 @@ class CompiledPattern implements UrlPattern {
     const hash = compile(components.hash, DEFAULT_OPTIONS, ENCODE.hash)
     this.#automata = { protocol, username, password, hostname, port, pathname, search, hash }
     const automata = Object.values(this.#automata)
+    // The fixed text a matching topic's key starts with: its scheme, host and port when each is
+    // fixed, then the fixed start of its path. Parsed again only if a component's text repeats.
+    const partsOf = (source: string) => parsed.get(source) ?? []
+    const scheme = fixedText(partsOf(components.protocol))
+    const host = fixedText(partsOf(components.hostname))
+    const portText = fixedText(partsOf(components.port))
+    this.keyPrefix =
+      scheme === null || host === null || portText === null
+        ? ''
+        : `${scheme}://${host}:${portText}${leadingText(partsOf(components.pathname))}`
     this.stateCount = automata.reduce((sum, nfa) => sum + nfa.stateCount, 0)
     this.stepsPerCharacter = Math.max(...automata.map((nfa) => nfa.stateCount + nfa.moveCount))
   }
@@ -292,6 +345,10 @@ class CompiledPattern implements UrlPattern {
     } catch {
       return false
     }
+    return this.matchesUrl(url, budget)
+  }
+
+  matchesUrl(url: URL, budget?: MatchBudget): boolean {
     const spend = budget ?? { remaining: DEFAULT_MATCH_STEPS, exhausted: false }
     const values: Record<Component, string> = {
       protocol: url.protocol.slice(0, -1),

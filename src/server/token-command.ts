@@ -32,6 +32,25 @@ topics, or "*"):
   --client-id <id>         the client_id claim
 `
 
+/** The command's options, for `parseArgs`. */
+const OPTIONS = {
+  publish: { type: 'string' },
+  subscribe: { type: 'string' },
+  payload: { type: 'string' },
+  ttl: { type: 'string' },
+  subject: { type: 'string' },
+  key: { type: 'string' },
+  alg: { type: 'string' },
+  subscriber: { type: 'boolean' },
+  protocol: { type: 'string' },
+  issuer: { type: 'string' },
+  audience: { type: 'string' },
+  'publish-urlpattern': { type: 'string', multiple: true },
+  'subscribe-urlpattern': { type: 'string', multiple: true },
+  'client-id': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
 /** The options that make `ssehub token` mint a Mercure 1.0 access token. */
 const ACCESS_TOKEN_OPTIONS = [
   'issuer',
@@ -41,39 +60,22 @@ const ACCESS_TOKEN_OPTIONS = [
   'client-id',
 ] as const
 
+/** The options as read from the command line. */
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; strict: true }>>['values']
+
 /** Runs `ssehub token`: returns the token, or the help text; throws ConfigError on a mistake. */
 export async function runTokenCommand(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<string> {
-  let values: Record<string, string | boolean | string[] | undefined>
+  let values: Values
   try {
-    values = parseArgs({
-      args: [...argv],
-      options: {
-        publish: { type: 'string' },
-        subscribe: { type: 'string' },
-        payload: { type: 'string' },
-        ttl: { type: 'string' },
-        subject: { type: 'string' },
-        key: { type: 'string' },
-        alg: { type: 'string' },
-        subscriber: { type: 'boolean' },
-        protocol: { type: 'string' },
-        issuer: { type: 'string' },
-        audience: { type: 'string' },
-        'publish-urlpattern': { type: 'string', multiple: true },
-        'subscribe-urlpattern': { type: 'string', multiple: true },
-        'client-id': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values
+    values = parseArgs({ args: [...argv], options: OPTIONS, strict: true }).values
   } catch (error) {
     throw new ConfigError(`${(error as Error).message}\n\n${TOKEN_USAGE}`)
   }
-  if (values['help']) return TOKEN_USAGE
-  const names = values['subscriber']
+  if (values.help) return TOKEN_USAGE
+  const names = values.subscriber
     ? [
         'SSEHUB_SUBSCRIBER_JWT_KEY',
         'MERCURE_SUBSCRIBER_JWT_KEY',
@@ -81,23 +83,20 @@ export async function runTokenCommand(
         'MERCURE_JWT_KEY',
       ]
     : ['SSEHUB_PUBLISHER_JWT_KEY', 'MERCURE_PUBLISHER_JWT_KEY', 'SSEHUB_JWT_KEY', 'MERCURE_JWT_KEY']
-  const key =
-    (values['key'] as string | undefined) ??
-    names.map((name) => env[name]).find((v) => v !== undefined && v !== '')
+  const key = values.key ?? names.map((name) => env[name]).find((v) => v !== undefined && v !== '')
   if (key === undefined) {
     throw new ConfigError(`No key to sign with: pass --key or set ${names[0]}.`)
   }
   let payload: unknown
-  if (typeof values['payload'] === 'string') {
+  if (values.payload !== undefined) {
     try {
-      payload = JSON.parse(values['payload'])
+      payload = JSON.parse(values.payload)
     } catch {
       throw new ConfigError('--payload must be JSON, e.g. --payload \'{"name":"Ada"}\'.')
     }
   }
-  const ttl = values['ttl'] as string | undefined
-  const keyName = values['key'] === undefined ? names[0] : '--key'
-  const protocol = values['protocol']
+  const { ttl, protocol } = values
+  const keyName = values.key === undefined ? names[0] : '--key'
   if (protocol !== undefined && protocol !== '1.0' && protocol !== '0.x') {
     throw new ConfigError('--protocol must be 1.0 or 0.x.')
   }
@@ -106,17 +105,17 @@ export async function runTokenCommand(
     throw new ConfigError(`--${option} is a Mercure 1.0 option; it cannot go with --protocol 0.x.`)
   }
   if (protocol === '1.0' || option !== undefined) {
-    return mintVersion1(values, env, { key, keyName, payload, ttl })
+    return mintVersion1(values, env, { key, keyName, payload })
   }
   try {
     return await mintToken({
       key,
-      alg: values['alg'] as string | undefined,
-      publish: list(values['publish']),
-      subscribe: list(values['subscribe']),
+      alg: values.alg,
+      publish: list(values.publish),
+      subscribe: list(values.subscribe),
       payload,
       expiresIn: ttl === 'never' ? null : (ttl ?? '1h'),
-      subject: values['subject'] as string | undefined,
+      subject: values.subject,
       keyName,
     })
   } catch (error) {
@@ -129,27 +128,25 @@ interface CommonValues {
   key: string
   keyName: string | undefined
   payload: unknown
-  ttl: string | undefined
 }
 
 /** Mints a Mercure 1.0 access token from the command's options. */
 async function mintVersion1(
-  values: Readonly<Record<string, string | boolean | string[] | undefined>>,
+  values: Values,
   env: Readonly<Record<string, string | undefined>>,
-  { key, keyName, payload, ttl }: CommonValues,
+  { key, keyName, payload }: CommonValues,
 ): Promise<string> {
-  const issuer = (values['issuer'] as string | undefined) ?? DEFAULT_TRUSTED_ISSUER
   const audience =
-    (values['audience'] as string | undefined) ??
-    [env['SSEHUB_RESOURCE_IDENTIFIER'], env['MERCURE_RESOURCE_IDENTIFIER']].find(
-      (value) => value !== undefined && value !== '',
-    )
+    values.audience ??
+    ['SSEHUB_RESOURCE_IDENTIFIER', 'MERCURE_RESOURCE_IDENTIFIER']
+      .map((name) => env[name])
+      .find((value) => value !== undefined && value !== '')
   if (audience === undefined) {
     throw new ConfigError(
       "A Mercure 1.0 access token needs --audience: the hub's resource identifier, which its aud must hold (e.g. https://example.com/.well-known/mercure), or set SSEHUB_RESOURCE_IDENTIFIER.",
     )
   }
-  if (ttl === 'never') {
+  if (values.ttl === 'never') {
     throw new ConfigError('--ttl never: a Mercure 1.0 access token must expire (e.g. --ttl 1h).')
   }
   if (
@@ -160,25 +157,22 @@ async function mintVersion1(
       '--payload must be a JSON object for a 1.0 token, e.g. --payload \'{"name":"Ada"}\'.',
     )
   }
-  const matchers = (exact: unknown, patterns: unknown): TokenMatcher[] => [
+  const matchers = (exact: string | undefined, patterns: string[] | undefined): TokenMatcher[] => [
     ...(list(exact) ?? []).map((match) => ({ match })),
-    ...((patterns as string[] | undefined) ?? []).map((match) => ({
-      match,
-      match_type: 'urlpattern' as const,
-    })),
+    ...(patterns ?? []).map((match) => ({ match, match_type: 'urlpattern' as const })),
   ]
   try {
     return await mintAccessToken({
       key,
-      alg: values['alg'] as string | undefined,
-      issuer,
+      alg: values.alg,
+      issuer: values.issuer ?? DEFAULT_TRUSTED_ISSUER,
       audience,
-      publish: matchers(values['publish'], values['publish-urlpattern']),
-      subscribe: matchers(values['subscribe'], values['subscribe-urlpattern']),
+      publish: matchers(values.publish, values['publish-urlpattern']),
+      subscribe: matchers(values.subscribe, values['subscribe-urlpattern']),
       payload: payload as Record<string, unknown> | undefined,
-      expiresIn: ttl ?? '1h',
-      subject: values['subject'] as string | undefined,
-      clientId: values['client-id'] as string | undefined,
+      expiresIn: values.ttl ?? '1h',
+      subject: values.subject,
+      clientId: values['client-id'],
       keyName,
     })
   } catch (error) {
@@ -187,11 +181,9 @@ async function mintVersion1(
 }
 
 /** A comma-separated option's items, trimmed, without empty ones; `undefined` when not given. */
-function list(value: unknown): string[] | undefined {
-  return typeof value === 'string'
-    ? value
-        .split(',')
-        .map((item) => item.trim())
-        .filter((item) => item !== '')
-    : undefined
+function list(value: string | undefined): string[] | undefined {
+  return value
+    ?.split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '')
 }

@@ -246,8 +246,9 @@ describe('ten tabs of the chat in Chromium over HTTP/1.1', { skip }, () => {
   let hub: TestHub
   let browser: Browser
   before(async () => {
+    // The CLI's hub trusts the issuer `ssehub` (with its own keys) by default: the chat's tokens.
     hub = await startTestHub(
-      { subscriptions: true, anonymous: false },
+      { subscriptions: true, anonymous: false, trustedIssuers: [{ issuer: 'ssehub' }] },
       { chat: { signingKey: TEST_SECRET } },
     )
     browser = await launchBrowser()
