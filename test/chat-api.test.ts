@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { connect } from 'node:http2'
 import { after, before, describe, it } from 'node:test'
 import { decodeJwt, decodeProtectedHeader } from 'jose'
 import {
@@ -10,6 +11,7 @@ import {
 import { mintAccessToken } from '../src/hub/mint-token.ts'
 import { startTestHub, TEST_SECRET, type TestHub } from './helpers/hub-server.ts'
 import { subscribeSse } from './helpers/sse-events.ts'
+import { selfSignedCertificate } from './helpers/tls.ts'
 
 /** What the CLI's hub trusts by default: the issuer `ssehub`, with the hub's own keys. */
 const SSEHUB_ISSUER = [{ issuer: 'ssehub' }]
@@ -236,6 +238,60 @@ describe('the chat API with a pinned resource identifier', () => {
   it('mints tokens for that audience, whatever host the page came through', async () => {
     const ada = await join('Ada', 'lobby')
     assert.equal(decodeJwt(ada.token).aud, pinned)
+  })
+})
+
+describe('the chat API over HTTPS', () => {
+  const tls = selfSignedCertificate()
+  let hub: TestHub
+  before(async () => {
+    hub = await startTestHub(
+      { subscriptions: true, anonymous: false, trustedIssuers: SSEHUB_ISSUER },
+      { chat: { signingKey: TEST_SECRET }, tls },
+    )
+  })
+  after(async () => {
+    await hub.close()
+    tls.cleanup()
+  })
+
+  it('sets the token as __Secure-mercure_access_token, which the hub reads by default', async () => {
+    const session = connect(hub.base, { rejectUnauthorized: false })
+    const request = (headers: Record<string, string>, body?: string) =>
+      new Promise<{ headers: Record<string, unknown> }>((resolve, reject) => {
+        const stream = session.request(headers)
+        stream.on('error', reject)
+        stream.on('response', (response) => {
+          resolve({ headers: response })
+          stream.close()
+        })
+        stream.end(body)
+      })
+    try {
+      const joined = await request(
+        {
+          ':method': 'POST',
+          ':path': '/apps/chat/api/join',
+          origin: hub.base,
+          'content-type': 'application/json',
+        },
+        JSON.stringify({ nickname: 'Ada', room: 'lobby' }),
+      )
+      assert.equal(joined.headers[':status'], 200)
+      const set = joined.headers['set-cookie'] as string[]
+      const hubCookie = set.find((line) => line.includes('Path=/.well-known/mercure')) ?? ''
+      assert.match(hubCookie, /^__Secure-mercure_access_token=[^;]+;.*; Secure$/)
+      const token = (hubCookie.split(';', 1)[0] as string).split('=')[1] as string
+      assert.equal(decodeJwt(token).aud, hub.hubUrl)
+      const stream = await request({
+        ':path': `/.well-known/mercure?match=${encodeURIComponent(roomTopic('lobby'))}`,
+        accept: 'text/event-stream',
+        cookie: hubCookie.split(';', 1)[0] as string,
+      })
+      assert.equal(stream.headers[':status'], 200)
+    } finally {
+      session.close()
+    }
   })
 })
 
