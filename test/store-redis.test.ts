@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { EventStore } from '../src/hub/event-store.ts'
+import { matcherSelector } from '../src/hub/mercure-matcher.ts'
 import { isSubscriptionDirectory } from '../src/hub/subscription-directory.ts'
 import type { StoredUpdate } from '../src/hub/update.ts'
 import { createRedisStore, type RedisStore, type RedisStoreOptions } from '../src/storage/redis.ts'
@@ -297,6 +298,32 @@ describe('redis', { skip }, () => {
           (await a.listSubscriptions()).map((s) => s.subscriber),
           ['urn:a', 'urn:a'],
         )
+      })
+    })
+
+    it('lists a 1.0 subscriber with the payload its own node picks, from any node', async () => {
+      await withNodes(2, {}, async ([a, b]) => {
+        if (a === undefined || b === undefined) throw new Error('two nodes')
+        assert.ok(isSubscriptionDirectory(a) && isSubscriptionDirectory(b))
+        const hub = 'https://hub.example/.well-known/mercure'
+        const books = matcherSelector({ type: 'urlpattern', match: '/books/:id' }, hub)
+        b.addSubscriber({
+          id: 'urn:v1',
+          selectors: ['/books/1', books, 'urn:other'],
+          claims: {
+            subscribePayloads: [
+              { selectors: ['urn:other'], payload: { first: 'other' } },
+              { selectors: [books], payload: { books: true } },
+              { selectors: ['*'], payload: undefined },
+            ],
+          },
+        })
+        await eventuallyAsync(async () => (await a.listSubscriptions()).length === 3)
+        assert.deepEqual(await a.listSubscriptions(), [
+          { subscriber: 'urn:v1', topic: '/books/1', payload: { books: true } },
+          { subscriber: 'urn:v1', topic: books, payload: { books: true } },
+          { subscriber: 'urn:v1', topic: 'urn:other', payload: { first: 'other' } },
+        ])
       })
     })
 

@@ -1,3 +1,4 @@
+import type { SubscribePayload } from '../hub/jwt-verifier.ts'
 import {
   type ActiveSubscription,
   type DirectorySubscriber,
@@ -172,19 +173,35 @@ export class RedisSubscriptionDirectory implements SubscriptionDirectory {
 }
 
 function describe(subscriber: DirectorySubscriber): string {
-  const payload = subscriber.claims?.payload
-  return JSON.stringify(
-    payload === undefined
-      ? { selectors: subscriber.selectors }
-      : { selectors: subscriber.selectors, payload },
-  )
+  const claims = subscriber.claims
+  const record: { selectors: readonly string[]; payload?: unknown; subscribePayloads?: unknown } = {
+    selectors: subscriber.selectors,
+  }
+  if (claims?.payload !== undefined) record.payload = claims.payload
+  // Mercure 1.0: the `subscribe` details' selectors and payloads, from which every node picks a
+  // subscription's payload as the subscriber's own node does (see `subscription-payload.ts`).
+  if (claims?.subscribePayloads !== undefined) record.subscribePayloads = claims.subscribePayloads
+  return JSON.stringify(record)
 }
 
 function parse(id: string, json: string): DirectorySubscriber | undefined {
   try {
-    const value = JSON.parse(json) as { selectors?: unknown; payload?: unknown }
+    const value = JSON.parse(json) as {
+      selectors?: unknown
+      payload?: unknown
+      subscribePayloads?: unknown
+    }
     if (!Array.isArray(value.selectors)) return undefined
     const selectors = value.selectors.filter((s): s is string => typeof s === 'string')
+    const details = Array.isArray(value.subscribePayloads)
+      ? value.subscribePayloads.filter(
+          (detail): detail is SubscribePayload =>
+            typeof detail === 'object' &&
+            detail !== null &&
+            Array.isArray((detail as { selectors?: unknown }).selectors),
+        )
+      : undefined
+    if (details !== undefined) return { id, selectors, claims: { subscribePayloads: details } }
     return { id, selectors, claims: 'payload' in value ? { payload: value.payload } : null }
   } catch {
     return undefined
