@@ -173,6 +173,10 @@ describe('Mercure 1.0 and 0.x on one hub', () => {
   })
 
   it('answers 403 insufficient_scope with resource_metadata to a topic the token does not grant', async () => {
+    const reader = await accessToken([grant(['subscribe'], { match: '*' })])
+    const none = await publish([['topic', 'urn:other']], reader)
+    assert.equal(none.status, 403)
+    assert.match(await none.text(), /authorization_details grant no "publish"/)
     const narrow = await accessToken([grant(['publish'], { match: 'urn:only' })])
     const res = await publish([['topic', 'urn:other']], narrow)
     assert.equal(res.status, 403)

@@ -32,16 +32,24 @@ export function canPublish(
     )
   }
   const selectors = claims.publish
-  if (selectors === undefined) {
-    return forbidden('The token has no mercure.publish claim, so it may not publish.')
-  }
-  if (selectors.length === 0) {
-    return forbidden("The token's mercure.publish claim is empty, so it may not publish.")
+  // A 1.0 token's grants are its `authorization_details`, a 0.x token's its `mercure` claim.
+  const grants =
+    claims.protocol === '1.0' ? 'authorization_details grant no "publish"' : 'mercure.publish claim'
+  if (selectors === undefined || selectors.length === 0) {
+    return forbidden(
+      claims.protocol === '1.0'
+        ? `The token's ${grants}, so it may not publish.`
+        : selectors === undefined
+          ? 'The token has no mercure.publish claim, so it may not publish.'
+          : "The token's mercure.publish claim is empty, so it may not publish.",
+    )
   }
   for (const topic of topics) {
     if (!selectors.some((selector) => matches(selector, topic))) {
       return forbidden(
-        `The token's mercure.publish claim does not allow the topic ${quote(topic)}.`,
+        claims.protocol === '1.0'
+          ? `The token's publish grants do not allow the topic ${quote(topic)}.`
+          : `The token's mercure.publish claim does not allow the topic ${quote(topic)}.`,
       )
     }
   }
