@@ -3,7 +3,7 @@ import { describe, it } from 'node:test'
 import type { EventStore } from '../src/hub/event-store.ts'
 import type { StoredUpdate, Update } from '../src/hub/update.ts'
 import type { RetentionOptions } from '../src/storage/retention.ts'
-import { compareCursors, getVariedUpdates, makeUpdate } from './store.contract.ts'
+import { compareCursors, getVariedUpdates, makeUpdate } from './helpers/store-updates.ts'
 
 /** Runs `test` on a fresh store with these retention options, and cleans up after it. */
 export type WithStore = (

@@ -5,7 +5,10 @@ import { HUB_PATH, SUBSCRIPTIONS_PATH } from '../hub/subscription-events.ts'
 import { subscriptionDocumentV1, subscriptionMatcher } from '../hub/subscription-events-v1.ts'
 import { type HubAnswer, textAnswer } from './hub-answer.ts'
 import { utf8HeaderValue } from './last-event-id.ts'
-import type { SubscriptionsApiContext, SubscriptionsApiRequest } from './subscriptions-api.ts'
+import type {
+  SubscriptionsApiContext,
+  SubscriptionsApiRequest,
+} from './subscriptions-api-context.ts'
 
 /**
  * The Mercure 1.0 subscriptions API (draft-dunglas-mercure-08 §Subscription API), for a caller

@@ -1,33 +1,18 @@
 import { AuthError } from '../hub/auth-error.ts'
-import type { Hub } from '../hub/hub.ts'
-import type { MercureClaims } from '../hub/jwt-verifier.ts'
 import { describeSelector } from '../hub/mercure-matcher.ts'
-import type { TopicMatcher } from '../hub/subscriber.ts'
 import {
   MERCURE_CONTEXT,
   SUBSCRIPTIONS_PATH,
   subscriptionDocument,
 } from '../hub/subscription-events.ts'
 import { type HubAnswer, textAnswer } from './hub-answer.ts'
-import type { RequestHeaders } from './request-headers.ts'
+import type {
+  SubscriptionsApiContext,
+  SubscriptionsApiRequest,
+} from './subscriptions-api-context.ts'
 import { subscriptionsAnswerV1 } from './subscriptions-api-v1.ts'
 
-/** What the subscriptions API needs from the request and the hub. */
-export interface SubscriptionsApiContext {
-  hub: Hub
-  matches: TopicMatcher
-  /** The caller's verified claims, or `null` without a token. */
-  claims: MercureClaims | null
-  /** CORS headers for the response. */
-  headers: Readonly<Record<string, string>>
-}
-
-/** The parts of a request the subscriptions API reads. */
-export interface SubscriptionsApiRequest {
-  readonly method: string
-  readonly url: URL
-  readonly headers: RequestHeaders
-}
+export type { SubscriptionsApiContext, SubscriptionsApiRequest }
 
 /**
  * The active subscriptions API, in the protocol of the caller's token. With a 0.x token (Mercure

@@ -6,7 +6,6 @@
  */
 
 import { accepted, type Checked, refused } from './checked.ts'
-import type { SubscribePayload } from './jwt-verifier.ts'
 import {
   checkMatchValue,
   isMatchType,
@@ -14,6 +13,7 @@ import {
   type MatchType,
   matcherSelector,
 } from './mercure-matcher.ts'
+import type { SubscribePayload } from './subscriber.ts'
 import { compileUrlPattern } from './url-pattern.ts'
 
 /** The `type` of a Mercure authorization detail, compared byte for byte. */

@@ -3,6 +3,7 @@ import { quote } from './auth-error.ts'
 import { loadJose, VERIFYING_TOKENS } from './jose.ts'
 import { checkVerifierSettings, invalid, verifyJws } from './jws-verification.ts'
 import { loadKey } from './jwt-keys.ts'
+import type { SubscribePayload } from './subscriber.ts'
 import { VerifiedTokens } from './verified-tokens.ts'
 
 /** What a verified token grants, read from its `mercure` claim (Mercure draft-07 §Authorization). */
@@ -29,11 +30,7 @@ export interface MercureClaims {
   subscribePayloads?: readonly SubscribePayload[] | undefined
 }
 
-/** A Mercure 1.0 `subscribe` detail's grants and payload: see `MercureClaims.subscribePayloads`. */
-export interface SubscribePayload {
-  readonly selectors: readonly string[]
-  readonly payload: unknown
-}
+export type { SubscribePayload }
 
 /** Options of {@link createJwtVerifier}. */
 export interface JwtVerifierOptions {

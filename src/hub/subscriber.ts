@@ -3,9 +3,14 @@ import type {
   EventStreamCloseHandler,
   EventStreamCloseReason,
 } from '../core/event-stream.ts'
-import type { SubscribePayload } from './jwt-verifier.ts'
 import type { SubscriptionTally } from './subscription-limits.ts'
 import type { StoredUpdate } from './update.ts'
+
+/** A Mercure 1.0 `subscribe` detail's grants and payload: see `MercureClaims.subscribePayloads`. */
+export interface SubscribePayload {
+  readonly selectors: readonly string[]
+  readonly payload: unknown
+}
 
 /** What a subscriber is allowed, from its token (or nothing, for an anonymous subscriber). */
 export interface SubscriberClaims {

@@ -1,4 +1,4 @@
-import type { SubscribePayload } from '../hub/jwt-verifier.ts'
+import type { SubscribePayload } from '../hub/subscriber.ts'
 import {
   type ActiveSubscription,
   type DirectorySubscriber,

@@ -201,7 +201,10 @@ describe('a publish refused before its body is read', () => {
       for (const client of flood) {
         assert.match(client.answer(), /^HTTP\/1\.1 401 /)
         assert.match(client.answer(), /\r\nconnection: close\r\n/i)
-        assert.match(client.answer(), /\r\nwww-authenticate: Bearer realm="ssehub"\r\n/i)
+        assert.match(
+          client.answer(),
+          /\r\nwww-authenticate: Bearer realm="ssehub", resource_metadata="[^"]+"\r\n/i,
+        )
         assert.match(client.answer(), /requires a token/)
       }
       const slowest = Math.max(...flood.map((client) => client.answeredAt() - client.startedAt))

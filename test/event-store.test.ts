@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { createMemoryStore } from '../storage/memory.ts'
-import { retains } from './event-store.ts'
-import type { Update } from './update.ts'
+import { retains } from '../src/hub/event-store.ts'
+import type { Update } from '../src/hub/update.ts'
+import { createMemoryStore } from '../src/storage/memory.ts'
 
 function update(id: string, data: string): Update {
   return { id, topics: ['urn:t'], data, private: false }
