@@ -54,3 +54,52 @@ describe('the reserved namespace (Mercure 1.0)', () => {
     assert.equal(checkUpdateRules({ ...update, type: 'Mercure' }, HUB), null)
   })
 })
+
+describe('the reserved-namespace shortcut', () => {
+  it('answers as resolving every topic would', async () => {
+    const fc = await import('fast-check')
+    const reference = (topic: string): boolean => {
+      let url: URL
+      try {
+        url = new URL(topic, HUB)
+      } catch {
+        return false
+      }
+      const path = url.pathname.replace(/%([0-9a-fA-F]{2})/g, (encoded, hex: string) => {
+        const c = String.fromCharCode(Number.parseInt(hex, 16))
+        return /[A-Za-z0-9\-._~]/.test(c) ? c : encoded
+      })
+      return path === '/.well-known/mercure' || path.startsWith('/.well-known/mercure/')
+    }
+    const pieces = fc.constantFrom(
+      '/',
+      '.',
+      '..',
+      '.well-known',
+      'mercure',
+      'merc',
+      'ure',
+      '%6D',
+      '%6d',
+      '%2F',
+      '%2E',
+      '?',
+      '#',
+      'https://hub.example',
+      'http://other',
+      'urn:',
+      'x',
+      '\\',
+      ':',
+      '@',
+      '%',
+    )
+    fc.assert(
+      fc.property(fc.array(pieces, { maxLength: 8 }), (parts) => {
+        const topic = parts.join('')
+        assert.equal(isReservedTopic(topic, HUB), reference(topic), JSON.stringify(topic))
+      }),
+      { numRuns: 5000 },
+    )
+  })
+})

@@ -5,6 +5,14 @@ import type { Update } from './update.ts'
 const UNRESERVED_ESCAPE =
   /%(2[dD]|2[eE]|3[0-9]|4[1-9a-fA-F]|5[0-9aA]|5[fF]|6[1-9a-fA-F]|7[0-9aA]|7[eE])/g
 
+/** The last hub URL parsed: a hub has one, or a few when its identifier is derived per request. */
+let lastHub: { text: string; url: URL } | null = null
+
+function parsedHubUrl(text: string): URL {
+  if (lastHub?.text !== text) lastHub = { text, url: new URL(text) }
+  return lastHub.url
+}
+
 /**
  * Whether `topic` addresses the hub's own namespace, which no publisher may use ([spec]
  * draft-08 §Topics: the topic is resolved against the hub URL with the WHATWG URL parser, its
@@ -18,10 +26,28 @@ const UNRESERVED_ESCAPE =
  * host's URL with the hub's path. A topic that is no URL reference is not reserved.
  */
 export function isReservedTopic(topic: string, hubUrl: string | URL): boolean {
-  let url: URL
   let hub: URL
   try {
-    hub = typeof hubUrl === 'string' ? new URL(hubUrl) : hubUrl
+    hub = typeof hubUrl === 'string' ? parsedHubUrl(hubUrl) : hubUrl
+  } catch {
+    return false
+  }
+  // Most topics need no parse (a URL parse per topic is most of the cost of this test): only one
+  // that names the hub path's last segment, holds an escape, or is a reference to the hub URL
+  // itself (empty, a query or a fragment only) can resolve under it.
+  const first = topic.charAt(0)
+  const segment = hub.pathname.slice(hub.pathname.lastIndexOf('/', hub.pathname.length - 2) + 1)
+  if (
+    topic !== '' &&
+    first !== '?' &&
+    first !== '#' &&
+    !topic.includes('%') &&
+    !topic.includes(segment.replace(/\/$/, ''))
+  ) {
+    return false
+  }
+  let url: URL
+  try {
     url = new URL(topic, hub)
   } catch {
     return false
