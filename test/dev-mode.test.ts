@@ -85,10 +85,29 @@ describe('the first run (development mode)', () => {
     assert.ok(existsSync(join(dir, 'ssehub.db')), 'the store is the SQLite file SSEHUB_STORE names')
     assert.match(printed.base, /^http:\/\/127\.0\.0\.1:\d+$/)
     assert.match(printed.token, /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'a JWT')
-    const claims = JSON.parse(
-      Buffer.from(printed.token.split('.')[1] as string, 'base64url').toString('utf8'),
+    const [header, claims] = printed.token
+      .split('.')
+      .slice(0, 2)
+      .map((part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')))
+    // A Mercure 1.0 access token from the issuer the hub trusts by default, for this URL.
+    assert.equal(header.typ, 'at+jwt')
+    assert.equal(claims.iss, 'ssehub')
+    assert.equal(claims.aud, `${printed.base}/.well-known/mercure`)
+    assert.deepEqual(
+      claims.authorization_details.map((detail: { actions: string[]; topics: unknown[] }) => [
+        detail.actions,
+        detail.topics,
+      ]),
+      [
+        [['publish'], [{ match: '*' }]],
+        [['subscribe'], [{ match: '*' }]],
+      ],
     )
-    assert.deepEqual(claims.mercure, { publish: ['*'], subscribe: ['*'] })
+    const legacy = /Mercure 0\.x token:\n\s*(\S+)/.exec(stdout)?.[1] ?? ''
+    const legacyClaims = JSON.parse(
+      Buffer.from(legacy.split('.')[1] as string, 'base64url').toString('utf8'),
+    )
+    assert.deepEqual(legacyClaims.mercure, { publish: ['*'], subscribe: ['*'] })
     assert.equal(printed.demo, `${printed.base}/demo/hub/`)
     assert.ok(printed.curl.includes(`Bearer ${printed.token}`), printed.curl)
     assert.ok(printed.curl.endsWith(` ${printed.base}/.well-known/mercure`), printed.curl)

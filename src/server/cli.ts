@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { randomBytes } from 'node:crypto'
-import { keyWarnings, MissingPackageError, mintToken } from '../node/index.ts'
+import { keyWarnings, MissingPackageError, mintAccessToken, mintToken } from '../node/index.ts'
 import { ConfigError, loadConfig, type ServerConfig, USAGE } from './config.ts'
+import { DEFAULT_TRUSTED_ISSUER } from './defaults.ts'
 import { createLogger, type Logger } from './logger.ts'
 import { createMetrics } from './metrics.ts'
 import { openStore } from './open-store.ts'
@@ -182,11 +183,34 @@ async function serve(config: ServerConfig): Promise<void> {
   process.on('SIGTERM', stop)
   // After the handlers: a signal while the banner's token is being signed still shuts down
   // cleanly (the suite sent SIGTERM in that gap under load, and the process died of it).
-  if (devSecret !== null) await printDevBanner(devSecret, base, logger)
+  if (devSecret !== null) {
+    const audience = config.resourceIdentifier ?? `${base}/.well-known/mercure`
+    await printDevBanner(devSecret, base, audience, logger)
+  }
 }
 
-async function printDevBanner(secret: string, base: string, logger: Logger): Promise<void> {
-  const token = await mintToken({ key: secret, publish: ['*'], subscribe: ['*'], expiresIn: '24h' })
+async function printDevBanner(
+  secret: string,
+  base: string,
+  audience: string,
+  logger: Logger,
+): Promise<void> {
+  // A Mercure 1.0 access token from the issuer the hub trusts by default, for the URL printed
+  // (its `aud` is the resource identifier derived from it), and the same grants as a 0.x token.
+  const token = await mintAccessToken({
+    key: secret,
+    issuer: DEFAULT_TRUSTED_ISSUER,
+    audience,
+    publish: [{ match: '*' }],
+    subscribe: [{ match: '*' }],
+    expiresIn: '24h',
+  })
+  const legacy = await mintToken({
+    key: secret,
+    publish: ['*'],
+    subscribe: ['*'],
+    expiresIn: '24h',
+  })
   logger.warn(
     'DEVELOPMENT MODE: no JWT key is configured, so a random one was generated for this run',
   )
@@ -197,8 +221,11 @@ async function printDevBanner(secret: string, base: string, logger: Logger): Pro
   No JWT key is configured, so this run generated one and lets anonymous subscribers in.
   For production set SSEHUB_JWT_KEY (or SSEHUB_PUBLISHER_JWT_KEY and SSEHUB_SUBSCRIBER_JWT_KEY).
 
-  Publisher token (valid 24 h, publishes and subscribes to everything):
+  Publisher token (Mercure 1.0, valid 24 h for ${audience}, publishes and subscribes to everything):
     ${token}
+
+  The same as a Mercure 0.x token:
+    ${legacy}
 
   Open ${base}/demo/hub/ and publish to it:
     curl -d 'topic=https://example.com/demo' -d 'data=Hello from curl' -H 'Authorization: Bearer ${token}' ${base}/.well-known/mercure
