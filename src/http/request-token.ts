@@ -10,6 +10,10 @@ import { createOutageLog, type OutageLog } from './outage-log.ts'
 import type { RequestHeaders } from './request-headers.ts'
 import { type ExtractedToken, extractToken } from './token-source.ts'
 
+/** The cookies read when none is configured, the request's protocol's first. */
+const ACCESS_FIRST = [DEFAULT_ACCESS_TOKEN_COOKIE_NAME, DEFAULT_COOKIE_NAME]
+const LEGACY_FIRST = [DEFAULT_COOKIE_NAME, DEFAULT_ACCESS_TOKEN_COOKIE_NAME]
+
 /** A request's token, found and verified: both `null` for a request without one. */
 export interface VerifiedToken {
   readonly found: ExtractedToken | null
@@ -51,6 +55,7 @@ export type TokenCheck = (
  */
 export function createTokenCheck(settings: TokenCheckSettings): TokenCheck {
   const { protocols, cookieName, identity } = settings
+  const only = cookieName === undefined ? null : [cookieName]
   const access = settings.accessTokenVerifiers
   // An unreachable key set fails every request alike: one line when it starts, one when it ends.
   const keySetFailures = new Map<JwtVerifier | AccessTokenVerifier, OutageLog>()
@@ -68,12 +73,7 @@ export function createTokenCheck(settings: TokenCheckSettings): TokenCheck {
   }
   return async (role, request, speaks) => {
     const { url } = request
-    const cookies =
-      cookieName !== undefined
-        ? [cookieName]
-        : speaks === '0.x'
-          ? [DEFAULT_COOKIE_NAME, DEFAULT_ACCESS_TOKEN_COOKIE_NAME]
-          : [DEFAULT_ACCESS_TOKEN_COOKIE_NAME, DEFAULT_COOKIE_NAME]
+    const cookies = only ?? (speaks === '0.x' ? LEGACY_FIRST : ACCESS_FIRST)
     const found = extractToken(
       { headers: request.headers, url: `${url.pathname}${url.search}` },
       cookies,
