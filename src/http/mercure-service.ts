@@ -1,5 +1,4 @@
 import { createAccessTokenVerifier, type TrustedIssuer } from '../hub/access-token-verifier.ts'
-import type { MercureProtocolVersion } from '../hub/token-protocol.ts'
 import { DEFAULT_MAX_LIFETIME_MS } from '../hub/defaults.ts'
 import { type EventStore, StoreUnavailableError } from '../hub/event-store.ts'
 import { createHub, type Hub, type HubMetrics, type HubOptions } from '../hub/hub.ts'
@@ -8,6 +7,7 @@ import { MAX_ID_BYTES, type PublishLimits } from '../hub/publish-form.ts'
 import type { SubscriptionEventLimits } from '../hub/subscription-announcer.ts'
 import { isSubscriptionDirectory } from '../hub/subscription-directory.ts'
 import { subscriptionEventRelayOf } from '../hub/subscription-event-relay.ts'
+import type { MercureProtocolVersion } from '../hub/token-protocol.ts'
 import { createSelectorMatcher } from '../hub/topic-selector.ts'
 import { createCors } from './cors.ts'
 import { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES } from './defaults.ts'
@@ -177,7 +177,9 @@ export function createMercureService(
   const protocols = new Set<MercureProtocolVersion>(options.protocols ?? ['1.0', '0.x'])
   for (const version of protocols) {
     if (version !== '1.0' && version !== '0.x') {
-      throw new RangeError(`protocols lists ${JSON.stringify(version)}: only '1.0' and '0.x' exist.`)
+      throw new RangeError(
+        `protocols lists ${JSON.stringify(version)}: only '1.0' and '0.x' exist.`,
+      )
     }
   }
   if (protocols.size === 0) throw new RangeError("protocols is empty: list '1.0', '0.x' or both.")

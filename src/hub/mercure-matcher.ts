@@ -92,6 +92,7 @@ export function describeSelector(selector: string): SelectorParts {
  * no Unicode Cf characters." The same rule holds for topics, ids and types, so a bidi override
  * (U+202E) or a zero-width joiner cannot make two different topics look alike in a log or a UI.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
 const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\p{Cf}]/u
 
 /** A UTF-16 surrogate without its pair: a string that no UTF-8 can encode. */
