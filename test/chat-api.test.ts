@@ -290,7 +290,7 @@ describe('the chat API over HTTPS', () => {
       })
       assert.equal(stream.headers[':status'], 200)
     } finally {
-      session.close()
+      session.destroy()
     }
   })
 })

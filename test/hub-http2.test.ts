@@ -118,3 +118,36 @@ describe('the hub over HTTPS and HTTP/2', () => {
     replayed.close()
   })
 })
+
+describe('shutting down under HTTP/2', () => {
+  it('ends close() even when a client reset a stream after another request on its session', async () => {
+    // On Node 24 such a session, once destroyed, never emits 'close', and `server.close()` waited
+    // for it forever (the hub never shut down). The client here leaves its session open.
+    const tls = selfSignedCertificate()
+    const hub = await startTestHub({}, { tls, shutdownGraceMs: 200 })
+    const session = connect(hub.base, { rejectUnauthorized: false })
+    session.on('error', () => {})
+    const request = (path: string) =>
+      new Promise<number>((resolve, reject) => {
+        const stream = session.request({ ':path': path, accept: 'text/event-stream' })
+        stream.on('error', reject)
+        stream.on('response', (headers) => {
+          resolve(Number(headers[':status']))
+          stream.close()
+        })
+        stream.end()
+      })
+    try {
+      assert.equal(await request('/healthz'), 200)
+      assert.equal(await request('/.well-known/mercure?match=a'), 200)
+      session.close()
+      const started = Date.now()
+      await hub.close()
+      // The grace (200 ms), then at most a second more.
+      assert.ok(Date.now() - started < 5000, `close() took ${Date.now() - started} ms`)
+    } finally {
+      session.destroy()
+      tls.cleanup()
+    }
+  })
+})

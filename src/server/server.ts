@@ -452,12 +452,20 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
       for (const stream of [...streams.keys()]) stream.close('server-closed')
       for (const session of sessions) session.close()
       if (!isTls) (server as HttpServer).closeIdleConnections()
+      let gaveUp = (): void => {}
+      const cut = new Promise<void>((resolve) => {
+        gaveUp = resolve
+      })
       const grace = setTimeout(() => {
         if (!isTls) (server as HttpServer).closeAllConnections()
         for (const session of sessions) session.destroy()
+        // Node 24 can leave a destroyed HTTP/2 session without its 'close' event (a client that
+        // reset a stream after another request on its session), and `server.close()` then waits
+        // for it forever although its socket is gone: stop waiting a second later.
+        setTimeout(gaveUp, 1000).unref()
       }, options.shutdownGraceMs ?? 2000)
       grace.unref()
-      await Promise.all([closed, operationsClosed, hubClosed])
+      await Promise.all([Promise.race([closed, cut]), operationsClosed, hubClosed])
       clearTimeout(grace)
       clientErrors.flush()
     },
