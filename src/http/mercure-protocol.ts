@@ -21,6 +21,7 @@ import {
   DEFAULT_BODY_TIMEOUT_MS,
   DEFAULT_COOKIE_NAME,
   DEFAULT_MAX_SELECTORS,
+  MAX_QUERY_BODY_BYTES,
 } from './defaults.ts'
 import { checkFormContentType } from './form-content-type.ts'
 import { type HubAnswer, textAnswer } from './hub-answer.ts'
@@ -33,6 +34,7 @@ import { createTokenCheck } from './request-token.ts'
 import { resourceMetadataAnswer } from './resource-metadata.ts'
 import { readSubscribeParameters } from './subscribe-parameters.ts'
 import { subscriptionsAnswer } from './subscriptions-api.ts'
+import { tokenDigest } from './token-digest.ts'
 
 export { HUB_PATH, METADATA_PATH }
 
@@ -239,8 +241,9 @@ export function createMercureProtocol(options: MercureProtocolOptions): MercureP
     const { request } = exchange
     const { url } = request
     // [spec] draft-08 §Subscription: a safe method with a body (QUERY) carries the parameters as
-    // a form, their union with the query's. Bounded as a publish's body, and read before the
-    // token, as the reference hub does: the parameters say which protocol's token to expect.
+    // a form, their union with the query's. Read before the token, as the reference hub does (the
+    // parameters say which protocol's token to expect), so bounded far below a publish's body:
+    // 1,000 tokenless QUERYs of a publish's 1 MiB, sent slowly, would hold 1 GiB.
     let body: FormFields | null = null
     if (request.method === 'QUERY') {
       const type = singleHeader(request.headers, 'content-type')
@@ -254,7 +257,8 @@ export function createMercureProtocol(options: MercureProtocolOptions): MercureP
           unreadBody: 'close',
         }
       }
-      const form = parseUrlEncodedForm(await exchange.readBody(options.maxBodyBytes, bodyTimeoutMs))
+      const limit = Math.min(options.maxBodyBytes, MAX_QUERY_BODY_BYTES)
+      const form = parseUrlEncodedForm(await exchange.readBody(limit, bodyTimeoutMs))
       if (!form.ok) return textAnswer(400, `Bad QUERY body: ${form.message}\n`, headers)
       body = form.value
     }
@@ -441,14 +445,13 @@ export function createMercureProtocol(options: MercureProtocolOptions): MercureP
       }
       if (metadata) {
         if (!protocols.has('1.0')) return textAnswer(404, 'This hub speaks Mercure 0.x only.\n')
+        const resource = identity.resource(request)
+        const authorizationServers = options.authorizationServers ?? []
+        const cookieName = options.cookieName ?? DEFAULT_ACCESS_TOKEN_COOKIE_NAME
+        const about = { resource, authorizationServers, cookieName }
         return resourceMetadataAnswer(
           method,
-          {
-            resource: identity.resource(request),
-            authorizationServers: options.authorizationServers ?? [],
-            cookieName: options.cookieName ?? DEFAULT_ACCESS_TOKEN_COOKIE_NAME,
-            subscriptions: options.subscriptionsApi,
-          },
+          { ...about, subscriptions: options.subscriptionsApi },
           cors.headers(origin),
         )
       }
@@ -486,15 +489,4 @@ export function createMercureProtocol(options: MercureProtocolOptions): MercureP
       }
     },
   }
-}
-
-const UTF8 = new TextEncoder()
-
-/** A digest of a token, for counting its subscriptions without keeping it (16 bytes of SHA-256). */
-async function tokenDigest(token: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', UTF8.encode(token)))
-  // The first 22 characters of its base64url: its first 17 bytes hold them.
-  let binary = ''
-  for (let i = 0; i < 17; i++) binary += String.fromCharCode(digest[i] as number)
-  return btoa(binary).replaceAll('+', '-').replaceAll('/', '_').slice(0, 22)
 }
