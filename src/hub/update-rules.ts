@@ -5,12 +5,28 @@ import type { Update } from './update.ts'
 const UNRESERVED_ESCAPE =
   /%(2[dD]|2[eE]|3[0-9]|4[1-9a-fA-F]|5[0-9aA]|5[fF]|6[1-9a-fA-F]|7[0-9aA]|7[eE])/g
 
-/** The last hub URL parsed: a hub has one, or a few when its identifier is derived per request. */
-let lastHub: { text: string; url: URL } | null = null
+/** A hub URL as the reserved-namespace test reads it. */
+interface HubPath {
+  readonly text: string
+  readonly url: URL
+  /** Its path, and that path as a prefix of the paths below it. */
+  readonly path: string
+  readonly below: string
+  /** The last segment of its path (`mercure`): a topic without it (or an escape) is not below. */
+  readonly segment: string
+}
 
-function parsedHubUrl(text: string): URL {
-  if (lastHub?.text !== text) lastHub = { text, url: new URL(text) }
-  return lastHub.url
+/** The last hub URL read: a hub has one, or a few when its identifier is derived per request. */
+let lastHub: HubPath | null = null
+
+function hubPathOf(text: string): HubPath {
+  if (lastHub?.text === text) return lastHub
+  const url = new URL(text)
+  const path = url.pathname
+  const below = path.endsWith('/') ? path : `${path}/`
+  const segment = path.slice(path.lastIndexOf('/', path.length - 2) + 1).replace(/\/$/, '')
+  lastHub = { text, url, path, below, segment }
+  return lastHub
 }
 
 /**
@@ -25,10 +41,10 @@ function parsedHubUrl(text: string): URL {
  * `/x/../.well-known/mercure/…`, `mercure/subscriptions/…` (relative to the hub URL), or another
  * host's URL with the hub's path. A topic that is no URL reference is not reserved.
  */
-export function isReservedTopic(topic: string, hubUrl: string | URL): boolean {
-  let hub: URL
+export function isReservedTopic(topic: string, hubUrl: string): boolean {
+  let hub: HubPath
   try {
-    hub = typeof hubUrl === 'string' ? parsedHubUrl(hubUrl) : hubUrl
+    hub = hubPathOf(hubUrl)
   } catch {
     return false
   }
@@ -36,27 +52,25 @@ export function isReservedTopic(topic: string, hubUrl: string | URL): boolean {
   // that names the hub path's last segment, holds an escape, or is a reference to the hub URL
   // itself (empty, a query or a fragment only) can resolve under it.
   const first = topic.charAt(0)
-  const segment = hub.pathname.slice(hub.pathname.lastIndexOf('/', hub.pathname.length - 2) + 1)
   if (
     topic !== '' &&
     first !== '?' &&
     first !== '#' &&
     !topic.includes('%') &&
-    !topic.includes(segment.replace(/\/$/, ''))
+    !topic.includes(hub.segment)
   ) {
     return false
   }
   let url: URL
   try {
-    url = new URL(topic, hub)
+    url = new URL(topic, hub.url)
   } catch {
     return false
   }
   const path = url.pathname.replace(UNRESERVED_ESCAPE, (percent) =>
     String.fromCharCode(Number.parseInt(percent.slice(1), 16)),
   )
-  const hubPath = hub.pathname
-  return path === hubPath || path.startsWith(hubPath.endsWith('/') ? hubPath : `${hubPath}/`)
+  return path === hub.path || path.startsWith(hub.below)
 }
 
 /**
@@ -67,7 +81,7 @@ export function isReservedTopic(topic: string, hubUrl: string | URL): boolean {
  *
  * @returns What is wrong, as a message for the publisher; `null` when the update may go.
  */
-export function checkUpdateRules(update: Update, hubUrl: string | URL): string | null {
+export function checkUpdateRules(update: Update, hubUrl: string): string | null {
   for (const topic of update.topics) {
     if (topic === '*') {
       return 'The topic "*" is not addressable: it is the wildcard that matches every topic.'
@@ -75,7 +89,7 @@ export function checkUpdateRules(update: Update, hubUrl: string | URL): string |
     const problem = checkMatchValue(topic, 'A "topic"', Number.POSITIVE_INFINITY)
     if (problem !== null) return problem
     if (isReservedTopic(topic, hubUrl)) {
-      return `A topic resolves under the hub's path (${new URL(hubUrl).pathname}), which is reserved for the hub's own events (the empty topic and "mercure" resolve there too).`
+      return `A topic resolves under the hub's path (${hubPathOf(hubUrl).path}), which is reserved for the hub's own events (the empty topic and "mercure" resolve there too).`
     }
   }
   const id = checkMatchValue(update.id, 'The "id"', Number.POSITIVE_INFINITY)

@@ -45,10 +45,11 @@ export class MemoryStore implements EventStore {
   #head: string | null = null
   #headId: string | null = null
   /**
-   * The sequence numbers of the retained updates with each id, oldest first: an id may be reused
-   * (Mercure draft-08), and eviction, oldest first, always takes the first of its id.
+   * The sequence numbers of the retained updates with each id: the number itself for an id used
+   * once (nearly all of them: no array per update), else the numbers oldest first, since an id may
+   * be reused (Mercure draft-08) and eviction, oldest first, always takes the first of its id.
    */
-  readonly #ids = new Map<string, number[]>()
+  readonly #ids = new Map<string, number | number[]>()
   // A microtask closes the batch: committing costs no I/O here, so waiting for the next turn
   // would only add latency. The batch is unbounded: it holds what one run of code appended.
   readonly #appends = new GroupCommit<Update, StoredUpdate>({
@@ -97,7 +98,8 @@ export class MemoryStore implements EventStore {
   async find(id: string): Promise<string | null> {
     this.#prune(Date.now())
     // [spec] A cursor naming a reused id resolves to the earliest retained update with it.
-    const seq = this.#ids.get(id)?.[0]
+    const seqs = this.#ids.get(id)
+    const seq = typeof seqs === 'object' ? seqs[0] : seqs
     return seq === undefined ? null : String(seq)
   }
 
@@ -178,6 +180,10 @@ export class MemoryStore implements EventStore {
   #retry(update: Update): StoredUpdate | undefined {
     const seqs = this.#ids.get(update.id)
     if (seqs === undefined) return undefined
+    if (typeof seqs === 'number') {
+      const existing = this.#slot(seqs)
+      return sameUpdate(existing, update) ? existing : undefined
+    }
     const oldest = Math.max(0, seqs.length - MAX_RETRY_MATCHES)
     for (let i = seqs.length - 1; i >= oldest; i--) {
       const existing = this.#slot(seqs[i] as number)
@@ -193,7 +199,8 @@ export class MemoryStore implements EventStore {
     this.#ring[(this.#start + this.#count) % this.#ring.length] = update
     this.#count++
     const seqs = this.#ids.get(update.id)
-    if (seqs === undefined) this.#ids.set(update.id, [seq])
+    if (seqs === undefined) this.#ids.set(update.id, seq)
+    else if (typeof seqs === 'number') this.#ids.set(update.id, [seqs, seq])
     else seqs.push(seq)
   }
 
@@ -211,8 +218,9 @@ export class MemoryStore implements EventStore {
     this.#ring[this.#start] = undefined
     this.#start = (this.#start + 1) % this.#ring.length
     this.#count--
-    const seqs = this.#ids.get(oldest.id) as number[]
-    if (seqs.length === 1) this.#ids.delete(oldest.id)
+    const seqs = this.#ids.get(oldest.id) as number | number[]
+    if (typeof seqs === 'number') this.#ids.delete(oldest.id)
+    else if (seqs.length === 2) this.#ids.set(oldest.id, seqs[1] as number)
     else seqs.shift()
     this.#firstSeq++
   }
