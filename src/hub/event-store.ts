@@ -1,3 +1,4 @@
+import type { ClusterView } from './cluster-view.ts'
 import type { StoredUpdate, Update } from './update.ts'
 
 /**
@@ -70,6 +71,8 @@ export interface EventStore {
   ready(): Promise<boolean>
   /** Flushes pending commits, stops timers and releases the store. */
   close(): Promise<void>
+  /** The cluster of nodes sharing this store (Redis), if it is shared. */
+  readonly cluster?: ClusterView
 }
 
 /**

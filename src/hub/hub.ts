@@ -39,8 +39,10 @@ import type { StoredUpdate, Update } from './update.ts'
 export interface HubMetrics {
   published?(update: StoredUpdate, seconds: number): void
   delivered?(count: number): void
-  subscribed?(): void
-  disconnected?(reason: EventStreamCloseReason): void
+  /** A subscriber is registered (its subscription events, if any, are sent right after). */
+  subscribed?(subscriber: Subscriber): void
+  /** A subscriber's stream closed and it is forgotten. */
+  disconnected?(reason: EventStreamCloseReason, subscriber: Subscriber): void
   /** Subscription events not sent (see `SubscriptionAnnouncerOptions.onDropped`). */
   subscriptionEventsDropped?(count: number, reason: SubscriptionEventDropReason): void
 }
@@ -239,7 +241,7 @@ export function createHub(options: HubOptions): Hub {
     if (subscriber.tally !== undefined) limits.release(subscriber.tally)
     subscribers.delete(subscriber)
     deadlines.delete(subscriber)
-    metrics?.disconnected?.(reason)
+    metrics?.disconnected?.(reason, subscriber)
     directory.deleteSubscriber(subscriber)
     announcer?.left(subscriber)
   }
@@ -403,7 +405,7 @@ export function createHub(options: HubOptions): Hub {
       // Recorded before its subscription event is sent (below), and forgotten before the closing
       // one: a watcher sees a subscriber listed by the time its event arrives.
       directory.addSubscriber(subscriber)
-      metrics?.subscribed?.()
+      metrics?.subscribed?.(subscriber)
 
       // The subscriber is the stream's close handler (it calls `release`): no closure per
       // connection, and none keeping the request alive (its `open` holds the HTTP objects).

@@ -24,6 +24,7 @@ export {
   DEFAULT_SUBSCRIPTION_EVENT_SELECTORS,
   SUBSCRIPTION_EVENT_BURST_FACTOR,
 } from './defaults.ts'
+export type { ClusterNode, ClusterView, LostNode, LostSubscriber } from './cluster-view.ts'
 export {
   type AppendOutcome,
   type EventStore,

@@ -44,19 +44,15 @@ import {
   type SettingSpec,
   type SettingText,
 } from './setting-values.ts'
+import { type StoreConfig, store } from './store-setting.ts'
 import {
   SUBSCRIPTION_EVENT_SETTINGS,
   type SubscriptionEventSettings,
   subscriptionEventSettings,
 } from './subscription-events-config.ts'
 
+export type { StoreConfig }
 export { ConfigError }
-
-/** Where the history is kept. */
-export type StoreConfig =
-  | { kind: 'memory' }
-  | { kind: 'sqlite'; path: string }
-  | { kind: 'redis'; url: string }
 
 /** Everything the CLI needs to start a server, validated. */
 export interface ServerConfig
@@ -472,22 +468,4 @@ export function loadConfig(
       devMode,
     },
   }
-}
-
-function store(setting: SettingText): StoreConfig {
-  const value = setting.value
-  if (value === 'memory') return { kind: 'memory' }
-  if (value.startsWith('sqlite:')) {
-    const path = value.slice('sqlite:'.length)
-    if (path === '')
-      throw new ConfigError(
-        `${setting.from}: give the database path, e.g. "sqlite:./data/ssehub.db".`,
-      )
-    return { kind: 'sqlite', path }
-  }
-  if (value.startsWith('redis://') || value.startsWith('rediss://'))
-    return { kind: 'redis', url: value }
-  throw new ConfigError(
-    `${setting.from} must be "memory", "sqlite:<path>" or "redis://host:port"; got "${value}".`,
-  )
 }
