@@ -2,7 +2,10 @@
 // `npm run build`, so ssehub is measured as users run it).
 //
 //   npm run bench                                   (= npm run build && node --import tsx bench/run-all.ts)
-//   node --import tsx bench/run-all.ts [--peers ssehub-memory,nchan] [--no-docs]
+//   node --import tsx bench/run-all.ts [--peers ssehub-memory,nchan] [--no-docs] [--quiet]
+//
+// While it runs, stderr shows a bar for the running scenario × peer (redrawn in place on a
+// terminal; plain lines every 10 % or 10 s otherwise; none with --quiet); stdout has the tables.
 //
 // Installs Nchan first when missing (apt-get), then runs idle, fan-out, latency, many topics,
 // catch-up, durable publish over HTTP and two nodes (ssehub and Nchan on Redis; skipped with
@@ -18,6 +21,7 @@ import { durableHttp } from './durable-http.bench.ts'
 import { fanOut } from './fan-out.bench.ts'
 import { idle } from './idle.bench.ts'
 import { latency } from './latency.bench.ts'
+import { createProgress } from './load/progress.ts'
 import { machineInfo, markdownTable } from './load/report.ts'
 import { runScenario } from './load/scenario.ts'
 import type { Scenario, ScenarioRun } from './load/scenario-types.ts'
@@ -37,19 +41,23 @@ const SCENARIOS: Array<Scenario<any>> = [idle, fanOut, latency, manyTopics, catc
 const args = process.argv.slice(2)
 let peers: readonly PeerName[] = ALL_PEERS
 let docs = true
+let quiet = false
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--peers') peers = (args[++i] ?? '').split(',') as PeerName[]
   else if (args[i] === '--no-docs') docs = false
+  else if (args[i] === '--quiet') quiet = true
   else throw new Error(`unknown argument ${args[i]}`)
 }
+const progress = createProgress({ quiet })
+const say = (text: string): void => progress.log(text)
 
 const started = Date.now()
 if (peers.includes('nchan')) ensureNchanInstalled()
 const machine = machineInfo()
-console.log(
+say(
   `${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Linux ${machine.kernel}, Node ${machine.node}, ${machine.nginx}, Nchan ${machine.nchan}`,
 )
-console.log(`load average at start: ${machine.loadAverage.map((l) => l.toFixed(2)).join(' ')}`)
+say(`load average at start: ${machine.loadAverage.map((l) => l.toFixed(2)).join(' ')}`)
 
 // biome-ignore lint/suspicious/noExplicitAny: as above.
 const runs: Array<ScenarioRun<any>> = []
@@ -61,23 +69,22 @@ for (const scenario of SCENARIOS) {
   const usual = Math.min(120_000, (scenario.timeoutMs(scenario.defaults) / 3) * peers.length)
   if (elapsed + usual > BUDGET_MS) {
     skipped.push(scenario.title)
-    console.log(
-      `\n## ${scenario.title}\n   skipped: the ${BUDGET_MS / 60_000}-minute budget is spent`,
-    )
+    say(`\n## ${scenario.title}\n   skipped: the ${BUDGET_MS / 60_000}-minute budget is spent`)
     continue
   }
-  runs.push(await runScenario(scenario, { peers }))
+  runs.push(await runScenario(scenario, { peers, progress }))
 }
 const twoNodesSkipped = await twoNodesUnavailable()
 if (twoNodesSkipped !== null) {
-  console.log(`\n## ${twoNodes.title}\n   skipped: ${twoNodesSkipped}`)
+  say(`\n## ${twoNodes.title}\n   skipped: ${twoNodesSkipped}`)
 } else if (Date.now() - started + 60_000 > BUDGET_MS) {
   skipped.push(twoNodes.title)
 } else {
-  runs.push(await runScenario(twoNodes))
+  runs.push(await runScenario(twoNodes, { progress }))
 }
 const minutes = (Date.now() - started) / 60_000
-console.log(`\nAll scenarios: ${minutes.toFixed(1)} minutes.`)
+progress.close()
+say(`\nAll scenarios: ${minutes.toFixed(1)} minutes.`)
 
 if (docs) {
   const sections = runs.map(
@@ -101,5 +108,5 @@ if (docs) {
   const to = text.indexOf(END)
   if (from === -1 || to === -1) throw new Error(`${DOC} lacks the ${START} … ${END} markers`)
   writeFileSync(DOC, text.slice(0, from) + block + text.slice(to + END.length))
-  console.log('docs/benchmarks.md updated.')
+  say('docs/benchmarks.md updated.')
 }

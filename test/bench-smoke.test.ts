@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { catchUp } from '../bench/catch-up.bench.ts'
 import { durableHttp } from '../bench/durable-http.bench.ts'
@@ -13,6 +17,7 @@ import { createStreamScanner, makePayload } from '../bench/load/sse-scan.ts'
 import { manyTopics } from '../bench/many-topics.bench.ts'
 import type { PeerName, RunningPeer } from '../bench/peers/peer.ts'
 import { twoNodes, twoNodesUnavailable } from '../bench/two-nodes.bench.ts'
+import { assertWellFormedSvg } from './helpers/svg-well-formed.ts'
 
 // The benchmarks themselves take minutes and are not tests; this runs every scenario with tiny
 // parameters against ssehub (memory, from src/) and the raw peer, so the tooling cannot rot:
@@ -159,7 +164,57 @@ describe('the benchmark scenarios, tiny', () => {
     assert.match(table, /\| ssehub-memory \|/)
     assert.match(table, /ssehub-memory ÷ raw-node/)
     const svg = svgChart(run)
-    assert.match(svg, /^<svg /)
+    assertWellFormedSvg(svg)
     assert.match(svg, /raw-node/)
+  })
+})
+
+describe('a bench file run from the command line, its output piped', () => {
+  const out = mkdtempSync(join(tmpdir(), 'ssehub-bench-smoke-'))
+  after(() => rmSync(out, { recursive: true, force: true }))
+
+  it('prints plain progress lines to stderr, the table to stdout, and writes JSON and SVG to --out', async () => {
+    const committed = new URL('../bench/results/fan-out.svg', import.meta.url)
+    const before = statSync(committed).mtimeMs
+    const file = new URL('../bench/fan-out.bench.ts', import.meta.url).pathname
+    const args = ['--peers', 'raw-node', '--out', out]
+    for (const set of ['subscribers=20', 'updates=30', 'connections=2']) args.push('--set', set)
+    const { code, stdout, stderr } = await new Promise<{
+      code: number
+      stdout: string
+      stderr: string
+    }>((resolve) => {
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', file, ...args],
+        { timeout: 120_000, killSignal: 'SIGTERM' },
+        (error, stdout, stderr) => {
+          const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1
+          resolve({ code, stdout, stderr })
+        },
+      )
+    })
+    assert.equal(code, 0, `${stdout}\n${stderr}`)
+    for (const [name, text] of [
+      ['stderr', stderr],
+      ['stdout', stdout],
+    ] as const) {
+      assert.ok(!text.includes('\x1b'), `no escape codes on ${name}`)
+      assert.ok(!text.includes('\r'), `no carriage returns on ${name}`)
+    }
+    const progress = stderr.split('\n').filter((line) => line.startsWith('[fan-out · raw-node'))
+    assert.equal(progress[0], '[fan-out · raw-node (1/1)] started')
+    assert.match(progress.at(-1) as string, /\] done in \d+\.\d s; 0 lost, 0 duplicates$/)
+    assert.ok(progress.length <= 12, `${progress.length} progress lines`)
+    assert.match(stdout, /raw-node +[\d,]+/, 'the table is on stdout')
+    assert.doesNotMatch(stdout, /done in/, 'no progress on stdout')
+    const record = JSON.parse(readFileSync(join(out, 'fan-out.json'), 'utf8')) as {
+      results: Record<string, { lost: number }>
+    }
+    assert.equal(record.results['raw-node']?.lost, 0)
+    const svg = readFileSync(join(out, 'fan-out.svg'), 'utf8')
+    assertWellFormedSvg(svg)
+    assert.match(svg, /raw-node/)
+    assert.equal(statSync(committed).mtimeMs, before, 'bench/results/ left alone')
   })
 })

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import type { StoreResult } from '../bench/soak/verdict.ts'
 import { redisSkipReason } from './helpers/redis.ts'
+import { assertWellFormedSvg } from './helpers/svg-well-formed.ts'
 
 // `npm run soak` loads a hub for minutes; this runs it for a few seconds per store with small
 // counts (one restart, one reconnect storm, token lifetimes of 3 s), so the harness cannot rot
@@ -16,6 +17,8 @@ const dir = mkdtempSync(join(tmpdir(), 'ssehub-soak-smoke-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
 
 interface SoakRun {
+  /** The JSON's path: the charts are beside it. */
+  readonly json: string
   readonly code: number
   readonly report: string
   readonly progress: string
@@ -35,7 +38,7 @@ function soak(name: string, args: readonly string[]): Promise<SoakRun> {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1
         try {
           const { results } = JSON.parse(readFileSync(json, 'utf8')) as { results: StoreResult[] }
-          resolve({ code, report: stdout, progress: stderr, results })
+          resolve({ json, code, report: stdout, progress: stderr, results })
         } catch {
           reject(new Error(`the soak wrote no figures (exit ${code}):\n${stdout}\n${stderr}`))
         }
@@ -62,12 +65,48 @@ function assertPassed(run: SoakRun, stores: readonly string[]): void {
   }
 }
 
+/**
+ * Asserts that stderr, a pipe here, got plain progress lines (no escape codes, no carriage
+ * returns) at a bounded rate, and that an SVG chart per store that ran is beside the JSON.
+ */
+function assertProgressAndCharts(run: SoakRun): void {
+  assert.ok(!run.progress.includes('\x1b'), 'no escape codes on a pipe')
+  assert.ok(!run.progress.includes('\r'), 'no carriage returns on a pipe')
+  assert.ok(!run.report.includes('\x1b'), 'no escape codes in the report')
+  for (const result of run.results) {
+    const lines = run.progress
+      .split('\n')
+      .filter((line) => line.startsWith(`[soak ${result.store}]`))
+    assert.equal(lines[0], `[soak ${result.store}] started`)
+    assert.match(lines.at(-1) as string, /\] done in \d+\.\d s; \d+ acknowledged, \d+ deliveries$/)
+    // A few seconds of load: a line per phase, per tenth (at most one a second) and per 10 s,
+    // not one per update of the bar (twice a second) nor per event.
+    assert.ok(lines.length <= 20, `${lines.length} progress lines for ${result.store}`)
+    if (result.status === 'skip') continue
+    const chart = join(
+      dir,
+      `${run.json.slice(dir.length + 1, -'.json'.length)}-${result.store}.svg`,
+    )
+    assert.ok(existsSync(chart), `${chart} written`)
+    const svg = readFileSync(chart, 'utf8')
+    assertWellFormedSvg(svg)
+    assert.match(svg, new RegExp(`Soak, ${result.store} store: ${result.status}`))
+    for (const panel of ['Publishes acknowledged', 'Deliveries', 'latency', 'Hub RSS']) {
+      assert.match(svg, new RegExp(panel))
+    }
+    assert.ok(
+      result.timeline.at.length >= 2,
+      `${result.store}: ${result.timeline.at.length} samples`,
+    )
+    assert.match(svg, /<path d="M[\d.]+ [\d.]+ L/, 'a line is drawn')
+  }
+}
+
 describe('npm run soak, for a few seconds per store', () => {
   it('passes on the memory store and on SQLite across a SIGKILL: nothing lost, duplicated or out of order', async () => {
-    assertPassed(await soak('local', ['--seconds', '4', '--stores', 'memory,sqlite']), [
-      'memory',
-      'sqlite',
-    ])
+    const run = await soak('local', ['--seconds', '4', '--stores', 'memory,sqlite'])
+    assertPassed(run, ['memory', 'sqlite'])
+    assertProgressAndCharts(run)
   })
 
   it('passes on two Redis-backed nodes sharing one key prefix, across a SIGKILL of one', async (t) => {
@@ -76,7 +115,9 @@ describe('npm run soak, for a few seconds per store', () => {
       t.skip(reason)
       return
     }
-    assertPassed(await soak('redis', ['--seconds', '4', '--stores', 'redis']), ['redis'])
+    const run = await soak('redis', ['--seconds', '4', '--stores', 'redis'])
+    assertPassed(run, ['redis'])
+    assertProgressAndCharts(run)
   })
 
   it('fails, naming the client, topic and id, when its checker drops one delivered event', async () => {

@@ -104,6 +104,13 @@ export interface PublishSummary {
   generatorCpuMs: number
 }
 
+/** Gets the progress of labelled waits (connections, deliveries): {@link LoadGenerator.reportTo}. */
+export type WaitReport = (label: string, done: number, total: number | null, detail: string) => void
+
+/** How often a labelled wait reports: lines every 2 s, or a progress bar 4 times a second. */
+const LINE_EVERY_MS = 2000
+const REPORT_EVERY_MS = 250
+
 interface Worker {
   child: ChildProcess
   tick: TickReport
@@ -117,6 +124,7 @@ export class LoadGenerator {
   readonly #subscribers: Worker[]
   readonly #publishers: Worker[] = []
   #stopped = false
+  #report: WaitReport | null = null
 
   private constructor(subscribers: Worker[]) {
     this.#subscribers = subscribers
@@ -131,6 +139,16 @@ export class LoadGenerator {
   /** The workers' pids (to see their CPU from outside, if wanted). */
   get pids(): number[] {
     return [...this.#subscribers, ...this.#publishers].map((w) => w.child.pid ?? 0)
+  }
+
+  /** Sends labelled waits' progress to `report` (a bar), not to lines; `null` for lines. */
+  reportTo(report: WaitReport | null): void {
+    this.#report = report
+  }
+
+  /** Passes a labelled wait's progress to the {@link reportTo} sink, if any. */
+  report(label: string, done: number, total: number | null, detail: string): void {
+    this.#report?.(label, done, total, detail)
   }
 
   /** Opens one SSE connection per path, spread over the workers; resolves when all settled. */
@@ -150,13 +168,19 @@ export class LoadGenerator {
     // Round-robin, so that a block of busy connections (wildcards, say) is shared by all workers.
     const slices = workers.map((_, w) => paths.filter((_, i) => i % workers.length === w))
     const started = nowNs()
-    const progress = setInterval(() => {
-      const t = this.totals()
-      log(
-        options.label,
-        `${t.connected.toLocaleString('en-US')}/${paths.length.toLocaleString('en-US')} connected, ${t.failed} failed`,
-      )
-    }, 2000)
+    const report = this.#report
+    const progress = setInterval(
+      () => {
+        const t = this.totals()
+        if (report !== null && options.label !== undefined) {
+          report(options.label, t.connected + t.failed, paths.length, `${t.failed} failed`)
+        } else {
+          const of = `${t.connected.toLocaleString('en-US')}/${paths.length.toLocaleString('en-US')}`
+          log(options.label, `${of} connected, ${t.failed} failed`)
+        }
+      },
+      report === null ? LINE_EVERY_MS : REPORT_EVERY_MS,
+    )
     try {
       const reports = await Promise.all(
         workers.map((worker, w) => {
@@ -226,7 +250,8 @@ export class LoadGenerator {
 
   /**
    * Waits until `done(totals)` holds, or `timeoutMs` passed, or nothing new arrived for
-   * `idleMs` (deliveries stalled: the rest is lost). Prints progress every 2 s under `label`.
+   * `idleMs` (deliveries stalled: the rest is lost). Prints progress every 2 s under `label`, or
+   * reports it (see {@link reportTo}).
    */
   async waitFor(
     done: (totals: Totals) => boolean,
@@ -238,6 +263,8 @@ export class LoadGenerator {
     let lastReceived = -1
     let lastChange = start
     let lastLog = start
+    const report = this.#report
+    const everyNs = (report === null ? LINE_EVERY_MS : REPORT_EVERY_MS) * 1e6
     for (;;) {
       const t = this.totals()
       if (done(t)) return { met: true, why: 'met' }
@@ -248,14 +275,18 @@ export class LoadGenerator {
       }
       if (now >= deadline) return { met: false, why: 'timeout' }
       if (now - lastChange >= idleNs) return { met: false, why: 'stalled' }
-      if (now - lastLog >= 2e9) {
+      if (now - lastLog >= everyNs) {
         lastLog = now
-        const of =
-          options.expected === undefined ? '' : `/${options.expected.toLocaleString('en-US')}`
-        log(
-          options.label,
-          `${t.unique.toLocaleString('en-US')}${of} received, ${t.dropped} dropped, ${((now - start) / 1e9).toFixed(1)} s`,
-        )
+        if (report !== null && options.label !== undefined) {
+          report(options.label, t.unique, options.expected ?? null, `${t.dropped} dropped`)
+        } else {
+          const of =
+            options.expected === undefined ? '' : `/${options.expected.toLocaleString('en-US')}`
+          log(
+            options.label,
+            `${t.unique.toLocaleString('en-US')}${of} received, ${t.dropped} dropped, ${((now - start) / 1e9).toFixed(1)} s`,
+          )
+        }
       }
       await new Promise((resolve) => setTimeout(resolve, 25))
     }

@@ -73,14 +73,19 @@ export async function publishAndCollect(
   const warmup = options.warmup ?? 0
   if (warmup > 0) {
     const rate = options.rate ?? null
-    const warm = await gen.publish(peer, {
-      template: peer.publishTemplate(options.wildcard ?? false),
-      topics: options.topics,
-      count: warmup,
-      connections: options.connections,
-      rate,
-      durationMs: options.timeoutMs,
-    })
+    const warm = await reporting(
+      gen,
+      `${options.label} warm-up`,
+      options.expected(warmup),
+      gen.publish(peer, {
+        template: peer.publishTemplate(options.wildcard ?? false),
+        topics: options.topics,
+        count: warmup,
+        connections: options.connections,
+        rate,
+        durationMs: options.timeoutMs,
+      }),
+    )
     const expected = options.expected(warm.acknowledged)
     await gen.waitFor((t) => t.unique >= expected, { timeoutMs: options.timeoutMs, idleMs: 3000 })
   }
@@ -88,15 +93,20 @@ export async function publishAndCollect(
   const pids = peer.pids()
   const cpuBefore = readProcs(pids).cpuMs
   const genBefore = readProcs(gen.pids).cpuMs
-  const published = await gen.publish(peer, {
-    template: peer.publishTemplate(options.wildcard ?? false),
-    topics: options.topics,
-    count: options.count,
-    connections: options.connections,
-    rate: options.rate ?? null,
-    durationMs: options.timeoutMs,
-    ...(options.firstSeq === undefined ? {} : { firstSeq: options.firstSeq }),
-  })
+  const published = await reporting(
+    gen,
+    options.label,
+    options.expected(options.count),
+    gen.publish(peer, {
+      template: peer.publishTemplate(options.wildcard ?? false),
+      topics: options.topics,
+      count: options.count,
+      connections: options.connections,
+      rate: options.rate ?? null,
+      durationMs: options.timeoutMs,
+      ...(options.firstSeq === undefined ? {} : { firstSeq: options.firstSeq }),
+    }),
+  )
   const expected = options.expected(published.acknowledged)
   const waited = await gen.waitFor((t) => t.unique >= expected, {
     timeoutMs: options.timeoutMs,
@@ -117,6 +127,28 @@ export async function publishAndCollect(
     seconds: Math.max(1e-9, (end - published.firstSendNs) / 1e9),
     lost: Math.max(0, expected - collected.unique),
     why: waited.why,
+  }
+}
+
+/**
+ * Awaits `publishing` while reporting the deliveries received so far against `expected` (for
+ * a progress bar) 4 times a second, from this process: the publishers are worker processes
+ * and report only once done.
+ */
+async function reporting<T>(
+  gen: LoadGenerator,
+  label: string,
+  expected: number,
+  publishing: Promise<T>,
+): Promise<T> {
+  const timer = setInterval(() => {
+    const t = gen.totals()
+    gen.report(label, t.unique, expected, `${t.dropped} dropped`)
+  }, 250)
+  try {
+    return await publishing
+  } finally {
+    clearInterval(timer)
   }
 }
 

@@ -4,10 +4,12 @@
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { PeerName } from '../peers/peer.ts'
 import type { Metric, PeerResult, ScenarioRun } from './scenario-types.ts'
 import { formatNumber } from './stats.ts'
+import { escapeXml, svgDocument } from './svg.ts'
 
 /** bench/results/ */
 export const RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url))
@@ -137,9 +139,9 @@ export function markdownTable<P extends object>(run: ScenarioRun<P>): string {
   return lines.join('\n')
 }
 
-/** Writes bench/results/<id>.json (gitignored) and <id>.svg. */
-export function writeResults<P extends object>(run: ScenarioRun<P>): void {
-  mkdirSync(RESULTS_DIR, { recursive: true })
+/** Writes `<dir>/<id>.json` and `<id>.svg`; `dir` defaults to bench/results/ (JSON gitignored). */
+export function writeResults<P extends object>(run: ScenarioRun<P>, dir = RESULTS_DIR): void {
+  mkdirSync(dir, { recursive: true })
   const record = {
     scenario: run.scenario.id,
     title: run.scenario.title,
@@ -152,12 +154,9 @@ export function writeResults<P extends object>(run: ScenarioRun<P>): void {
     metrics: run.scenario.metrics,
     results: run.results,
   }
-  writeFileSync(`${RESULTS_DIR}${run.scenario.id}.json`, `${JSON.stringify(record, null, 2)}\n`)
-  writeFileSync(`${RESULTS_DIR}${run.scenario.id}.svg`, svgChart(run))
+  writeFileSync(join(dir, `${run.scenario.id}.json`), `${JSON.stringify(record, null, 2)}\n`)
+  writeFileSync(join(dir, `${run.scenario.id}.svg`), svgChart(run))
 }
-
-const escapeXml = (text: string): string =>
-  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 
 /** One horizontal bar panel per charted metric, one bar per peer. */
 export function svgChart<P extends object>(run: ScenarioRun<P>): string {
@@ -200,9 +199,5 @@ export function svgChart<P extends object>(run: ScenarioRun<P>): string {
   parts.push(
     `<text x="10" y="${y}" font-size="11" fill="#555">${escapeXml(`${run.startedAt} · ${machineInfo().cpu}, ${availableParallelism()} cores · Node ${process.version} · generator on the same machine`)}</text>`,
   )
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y + 12}" viewBox="0 0 ${width} ${y + 12}" font-family="sans-serif">
-<rect width="100%" height="100%" fill="white"/>
-${parts.join('\n')}
-</svg>
-`
+  return svgDocument(width, y + 12, parts)
 }

@@ -15,7 +15,8 @@ import { startRawNode } from '../peers/raw-node.ts'
 import { deleteKeys, REDIS_URL, uniquePrefix } from '../peers/redis.ts'
 import { type SsehubEntry, startSsehub } from '../peers/ssehub.ts'
 import { LoadGenerator } from './generator.ts'
-import { machineInfo, printTable, writeResults } from './report.ts'
+import { createProgress, type Progress, type ProgressStep } from './progress.ts'
+import { machineInfo, printTable, RESULTS_DIR, writeResults } from './report.ts'
 import type { Scenario, ScenarioRun } from './scenario-types.ts'
 
 /** Options of {@link runScenario}. */
@@ -26,6 +27,13 @@ export interface RunOptions<P> {
   write?: boolean
   /** Print the table. Defaults to `true`. */
   print?: boolean
+  /** Where the JSON and SVG go. Defaults to bench/results/. */
+  resultsDir?: string
+  /**
+   * Shows a bar per peer (stderr) and prints the scenario's lines above it (stdout). Defaults
+   * to one of its own, drawing nothing when `print` is `false`.
+   */
+  progress?: Progress
   /** Which ssehub code to run (see peers/ssehub.ts). */
   ssehubEntry?: SsehubEntry
   /** Subscriber worker processes. Defaults to `2`. */
@@ -79,8 +87,9 @@ export async function runScenario<P extends object>(
   const params = { ...scenario.defaults, ...options.params } as P
   const peers = options.peers ?? scenario.peers ?? ALL_PEERS
   const print = options.print ?? true
+  const progress = options.progress ?? createProgress({ quiet: !print })
   const say = (text: string): void => {
-    if (print) console.log(text)
+    if (print) progress.log(text)
   }
   const started = Date.now()
   const loadAverage = machineInfo().loadAverage
@@ -89,11 +98,20 @@ export async function runScenario<P extends object>(
   const results: ScenarioRun<P>['results'] = {}
   const gen = LoadGenerator.start({ subscriberWorkers: options.workers ?? 2 })
   try {
-    for (const name of peers) {
+    for (const [index, name] of peers.entries()) {
       say(`  ${name}`)
       let peer: RunningPeer | null = null
+      let step: ProgressStep | null = null
       try {
         peer = await startPeer(name, scenario.peerOptions?.(params) ?? {}, options.ssehubEntry)
+        // Begun once the peer runs, as starting one may print. Fed from the generator's waits (4
+        // times a second), in this process: the load runs in the worker processes, and the
+        // server under test in its own.
+        const bar = progress.begin(`${scenario.id} · ${name} (${index + 1}/${peers.length})`)
+        step = bar
+        gen.reportTo((label, done, total, detail) =>
+          bar.update(done, { phase: label, total, detail }),
+        )
         const running = peer
         const budget = scenario.timeoutMs(params)
         let timer: NodeJS.Timeout | undefined
@@ -120,10 +138,18 @@ export async function runScenario<P extends object>(
       } finally {
         await gen.closeSubscribers().catch(() => {})
         await peer?.stop().catch((error: unknown) => say(`    stop failed: ${error}`))
+        gen.reportTo(null)
+        const result = results[name]
+        step?.end(
+          result === undefined || 'error' in result
+            ? 'failed'
+            : `${result.lost} lost, ${result.duplicates} duplicates`,
+        )
       }
     }
   } finally {
     await gen.stop()
+    if (options.progress === undefined) progress.close()
   }
   const run: ScenarioRun<P> = {
     scenario,
@@ -134,13 +160,14 @@ export async function runScenario<P extends object>(
     loadAverage,
   }
   if (print) printTable(run)
-  if (options.write ?? true) writeResults(run)
+  if (options.write ?? true) writeResults(run, options.resultsDir ?? RESULTS_DIR)
   return run
 }
 
 /**
  * The command line of a bench file: `--peers a,b` picks peers, `--set key=value` overrides a
- * parameter (numbers only), `--no-write` keeps bench/results/ untouched.
+ * parameter (numbers only), `--no-write` keeps bench/results/ untouched, `--out <dir>` writes
+ * the JSON and SVG there instead, `--quiet` draws no progress.
  */
 export async function runScenarioCli<P extends object>(scenario: Scenario<P>): Promise<void> {
   const args = process.argv.slice(2)
@@ -163,6 +190,12 @@ export async function runScenarioCli<P extends object>(scenario: Scenario<P>): P
       ;(options.params as Record<string, number>)[key] = Number(value)
     } else if (arg === '--no-write') {
       options.write = false
+    } else if (arg === '--out') {
+      const dir = args[++i]
+      if (dir === undefined || dir === '') throw new Error('--out needs a directory')
+      options.resultsDir = dir
+    } else if (arg === '--quiet') {
+      options.progress = createProgress({ quiet: true })
     } else {
       throw new Error(`unknown argument ${arg}`)
     }

@@ -3,7 +3,9 @@
 // It runs the built `dist/server/cli.js` when present (what users run; `npm run bench` builds
 // first), else `src/server/cli.ts` through tsx. SSEHUB_BENCH_ENTRY=src|dist forces one,
 // SSEHUB_BENCH_ROOT points at another checkout (to compare an experiment), and
-// SSEHUB_BENCH_NODE_ARGS adds Node flags (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+// SSEHUB_BENCH_NODE_ARGS adds Node flags (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`), and
+// SSEHUB_BENCH_OPERATORS=1 runs it with the dashboard open and presence webhooks on
+// (`operators.ts`).
 
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
@@ -11,6 +13,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { mintToken } from '../../src/hub/mint-token.ts'
+import { operatorsWanted, startOperators } from './operators.ts'
 import {
   freePort,
   httpGet,
@@ -48,6 +51,7 @@ export async function startSsehub(options: SsehubPeerOptions): Promise<RunningPe
   const { store } = options
   const dir = store === 'sqlite' ? mkdtempSync(join(tmpdir(), 'ssehub-bench-')) : null
   const extra = (SSEHUB_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
+  const operators = operatorsWanted() ? await startOperators(HOST) : null
   const args =
     entry === 'dist'
       ? [...extra, dist]
@@ -73,6 +77,7 @@ export async function startSsehub(options: SsehubPeerOptions): Promise<RunningPe
       SSEHUB_LOG_LEVEL: 'warn',
       SSEHUB_LOG_FORMAT: 'json',
       SSEHUB_HISTORY_SIZE: String(Math.max(100_000, options.history ?? 0)),
+      ...operators?.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -93,8 +98,10 @@ export async function startSsehub(options: SsehubPeerOptions): Promise<RunningPe
   })
   try {
     await waitForHttp(HOST, port, '/healthz')
+    await operators?.watch(HOST, port)
   } catch (error) {
     child.kill('SIGKILL')
+    await operators?.stop()
     throw new Error(`ssehub did not start: ${error}\n${tail}`)
   }
   const token = await mintToken({ key: SECRET, publish: ['*'], expiresIn: '24h' })
@@ -127,6 +134,13 @@ export async function startSsehub(options: SsehubPeerOptions): Promise<RunningPe
     async stop() {
       if (overflows > 0) console.log(`    (ssehub logged ${overflows} overflow disconnections)`)
       await stopPid(pid, 'SIGTERM', () => exited, 8000)
+      if (operators !== null) {
+        const { webhooks, dashboardEvents } = operators.counts()
+        console.log(
+          `    (operators: ${webhooks} webhooks received, ${dashboardEvents} dashboard events)`,
+        )
+        await operators.stop()
+      }
       if (dir !== null) rmSync(dir, { recursive: true, force: true })
     },
   }

@@ -46,6 +46,8 @@ export interface SoakOptions {
   /** The hub's CLI entry point, to soak another checkout; `null` for this one's. */
   hubCli: string | null
   inject: Injection | null
+  /** Draw no progress bar or progress lines (restarts, storms and verdicts still print). */
+  quiet: boolean
 }
 
 /** The `--help` text. */
@@ -62,7 +64,8 @@ SQLite, then two Redis-backed nodes. Exits 1 when any check fails.
                         counts below default to a small profile, shown in brackets)
   --stores <list>       memory,sqlite,redis (all; Redis is skipped with a message when none
                         answers, unless REQUIRE_REDIS=1)
-  --json <file>         also write the figures as JSON
+  --json <file>         also write the figures as JSON, and one SVG chart per store beside
+                        it (soak.json: soak-memory.svg, soak-sqlite.svg, soak-redis.svg)
   --seed <n>            seed of the random choices (random; printed)
   --rate <n>            steady publishes per second (40 [20])
   --burst-publishers <n> concurrent publishers per burst (64)
@@ -93,6 +96,7 @@ SQLite, then two Redis-backed nodes. Exits 1 when any check fails.
                         older commit exported with git archive, to compare before and after
   --inject <fault>      plant a fault in one client's checker (drop | dup | reorder) to see
                         the report go red
+  --quiet               no progress: no bar on a terminal, no progress lines otherwise
   -h, --help
 
 Payloads: 10 B-1 KiB (80 %), 2-32 KiB (19 %), 256 KiB (1 %). The memory store is not restarted:
@@ -145,6 +149,7 @@ export function parseSoakArgs(argv: readonly string[]): ParsedSoakArgs {
       'hub-arg': { type: 'string', multiple: true },
       'hub-cli': number,
       inject: number,
+      quiet: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -213,6 +218,7 @@ export function parseSoakArgs(argv: readonly string[]): ParsedSoakArgs {
       hubArgs: values['hub-arg'] ?? [],
       hubCli: values['hub-cli'] ?? null,
       inject,
+      quiet: values.quiet ?? false,
     },
   }
 }

@@ -78,6 +78,11 @@ export class Reception {
   cuts = 0
   /** Cursors the hub answered `earliest` to (it did not know them). */
   readonly unknownCursors: string[] = []
+  /**
+   * Gets each first delivery's latency from its publisher's first attempt, in ms (the
+   * timeline's), or `null` to measure none: storm clients read history, not live updates.
+   */
+  onLatency: ((ms: number) => void) | null = null
   readonly #seen = new Set<string>()
   readonly #laneMax = new Map<string, Update>()
   readonly #ledger: Ledger
@@ -136,6 +141,7 @@ export class Reception {
       this.foreign.push(id)
       return
     }
+    this.onLatency?.(Date.now() - update.sentAt)
     if (data.length !== update.size || data !== payloadOf(update.id, update.size)) {
       this.corrupt.push(id)
     }

@@ -1,13 +1,12 @@
+import type { Progress } from '../load/progress.ts'
 import { unavailable } from './hubs.ts'
 import type { SoakOptions } from './options.ts'
 import { runStore } from './store-run.ts'
 import { notRun, type StoreResult } from './verdict.ts'
 
-/** Runs every selected store one after another and returns their results. */
-export async function runSoak(
-  options: SoakOptions,
-  log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
-): Promise<StoreResult[]> {
+/** Runs every selected store one after another, showing them on `progress`; returns results. */
+export async function runSoak(options: SoakOptions, progress: Progress): Promise<StoreResult[]> {
+  const log = (line: string): void => progress.log(line)
   log(
     `soak: ${options.stores.join(', ')}, ${options.durationMs / 1000} s each, seed ${options.seed}`,
   )
@@ -21,7 +20,7 @@ export async function runSoak(
         results.push(notRun(store, 'skip', reason))
         continue
       }
-      result = await runStore(store, options, log)
+      result = await runStore(store, options, progress)
     } catch (error) {
       result = notRun(store, 'fail', (error as Error).message.slice(0, 2000))
     }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { mintToken } from '../../src/hub/mint-token.ts'
+import type { Progress } from '../load/progress.ts'
 import { readHistory } from './history.ts'
 import type { HubNode } from './hub-node.ts'
 import { startStoreHubs } from './hubs.ts'
@@ -12,22 +13,26 @@ import { type RawReader, startRawReader } from './raw-reader.ts'
 import { Reception } from './reception.ts'
 import { readRss, startRssSampler, summarizeRss } from './rss.ts'
 import { runStorm } from './storm.ts'
+import { startTimeline, type TimelineRecorder } from './timeline.ts'
 import { startTokenReader, type TokenReader } from './token-reader.ts'
 import { type EarliestCatchUp, judge, type Restart, type StoreResult } from './verdict.ts'
 
 const PUBLIC_TOPICS = 16
 const PRIVATE_TOPICS = 2
 const STEADY_PUBLIC_LANES = 8
-const PROGRESS_MS = 5000
+/** How often the bar is fed (it draws at most 5 times a second, plain lines far less). */
+const PROGRESS_MS = 500
+/** How often the hubs' disconnection counters are scraped. */
+const SCRAPE_MS = 5000
 /** How long publishers keep retrying an update after the load ends. */
 const RETRY_GRACE_MS = 60_000
 const MIB = 1024 * 1024
 
-/** Runs the load against one store and judges it; `log` gets the progress lines. */
+/** Runs the load against one store and judges it, showing its phases on `progress`. */
 export async function runStore(
   store: StoreKind,
   options: SoakOptions,
-  log: (line: string) => void,
+  progress: Progress,
 ): Promise<StoreResult> {
   const random = createRandom(options.seed + store.length * 7919)
   const tag = `${store[0]}${randomBytes(3).toString('hex')}`
@@ -77,6 +82,7 @@ export async function runStore(
     }
     const newest = (): Update => ledger.newest() as Update
     let injected = options.inject === null
+    let timeline: TimelineRecorder | null = null
     const reception = (
       name: string,
       kind: 'fast' | 'slow' | 'stalled' | 'token',
@@ -93,6 +99,8 @@ export async function runStore(
         inject: injected ? undefined : (options.inject ?? undefined),
       })
       if (kind !== 'stalled') injected = true
+      // Live readers only: a stalled reader's latency is its stall, not the hub's.
+      if (kind !== 'stalled') made.onLatency = (ms) => timeline?.latency(ms)
       register(made)
       return made
     }
@@ -146,6 +154,15 @@ export async function runStore(
     const measureStart = loadStart + options.warmupMs
     const rss = startRssSampler(nodes, measureStart)
     cleanups.push(() => rss.stop())
+    const deliveries = (): number => receptions.reduce((n, r) => n + r.deliveries, 0)
+    const recorder = startTimeline(
+      { acknowledged: () => ledger.acked.length, deliveries, nodes },
+      measureStart,
+      options.warmupMs + options.durationMs,
+      options.durationMs,
+    )
+    timeline = recorder
+    cleanups.push(() => recorder.stop())
 
     // Steady publishers, one per topic they own, and the burst publishers.
     const steadyLanes = [
@@ -169,7 +186,8 @@ export async function runStore(
     const restarting_ = restartPlan.map(async (plan) => {
       await sleep(options.warmupMs + plan.at * options.durationMs)
       const began = Date.now()
-      log(`soak ${store}: restarting ${plan.node.name} with ${plan.signal}`)
+      progress.log(`soak ${store}: restarting ${plan.node.name} with ${plan.signal}`)
+      recorder.mark(`${plan.signal.replace('SIG', '')} ${plan.node.name}`)
       try {
         await plan.node.restart(plan.signal)
       } catch (error) {
@@ -201,7 +219,8 @@ export async function runStore(
     }
     const storms = stormTimes.map(async (delay, i) => {
       await sleep(delay)
-      log(`soak ${store}: reconnect storm ${i + 1}: ${options.stormClients} new clients`)
+      progress.log(`soak ${store}: reconnect storm ${i + 1}: ${options.stormClients} new clients`)
+      recorder.mark(`storm ${i + 1}`)
       for (const reader of readers) if (reader.reception.kind !== 'stalled') reader.bounce()
       const stormContext = {
         ledger,
@@ -216,13 +235,24 @@ export async function runStore(
       earliest.push(...(await runStorm(stormContext, i, options.stormClients, earliestCount)))
     })
 
-    let phase = 'load'
-    const progress = setInterval(() => {
-      const elapsed = Date.now() - measureStart
-      if (phase === 'load' && elapsed < 0) phase = 'warm-up'
-      else if (phase === 'warm-up' && elapsed >= 0) phase = 'load'
-      // Scraped now and then: a SIGKILLed hub's counters are those of its last scrape.
-      for (const node of nodes) void node.disconnections()
+    // One bar per store through its phases: warm-up and load (time), drain (readers caught
+    // up), history (reading it back). Fed twice a second from this process's timer; the bar
+    // itself draws at most 5 times a second, and plain lines every 10 % or 10 s.
+    const bar = progress.begin(`soak ${store}`, { unit: 'time' })
+    // Ended with its figures once judged; this is for a run that throws before.
+    cleanups.push(() => bar.end('stopped early'))
+    let phase: 'load' | 'drain' | 'history' = 'load'
+    // Readers still owed updates once the storms are over (`null` until then), and when the
+    // drain and history phases began.
+    const drain = { total: null as number | null, left: 0, start: 0, historyStart: 0 }
+    let lastScrape = Date.now()
+    const ticker = setInterval(() => {
+      const now = Date.now()
+      if (now - lastScrape >= SCRAPE_MS) {
+        lastScrape = now
+        // Scraped now and then: a SIGKILLed hub's counters are those of its last scrape.
+        for (const node of nodes) void node.disconnections()
+      }
       const live =
         readers.filter((r) => r.connected).length + tokenReaders.filter((r) => r.connected).length
       const sizes = nodes
@@ -231,15 +261,38 @@ export async function runStore(
           return `${node.name} ${bytes === null ? 'down' : `${(bytes / MIB).toFixed(0)} MiB`}`
         })
         .join(', ')
-      log(
-        `soak ${store} ${phase} ${clock(elapsed)}/${clock(options.durationMs)}: ${ledger.acked.length} acknowledged (${(ledger.ackedBytes / MIB).toFixed(1)} MiB), ${ledger.pending()} pending; ${live}/${readers.length + tokenReaders.length} readers up, ${receptions.reduce((n, r) => n + r.deliveries, 0)} deliveries; restarts ${restarts.length}; rss ${sizes}`,
-      )
+      const detail = `${ledger.acked.length} acknowledged (${(ledger.ackedBytes / MIB).toFixed(1)} MiB), ${ledger.pending()} pending; ${live}/${readers.length + tokenReaders.length} readers up, ${deliveries()} deliveries; restarts ${restarts.length}; rss ${sizes}`
+      const elapsed = now - measureStart
+      if (phase === 'load' && elapsed < 0) {
+        bar.update(options.warmupMs + elapsed, {
+          phase: 'warm-up',
+          total: options.warmupMs,
+          detail,
+        })
+      } else if (phase === 'load') {
+        bar.update(elapsed, { phase: 'load', total: options.durationMs, detail })
+      } else if (phase === 'drain') {
+        bar.update(drain.total === null ? now - drain.start : drain.total - drain.left, {
+          phase: 'drain',
+          unit: drain.total === null ? 'time' : 'count',
+          total: drain.total,
+          detail: `readers catching up; ${detail}`,
+        })
+      } else {
+        bar.update(now - drain.historyStart, {
+          phase: 'history',
+          unit: 'time',
+          total: null,
+          detail,
+        })
+      }
     }, PROGRESS_MS)
-    cleanups.push(() => clearInterval(progress))
+    cleanups.push(() => clearInterval(ticker))
 
     await Promise.all([steady, bursting, ...restarting_])
     const seconds = (Date.now() - measureStart) / 1000
     phase = 'drain'
+    drain.start = Date.now()
     await Promise.all(storms)
 
     // Every reading client must now reach everything it is owed, within the drain time.
@@ -247,15 +300,19 @@ export async function runStore(
     let waiting = receptions
       .filter((r) => r.checked && r.kind !== 'storm' && r.kind !== 'earliest')
       .map((r) => ({ reception: r, remaining: r.owed() }))
+    drain.total = waiting.length
+    drain.left = waiting.length
     while (Date.now() - drainStart < options.drainMs) {
       for (const entry of waiting) {
         entry.remaining = entry.remaining.filter((update) => !entry.reception.has(update.id))
       }
       waiting = waiting.filter((entry) => entry.remaining.length > 0)
+      drain.left = waiting.length
       if (waiting.length === 0) break
       await sleep(250)
     }
     phase = 'history'
+    drain.historyStart = Date.now()
 
     // The hub's order: the history as a subscriber to everything reads it back from `earliest`.
     const readerToken = await mintToken({ key: secret, subscribe: ['*'], expiresIn: '1h' })
@@ -265,6 +322,8 @@ export async function runStore(
         ? null
         : await readHistory((nodes[0] as HubNode).hubUrl, readerToken, last.id, options.drainMs)
 
+    const record = recorder.stop()
+    bar.end(`${ledger.acked.length} acknowledged, ${deliveries()} deliveries`)
     for (const cleanup of cleanups.splice(0)) cleanup()
     const disconnections: Record<string, number> = {}
     for (const node of nodes) {
@@ -305,6 +364,7 @@ export async function runStore(
       rss: nodes.map((node) =>
         summarizeRss(node.name, rss.samples, options.durationMs, options.maxRssMiB),
       ),
+      timeline: record,
       errors,
     })
   } finally {
@@ -323,10 +383,4 @@ function tally(counts: readonly Readonly<Record<string, number>>[]): Record<stri
     for (const [key, count] of Object.entries(each)) total[key] = (total[key] ?? 0) + count
   }
   return total
-}
-
-function clock(ms: number): string {
-  // The warm-up counts down to the measured load: -2:30, then 0:00.
-  const seconds = Math.floor(Math.abs(ms) / 1000)
-  return `${ms < 0 ? '-' : ''}${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`
 }

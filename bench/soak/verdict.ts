@@ -4,6 +4,7 @@ import type { StoreKind } from './options.ts'
 import type { Stall } from './raw-reader.ts'
 import type { ClientKind, Reception } from './reception.ts'
 import type { RssSummary } from './rss.ts'
+import { emptyTimeline, type Timeline } from './timeline.ts'
 
 /** How many examples a failure line names. */
 const EXAMPLES = 5
@@ -70,6 +71,8 @@ export interface StoreResult {
   /** Each stall of a stalled reader. */
   readonly stallLog: readonly Stall[]
   readonly failures: readonly string[]
+  /** The run over time, for the charts. */
+  readonly timeline: Timeline
 }
 
 /** What {@link judge} looks at. */
@@ -90,6 +93,7 @@ export interface Evidence {
   readonly tokenErrors: Readonly<Record<string, number>>
   readonly earliest: EarliestCatchUp | null
   readonly rss: readonly RssSummary[]
+  readonly timeline: Timeline
   /** Failures found while running (a hub that did not start…). */
   readonly errors: readonly string[]
 }
@@ -245,6 +249,7 @@ export function judge(evidence: Evidence): StoreResult {
     rss: evidence.rss,
     stallLog: evidence.stalls,
     failures,
+    timeline: evidence.timeline,
   }
 }
 
@@ -268,6 +273,7 @@ export function notRun(store: StoreKind, status: 'skip' | 'fail', note: string):
       tokenErrors: {},
       earliest: null,
       rss: [],
+      timeline: emptyTimeline(),
       errors: [],
     }),
     status,

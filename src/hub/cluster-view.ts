@@ -4,11 +4,18 @@
  * presence webhooks announce the lost node's subscribers as gone. A store of one node has none.
  */
 export interface ClusterView {
-  /** Every node the shared store knows of, this one included, alive or recently lost. */
+  /**
+   * Every node the shared store knows of, this one included, sorted by id: the alive ones, and
+   * lost ones that no survivor has claimed yet (`alive: false`). Rejects with a
+   * `StoreUnavailableError` when the store cannot answer.
+   */
   nodes(): Promise<ClusterNode[]>
   /**
    * Calls `listener` once per lost node, on exactly one surviving node (the one that claimed it),
-   * with the subscribers the lost node had registered. Returns the function that stops listening.
+   * with the subscribers the lost node had registered. A node that closes is not lost. Redis: a
+   * node claims only while it has a listener, and a lost node's subscribers are kept for twice
+   * the subscription TTL after its last heartbeat: with no listener anywhere that long, no node
+   * hears of them (at most once, never twice). Returns the function that stops listening.
    */
   onNodeLost(listener: (node: LostNode) => void): () => void
 }
@@ -24,8 +31,9 @@ export interface ClusterNode {
   /** Its connected subscribers at its last heartbeat. */
   readonly subscribers: number
   /**
-   * How far its reader trails the newest entry of the shared stream, in milliseconds, at its last
-   * heartbeat; `null` when not known.
+   * How far its reader trails the shared stream, in milliseconds, at its last heartbeat: how long
+   * the oldest entry it had yet to deliver had been in the stream (so `0` when caught up, however
+   * long the stream has been idle, and growing while its reader is stuck); `null` when not known.
    */
   readonly lagMs: number | null
   /** When it last reported, in milliseconds since the epoch. */
@@ -44,6 +52,9 @@ export interface LostSubscriber {
   readonly id: string
   /** The selectors it subscribed with. */
   readonly selectors: readonly string[]
-  /** Its `payload` claim, if any. */
+  /**
+   * Its `payload` claim, if any (Mercure 0.x tokens; a 1.0 token's `subscribe` details give a
+   * payload per selector, not one per subscriber: none here).
+   */
   readonly payload?: unknown
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import type { ClusterView } from '../hub/cluster-view.ts'
 import { type EventStore, StoreUnavailableError } from '../hub/event-store.ts'
 import type {
   ActiveSubscription,
@@ -59,8 +60,9 @@ export interface RedisStoreOptions extends RetentionOptions {
   maxReconnectDelayMs?: number
   /**
    * How long the subscribers of a node that stopped without closing (killed) stay listed by the
-   * subscriptions API, in milliseconds; a heartbeat refreshes it every third of it. Defaults to
-   * `30000`.
+   * subscriptions API, in milliseconds; a heartbeat refreshes it every third of it. Past it the
+   * node is lost: `cluster.nodes()` shows it not alive, and a surviving node claims it and tells
+   * its `cluster.onNodeLost` listeners, within a third of it more. Defaults to `30000`.
    */
   subscriptionTtlMs?: number
   /**
@@ -164,6 +166,8 @@ export class RedisStore implements EventStore, SubscriptionDirectory {
       prefix,
       nodeId: randomUUID(),
       ttlMs,
+      stream: this.#keys[0] as string,
+      head: () => this.#delivery.head,
       onError: (error) => {
         // During an outage the lost connection was reported already: one line, not one a beat.
         if (!this.#down.has('commands')) {
@@ -291,6 +295,11 @@ export class RedisStore implements EventStore, SubscriptionDirectory {
 
   deleteSubscriber(subscriber: DirectorySubscriber): void {
     if (!this.#closed) this.#directory.deleteSubscriber(subscriber)
+  }
+
+  /** The nodes sharing this store, and the subscribers of those lost (see `redis-cluster.ts`). */
+  get cluster(): ClusterView {
+    return this.#directory.cluster
   }
 
   /** Subscription events: relayed live to every node, never in the stream (see `redis-relay.ts`). */
