@@ -135,6 +135,25 @@ describe('the first run (development mode)', () => {
     assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer/)
   })
 
+  it('turns the dashboard on with a generated admin token, printed and never logged', async () => {
+    const token = /sign in with this admin token[^\n]*\n\s*(\S+)/.exec(stdout)?.[1] ?? ''
+    assert.match(token, /^[A-Za-z0-9_-]{32}$/, 'a random token of 24 bytes')
+    assert.match(stdout, new RegExp(`open ${printed.base}/admin/ and sign in`))
+    const logged = stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .join('\n')
+    assert.ok(!logged.includes(token) && !stderr.includes(token), 'the token is in no log line')
+    const open = await fetch(`${printed.base}/admin/`, {
+      headers: { authorization: `Bearer ${token}` },
+    })
+    assert.equal(open.status, 200)
+    await open.body?.cancel()
+    const closed = await fetch(`${printed.base}/admin/stats`)
+    assert.equal(closed.status, 401)
+    await closed.body?.cancel()
+  })
+
   it('shows "Hello from curl" on the hub demo page when the printed curl command runs', {
     skip: browserSkip,
   }, async () => {

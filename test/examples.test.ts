@@ -263,3 +263,24 @@ describe('examples/deno, type-checked', {
     assert.equal(code, 0, output)
   })
 })
+
+describe('examples/otel-console.ts', () => {
+  it('prints the spans of one subscription and one publish, and exits by itself', async () => {
+    const file = new URL('../examples/otel-console.ts', import.meta.url).pathname
+    const { command, args } = commandOf('node', file)
+    const { code, output } = await runToEnd(command, args, { timeoutMs: START_TIMEOUT_MS })
+    assert.equal(code, 0, output)
+    assert.match(output, /^published: 200 urn:uuid:/m)
+    assert.match(output, /^received: .*Dune/m)
+    const names = [...output.matchAll(/^ {2}name: '([^']+)',$/gm)].map(([, name]) => name)
+    assert.deepEqual(names.sort(), [
+      'app.publish',
+      'auth',
+      'auth',
+      'dispatch',
+      'publish',
+      'store.commit',
+      'subscribe',
+    ])
+  })
+})

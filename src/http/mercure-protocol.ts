@@ -11,6 +11,7 @@ import type { TopicMatcher } from '../hub/subscriber.ts'
 import { SubscriptionLimitError } from '../hub/subscription-limits.ts'
 import type { MercureProtocolVersion } from '../hub/token-protocol.ts'
 import { checkTemplateBudget, type SelectorMatcher } from '../hub/topic-selector.ts'
+import type { TraceSpan } from '../hub/trace-span.ts'
 import type { StoredUpdate } from '../hub/update.ts'
 import { checkEventType, checkUpdateRules, isReservedTopic } from '../hub/update-rules.ts'
 import { type FormFields, parseUrlEncodedForm } from '../hub/url-encoded-form.ts'
@@ -28,6 +29,7 @@ import { type HubAnswer, textAnswer } from './hub-answer.ts'
 import { createHubIdentity, HUB_PATH, METADATA_PATH } from './hub-identity.ts'
 import type { HubLogger } from './hub-logger.ts'
 import { readLastEventId, utf8HeaderValue } from './last-event-id.ts'
+import { createLimitRefusal } from './limit-refusal.ts'
 import { createOutageLog, type OutageLog } from './outage-log.ts'
 import { type RequestHeaders, singleHeader } from './request-headers.ts'
 import { createTokenCheck } from './request-token.ts'
@@ -35,6 +37,7 @@ import { resourceMetadataAnswer } from './resource-metadata.ts'
 import { readSubscribeParameters } from './subscribe-parameters.ts'
 import { subscriptionsAnswer } from './subscriptions-api.ts'
 import { tokenDigest } from './token-digest.ts'
+import { traceTokenCheck } from './traced-token-check.ts'
 
 export { HUB_PATH, METADATA_PATH }
 
@@ -54,6 +57,8 @@ export interface HubRequest {
    * it when not pinned, and `publicUrls` checks it. Defaults to `url`'s origin.
    */
   readonly origin?: string | undefined
+  /** The request's span, when it is traced (see `traced-protocol.ts`). Defaults to none. */
+  readonly trace?: TraceSpan | undefined
 }
 
 /**
@@ -135,6 +140,8 @@ export interface MercureProtocolOptions {
   storeFailures?: OutageLog
   /** Whether the server is shutting down (new subscriptions get 503). */
   closing: () => boolean
+  /** Whether requests may carry a span (`HubRequest.trace`). Defaults to `false`. */
+  traced?: boolean
 }
 
 /** The Mercure protocol over HTTP, for any framework: see {@link createMercureProtocol}. */
@@ -159,8 +166,7 @@ export interface MercureProtocol {
 export function createMercureProtocol(options: MercureProtocolOptions): MercureProtocol {
   const { hub, cors, logger } = options
   const maxSelectors = options.maxSelectors ?? DEFAULT_MAX_SELECTORS
-  /** When each hub-wide limit last had a refusal logged. */
-  const limitWarnings = new Map<string, number>()
+  const limitRefusal = createLimitRefusal(logger)
   // A full disk or an unreachable key set fails every request alike: one line when it starts,
   // one when it ends, not one per request (see createOutageLog).
   const storeFailures =
@@ -174,7 +180,7 @@ export function createMercureProtocol(options: MercureProtocolOptions): MercureP
     options.publicUrls === undefined
       ? null
       : new Set(options.publicUrls.map((url) => new URL(url).origin))
-  const verify = createTokenCheck({
+  const checkToken = createTokenCheck({
     protocols,
     cookieName: options.cookieName,
     publisherVerifier: options.publisherVerifier,
@@ -183,6 +189,7 @@ export function createMercureProtocol(options: MercureProtocolOptions): MercureP
     identity,
     logger,
   })
+  const verify = traceTokenCheck(checkToken, options.traced === true)
 
   /** The answer to a known refusal, or `null` for an error the protocol does not know. */
   const refusal = (
@@ -321,6 +328,7 @@ export function createMercureProtocol(options: MercureProtocolOptions): MercureP
         // The cap per token counts a digest: the hub keeps no token.
         tokenDigest: found === null ? undefined : await tokenDigest(found.token),
         sendCursor: parameters.sendCursor,
+        span: request.trace,
         expiresAt: claims?.exp === undefined ? undefined : claims.exp * 1000,
         open: (extra: Record<string, string>) => {
           const sent: Record<string, string> = { ...headers }
@@ -341,23 +349,7 @@ export function createMercureProtocol(options: MercureProtocolOptions): MercureP
       }
       // A hub-wide limit (template budgets, caps per address and per token): nothing was opened.
       if (!(error instanceof SubscriptionLimitError)) throw error
-      // Once a minute per limit: a flood of refusals must not flood the log.
-      const now = Date.now()
-      if (now - (limitWarnings.get(error.limit) ?? -Infinity) >= 60_000) {
-        limitWarnings.set(error.limit, now)
-        const hint =
-          error.limit === 'subscriptions-per-address'
-            ? '; behind a proxy every client has its address: see --max-per-address'
-            : ''
-        logger.warn(
-          { limit: error.limit },
-          `refused subscriptions past a hub-wide limit (429)${hint}`,
-        )
-      }
-      return textAnswer(429, `${error.message}\n`, {
-        ...headers,
-        'retry-after': String(error.retryAfterSeconds),
-      })
+      return limitRefusal(error, headers)
     }
     return 'streaming'
   }
@@ -411,7 +403,7 @@ export function createMercureProtocol(options: MercureProtocolOptions): MercureP
     }
     let stored: StoredUpdate
     try {
-      stored = await hub.publish(update)
+      stored = await hub.publish(update, request.trace)
     } catch (error) {
       if (!(error instanceof StoreUnavailableError && error.outcome === 'unknown')) throw error
       // The store took the update but did not confirm it (Redis answered too late, or the

@@ -13,9 +13,11 @@ import { createCors } from './cors.ts'
 import { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES } from './defaults.ts'
 import type { HubLogger } from './hub-logger.ts'
 import { createMercureProtocol, type MercureProtocol } from './mercure-protocol.ts'
+import { createOtelRequestTracer, type OpenTelemetryTracer } from './otel-tracer.ts'
 import { createOutageLog } from './outage-log.ts'
+import { tracedProtocol } from './traced-protocol.ts'
 
-export type { MercureProtocolVersion }
+export type { MercureProtocolVersion, OpenTelemetryTracer }
 
 /** Options for the Mercure hub, whatever the framework it is mounted in. */
 export interface MercureServiceOptions {
@@ -101,6 +103,14 @@ export interface MercureServiceOptions {
    * for none. Defaults to none.
    */
   metrics?: MercureMetrics | null
+  /**
+   * An OpenTelemetry tracer (`trace.getTracer('my-app')`): each publish and subscription gets a
+   * span (`publish`: `auth`, `store.commit`, `dispatch`; `subscribe`: `auth`, `replay`), under the
+   * caller's trace when its `traceparent` header names one and a propagator is registered. Needs
+   * the `@opentelemetry/api` package. `null` for none, and then nothing is traced and nothing of
+   * it runs (see `docs/tracing.md`). Defaults to none.
+   */
+  tracer?: OpenTelemetryTracer | null
 }
 
 /**
@@ -209,6 +219,10 @@ export function createMercureService(
     failing: 'store unavailable',
     recovered: 'store available again',
   })
+  // Loaded before anything is made: a missing @opentelemetry/api throws with nothing to undo.
+  const tracer = options.tracer
+    ? createOtelRequestTracer(options.tracer, "ssehub's tracing (the tracer option)")
+    : null
   const stopWatchingStore = store.onCommit(() => storeFailures.succeeded())
   const hub = createHub({
     store,
@@ -232,7 +246,7 @@ export function createMercureService(
     },
   })
   metrics?.observe?.({ subscribers: () => hub.subscribers.size, historySize: () => store.size() })
-  const protocol = createMercureProtocol({
+  const untraced = createMercureProtocol({
     hub,
     matches,
     matcher,
@@ -257,7 +271,9 @@ export function createMercureService(
     logger: env.logger,
     storeFailures,
     closing: env.closing,
+    traced: tracer !== null,
   })
+  const protocol = tracer === null ? untraced : tracedProtocol(untraced, tracer)
   return {
     hub,
     store,

@@ -10,6 +10,13 @@ import {
 } from './defaults.ts'
 import { type EventStore, retains } from './event-store.ts'
 import {
+  appendTraced,
+  endCounted,
+  endFailed,
+  type PublishSpans,
+  startDispatch,
+} from './hub-traces.ts'
+import {
   REPLAY_QUEUE_BYTES,
   replayBudgetLeft,
   room,
@@ -30,6 +37,7 @@ import type { SubscriptionEventRelay } from './subscription-event-relay.ts'
 import { SubscriptionIndex } from './subscription-index.ts'
 import { SubscriptionLimitError, SubscriptionLimits } from './subscription-limits.ts'
 import { createSelectorMatcher, type SelectorMatcher } from './topic-selector.ts'
+import type { TraceSpan } from './trace-span.ts'
 import type { StoredUpdate, Update } from './update.ts'
 
 /**
@@ -108,8 +116,11 @@ export type { SubscribeRequest }
 
 /** A Mercure hub: publish, subscribe with gap-free replay, private updates, subscription events. */
 export interface Hub {
-  /** Commits an update, then dispatches it; resolves once it is committed (acknowledge then). */
-  publish(update: Update): Promise<StoredUpdate>
+  /**
+   * Commits an update, then dispatches it; resolves once it is committed (acknowledge then). With
+   * `span` (the publish request's), records `store.commit` and `dispatch` under it.
+   */
+  publish(update: Update, span?: TraceSpan): Promise<StoredUpdate>
   /** Subscribes one connection: replays history after its cursor, then delivers live updates. */
   subscribe(request: SubscribeRequest): Promise<Subscriber>
   /** The connected subscribers. */
@@ -205,10 +216,14 @@ export function createHub(options: HubOptions): Hub {
   const pageLimit = (payloadPerUpdate: number): number =>
     replayPageLimit(payloadPerUpdate, catchingUp, pageSize)
 
+  // Empty unless a traced publish is committing: then its dispatch gets a span (hub-traces.ts).
+  const publishSpans: PublishSpans = new Map()
   const dispatch = (updates: readonly StoredUpdate[]): void => {
     let delivered = 0
     for (const update of updates) {
       meanPayload += (update.data.length - meanPayload) / 64
+      const traced = publishSpans.size === 0 ? undefined : startDispatch(publishSpans, update)
+      const before = delivered
       let bytes: Uint8Array | undefined
       index.match(update.topics, (subscriber) => {
         // Catching up: the history has this update, and the catch-up will read it.
@@ -217,6 +232,7 @@ export function createHub(options: HubOptions): Hub {
         bytes ??= encodeStored(update)
         if (subscriber.deliver(update, bytes)) delivered++
       })
+      if (traced !== undefined) endCounted(traced, 'ssehub.subscribers', delivered - before)
     }
     if (delivered > 0) metrics?.delivered?.(delivered)
   }
@@ -258,10 +274,10 @@ export function createHub(options: HubOptions): Hub {
    * missed updates: its stream ends, and it reconnects with the last id it received, which the hub
    * then answers with `Last-Event-ID: earliest`, the protocol's way to say so.
    */
-  const catchUp = async (subscriber: Subscriber): Promise<void> => {
+  const catchUp = async (subscriber: Subscriber): Promise<number> => {
     catchingUp++
     try {
-      await catchUpPaced(subscriber)
+      return await catchUpPaced(subscriber)
     } finally {
       catchingUp--
       // Whatever ended it, the next replay waiting for the budget may run.
@@ -269,27 +285,29 @@ export function createHub(options: HubOptions): Hub {
     }
   }
 
-  const catchUpPaced = async (subscriber: Subscriber): Promise<void> => {
+  /** Resolves with the count of updates sent (the `replay` span's). */
+  const catchUpPaced = async (subscriber: Subscriber): Promise<number> => {
     const { stream } = subscriber
     let limit = pageLimit(meanPayload)
+    let sent = 0
     for (;;) {
       await room(stream)
-      if (stream.closed) return
+      if (stream.closed) return sent
       const cursor = subscriber.cursor
       const head = store.head()
       const headId = store.headId() ?? undefined
       if (head === null || cursor === head) {
         subscriber.goLive()
-        return
+        return sent
       }
       const page = await store.read(cursor, head, limit)
-      if (stream.closed) return
+      if (stream.closed) return sent
       // Eviction goes oldest first: if the cursor is still retained now, it was when the page
       // was read, and the page starts right after it.
       const cursorId = subscriber.cursorId
       if (cursor !== null && cursorId !== undefined && !(await retains(store, cursor, cursorId))) {
         stream.close('server-closed')
-        return
+        return sent
       }
       if (page.length === 0) {
         // Nothing of this store's between the cursor and the head.
@@ -312,7 +330,8 @@ export function createHub(options: HubOptions): Hub {
         if (stream.closed) break
       }
       if (delivered > 0) metrics?.delivered?.(delivered)
-      if (stream.closed) return
+      sent += delivered
+      if (stream.closed) return sent
       // The next page is sized by what this one held.
       limit = pageLimit(payload / page.length)
     }
@@ -336,9 +355,11 @@ export function createHub(options: HubOptions): Hub {
       return store.headId() ?? 'earliest'
     },
 
-    async publish(update) {
+    async publish(update, span) {
       const started = performance.now()
-      const stored = await store.append(update)
+      const stored = await (span === undefined
+        ? store.append(update)
+        : appendTraced(store, update, span, publishSpans))
       metrics?.published?.(stored, (performance.now() - started) / 1000)
       return stored
     },
@@ -348,6 +369,7 @@ export function createHub(options: HubOptions): Hub {
       // the event preceding the first one sent, or `earliest` when there is none: an unknown id
       // (expired from history, or never existed) answers `earliest` and replays nothing, so the
       // client can tell that it may have missed updates and refetch the state.
+      request.span?.setAttribute('ssehub.topics', request.selectors.length)
       let after: string | null = null
       let afterId: string | undefined
       let doReplay = false
@@ -438,9 +460,12 @@ export function createHub(options: HubOptions): Hub {
         stream.write(cursorBlock(headId))
       }
       if (doReplay) {
+        const replay = request.span?.child('replay')
         try {
-          await catchUp(subscriber)
+          const sent = await catchUp(subscriber)
+          if (replay !== undefined) endCounted(replay, 'ssehub.replayed', sent)
         } catch (error) {
+          if (replay !== undefined) endFailed(replay, error)
           options.onError?.(error)
           // The client resumes from the last id it received; closing beats a silent gap.
           stream.close('error')

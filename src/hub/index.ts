@@ -14,6 +14,7 @@
 export { DEFAULT_MAX_UPDATES } from '../storage/defaults.ts'
 export { createMemoryStore, MemoryStore, type MemoryStoreOptions } from '../storage/memory.ts'
 export type { RetentionOptions } from '../storage/retention.ts'
+export type { ClusterNode, ClusterView, LostNode, LostSubscriber } from './cluster-view.ts'
 export {
   DEFAULT_MAX_LIFETIME_MS,
   DEFAULT_MAX_SUBSCRIPTIONS_PER_ADDRESS,
@@ -24,7 +25,6 @@ export {
   DEFAULT_SUBSCRIPTION_EVENT_SELECTORS,
   SUBSCRIPTION_EVENT_BURST_FACTOR,
 } from './defaults.ts'
-export type { ClusterNode, ClusterView, LostNode, LostSubscriber } from './cluster-view.ts'
 export {
   type AppendOutcome,
   type EventStore,
@@ -38,6 +38,7 @@ export {
   type HubOptions,
   type SubscribeRequest,
 } from './hub.ts'
+export { describeSelector, type SelectorParts } from './mercure-matcher.ts'
 export type { Subscriber, SubscriberClaims } from './subscriber.ts'
 export type { SubscriptionEventLimits } from './subscription-announcer.ts'
 export type {
@@ -48,9 +49,11 @@ export type {
 export type { SubscriptionEventRelay } from './subscription-event-relay.ts'
 export { subscriptionTopic } from './subscription-events.ts'
 export { type SubscriptionLimit, SubscriptionLimitError } from './subscription-limits.ts'
+export { subscriptionPayload } from './subscription-payload.ts'
 export {
   createSelectorMatcher,
   type SelectorMatcher,
   type SelectorMatcherOptions,
 } from './topic-selector.ts'
+export type { TraceSpan } from './trace-span.ts'
 export type { StoredUpdate, Update } from './update.ts'

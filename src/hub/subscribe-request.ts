@@ -1,5 +1,6 @@
 import type { EventStream } from '../core/event-stream.ts'
 import type { SubscriberClaims } from './subscriber.ts'
+import type { TraceSpan } from './trace-span.ts'
 
 /** What the HTTP layer hands the hub to subscribe one connection. */
 export interface SubscribeRequest {
@@ -43,6 +44,11 @@ export interface SubscribeRequest {
    * state when the block arrives. Defaults to `false`: no client sees an event it did not ask for.
    */
   signalGap?: boolean | undefined
+  /**
+   * The subscribe request's span: a replay from the history is recorded under it as `replay`,
+   * with the count of updates sent. Defaults to none: nothing is traced.
+   */
+  span?: TraceSpan | undefined
   /**
    * Opens the response with these extra headers and returns its stream. Called once, after the
    * history cursor is known (its header must go out with the first bytes). The values are text:

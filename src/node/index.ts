@@ -27,7 +27,11 @@ export { deferContinue } from '../http/expect-continue.ts'
 export type { HubLogger } from '../http/hub-logger.ts'
 export { readLastEventId } from '../http/last-event-id.ts'
 export { HUB_PATH } from '../http/mercure-protocol.ts'
-export type { MercureMetrics, MercureProtocolVersion } from '../http/mercure-service.ts'
+export type {
+  MercureMetrics,
+  MercureProtocolVersion,
+  OpenTelemetryTracer,
+} from '../http/mercure-service.ts'
 export { type ReadBodyOptions, readBody } from '../http/read-body.ts'
 export { readCookie } from '../http/read-cookie.ts'
 export { discardRefusedBody, type RefusedBodyOptions } from '../http/refused-body.ts'

@@ -53,6 +53,11 @@ async function serve(config: ServerConfig): Promise<void> {
   for (const warning of protocolWarnings(config)) logger.warn(warning)
   // Development mode: no key configured. One random secret for this run signs both kinds of token.
   const devSecret = config.devMode ? randomBytes(32).toString('base64url') : null
+  // The dashboard is on in development mode, with a token of its own for this run: printed in the
+  // banner, never logged. The hub binds loopback there, so the form is reachable from here only.
+  const devAdminToken =
+    config.devMode && config.adminToken === null ? randomBytes(24).toString('base64url') : null
+  const adminToken = config.adminToken ?? devAdminToken
   let store: Awaited<ReturnType<typeof openStore>>
   try {
     store = await openStore(
@@ -87,6 +92,8 @@ async function serve(config: ServerConfig): Promise<void> {
       metrics,
       metricsToken: config.metricsToken,
       metricsListen: config.metricsListen,
+      webhooks: config.webhooks,
+      adminToken,
       maxHeaderBytes: config.maxHeaderBytes,
       // The chat demo mints tokens for any nickname: it runs only in development mode. It answers
       // only requests addressed to localhost, an IP address, or the name HOST gives.
@@ -156,6 +163,7 @@ async function serve(config: ServerConfig): Promise<void> {
     `hub: ${base}/.well-known/mercure · clock demo: ${base}/demo/clock/ · hub demo: ${base}/demo/hub/`,
   )
   if (address.metrics !== null) logger.info(`metrics (only there): ${address.metrics.url}/metrics`)
+  if (adminToken !== null) logger.info(`dashboard: ${base}/admin/`)
   const protocols = protocolSummary(config)
   logger.info(protocols.fields, protocols.message)
 
@@ -185,7 +193,7 @@ async function serve(config: ServerConfig): Promise<void> {
   // cleanly (the suite sent SIGTERM in that gap under load, and the process died of it).
   if (devSecret !== null) {
     const audience = config.resourceIdentifier ?? `${base}/.well-known/mercure`
-    await printDevBanner(devSecret, base, audience, logger)
+    await printDevBanner(devSecret, base, audience, logger, devAdminToken)
   }
 }
 
@@ -194,6 +202,7 @@ async function printDevBanner(
   base: string,
   audience: string,
   logger: Logger,
+  adminToken: string | null,
 ): Promise<void> {
   // A Mercure 1.0 access token from the issuer the hub trusts by default, for the URL printed
   // (its `aud` is the resource identifier derived from it), and the same grants as a 0.x token.
@@ -229,7 +238,14 @@ async function printDevBanner(
 
   Open ${base}/demo/hub/ and publish to it:
     curl -d 'topic=https://example.com/demo' -d 'data=Hello from curl' -H 'Authorization: Bearer ${token}' ${base}/.well-known/mercure
-
+${
+  adminToken === null
+    ? ''
+    : `
+  Live dashboard: open ${base}/admin/ and sign in with this admin token (for this run only):
+    ${adminToken}
+`
+}
 `)
 }
 

@@ -13,6 +13,7 @@ import {
   DEFAULT_STALL_TIMEOUT_MS,
 } from '../index.ts'
 import { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES } from '../node/index.ts'
+import { ADMIN_SETTINGS, type AdminSettings, adminSettings } from './admin-config.ts'
 import { ConfigError } from './config-error.ts'
 import {
   DEFAULT_HEADERS_TIMEOUT_MS,
@@ -50,6 +51,7 @@ import {
   type SubscriptionEventSettings,
   subscriptionEventSettings,
 } from './subscription-events-config.ts'
+import { WEBHOOK_SETTINGS, type WebhookSettings, webhookSettings } from './webhook-config.ts'
 
 export type { StoreConfig }
 export { ConfigError }
@@ -57,7 +59,9 @@ export { ConfigError }
 /** Everything the CLI needs to start a server, validated. */
 export interface ServerConfig
   extends OperationsSettings,
+    AdminSettings,
     SubscriptionEventSettings,
+    WebhookSettings,
     ProtocolSettings {
   port: number
   host: string
@@ -310,16 +314,20 @@ export const SETTINGS = {
     shown: 'pretty on a terminal',
   },
   ...OPERATIONS_SETTINGS,
+  ...ADMIN_SETTINGS,
   ...SUBSCRIPTION_EVENT_SETTINGS,
+  ...WEBHOOK_SETTINGS,
 } as const satisfies Record<string, SettingSpec>
 
 type SettingName = keyof typeof SETTINGS
 
-const OPTIONS: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
-  ...Object.fromEntries(Object.keys(SETTINGS).map((name) => [name, { type: 'string' as const }])),
-  port: { type: 'string', short: 'p' },
-  help: { type: 'boolean', short: 'h' },
-}
+const OPTIONS: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> =
+  {
+    ...Object.fromEntries(Object.keys(SETTINGS).map((name) => [name, { type: 'string' as const }])),
+    'webhook-url': { type: 'string', multiple: true },
+    port: { type: 'string', short: 'p' },
+    help: { type: 'boolean', short: 'h' },
+  }
 
 /** The `--help` text. */
 export const USAGE = `Usage: ssehub [serve] [options]
@@ -373,8 +381,8 @@ export function loadConfig(
 
   /** The setting's value and the name to quote in an error (the flag or the variable it came from). */
   const pick = (name: SettingName): SettingText | undefined => {
-    const flag = values[name]
-    if (flag !== undefined) return { value: flag, from: `--${name}` }
+    const flag: string | string[] | undefined = values[name]
+    if (flag !== undefined) return { value: [flag].flat().join(' '), from: `--${name}` }
     for (const variable of SETTINGS[name].env) {
       const value = env[variable]
       if (value !== undefined && value !== '') return { value, from: variable }
@@ -463,7 +471,9 @@ export function loadConfig(
       stallTimeoutMs: duration(text('stall-timeout'), 1000, true),
       ...connectionLimits(text),
       ...operationsSettings(text, pick, port),
+      ...adminSettings(pick),
       ...subscriptionEventSettings(text),
+      ...webhookSettings(text, pick),
       ...protocolSettings(text, pick),
       devMode,
     },

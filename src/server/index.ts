@@ -12,8 +12,26 @@ export {
   readLastEventId,
 } from '../node/index.ts'
 export {
+  createPresenceWebhooks,
+  type PresenceWebhookOptions,
+  type PresenceWebhooks,
+} from './presence-webhooks.ts'
+export {
   createSsehubServer,
   type ServerHubOptions,
   type SsehubServer,
   type SsehubServerOptions,
 } from './server.ts'
+export type {
+  UnsubscribeReason,
+  WebhookEvent,
+  WebhookEventKind,
+  WebhookSelector,
+} from './webhook-event.ts'
+export {
+  signWebhook,
+  type VerifyWebhookOptions,
+  verifyWebhookSignature,
+  WEBHOOK_ID_HEADER,
+  WEBHOOK_SIGNATURE_HEADER,
+} from './webhook-signature.ts'

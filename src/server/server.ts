@@ -4,7 +4,6 @@ import {
   type IncomingMessage,
 } from 'node:http'
 import { createSecureServer, type Http2SecureServer, type Http2Session } from 'node:http2'
-import type { AddressInfo } from 'node:net'
 import { type ChatProtocol, createChatApi } from '../apps/chat-api.ts'
 import { type ClockDemo, createClockDemo } from '../demos/clock.ts'
 import {
@@ -26,7 +25,10 @@ import {
   openEventStream,
   sendText,
 } from '../node/index.ts'
+import { createAdminDashboard } from './admin-dashboard.ts'
+import { bindServer, type ListenAddress } from './bind-server.ts'
 import { classifyClientError, createClientErrorLog } from './client-errors.ts'
+import { combineMetrics } from './combined-metrics.ts'
 import {
   applyConnectionLimits,
   type ConnectionLimits,
@@ -42,6 +44,9 @@ import {
 import { type Logger, silentLogger } from './logger.ts'
 import type { Metrics } from './metrics.ts'
 import { createOperationsHandler, createOperationsServer } from './operations.ts'
+import { type PresenceWebhookOptions, serverWebhooks } from './presence-webhooks.ts'
+import { registeredTracer } from './registered-tracer.ts'
+import { shutDown } from './shutdown.ts'
 import { serveStatic, WEB_ROOT } from './static-files.ts'
 
 /**
@@ -97,6 +102,13 @@ export interface SsehubServerOptions {
   shutdownGraceMs?: number
   /** The Mercure hub at `/.well-known/mercure`, or `null` for none. Defaults to `null`. */
   mercure?: ServerHubOptions | null
+  /**
+   * The token that turns the live dashboard at `/admin/` on (see docs/dashboard.md), or `null`
+   * for none: every `/admin/` path is then `404`. Defaults to `null`.
+   */
+  adminToken?: string | null
+  /** Presence webhooks (see docs/webhooks.md), or `null` for none. Defaults to `null`. */
+  webhooks?: PresenceWebhookOptions | null
   /** Prometheus metrics served at `/metrics`, or `null` for none. Defaults to `null`. */
   metrics?: Metrics | null
   /**
@@ -161,14 +173,6 @@ export interface SsehubServerOptions {
   clientErrorLogIntervalMs?: number
 }
 
-/** Where a server listens. */
-export interface ListenAddress {
-  port: number
-  host: string
-  /** A base URL, such as `http://127.0.0.1:3000`. */
-  url: string
-}
-
 /** A running ssehub server. */
 export interface SsehubServer {
   /** The underlying Node server. */
@@ -192,6 +196,8 @@ export interface SsehubServer {
    */
   close(): Promise<void>
 }
+
+export type { ListenAddress }
 
 /** Creates the ssehub HTTP server: landing page, demos, health. */
 export function createSsehubServer(options: SsehubServerOptions = {}): SsehubServer {
@@ -282,13 +288,28 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
     else if (req.httpVersionMajor === 2) clientErrors.count(kind)
   }
 
+  // The dashboard at /admin/ (404 without a token); its statistics observe the hub.
+  const admin = createAdminDashboard({
+    token: options.adminToken ?? null,
+    hub: () => mercure,
+    openStream,
+    webRoot,
+    tls: isTls,
+    closing: () => closing,
+  })
+  const webhooks = serverWebhooks(options, logger)
   // The hub is ssehub/node's handler, as any app would mount it; its streams share the server's
   // heartbeat and bounds, and are tracked with the others.
-  const mercure = options.mercure
+  const mercure: MercureHandler | null = options.mercure
     ? createMercureHandler({
         ...options.mercure,
         keyNames: options.mercure.keyNames ?? CLI_KEY_NAMES,
-        metrics: options.mercure.metrics ?? options.metrics ?? null,
+        tracer: registeredTracer(options.mercure.tracer),
+        metrics: combineMetrics([
+          options.mercure.metrics ?? options.metrics,
+          admin.metrics,
+          webhooks,
+        ]),
         ...(heartbeat === null ? { heartbeatMs: null } : { heartbeat }),
         ...streamBounds,
         logger,
@@ -350,6 +371,7 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
     const path = url.pathname
     const method = req.method ?? 'GET'
     if (await operations(req, res, path)) return
+    if (await admin.handle(req, res, path)) return
     // Every path and method goes to the hub before the other routes: it answers outside its own
     // path too (the protected resource metadata, /.well-known/oauth-protected-resource/…) and
     // takes QUERY subscriptions; it resolves false for what is not its.
@@ -427,10 +449,15 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
     },
     mercure,
     async listen(port = 0, host = '127.0.0.1') {
-      const main = await bind(server, port, host, isTls ? 'https' : 'http')
+      const main = await bindServer(server, port, host, isTls ? 'https' : 'http')
       if (operationsServer === null || metricsListen === null) return { ...main, metrics: null }
       try {
-        const address = await bind(operationsServer, metricsListen.port, metricsListen.host, 'http')
+        const address = await bindServer(
+          operationsServer,
+          metricsListen.port,
+          metricsListen.host,
+          'http',
+        )
         return { ...main, metrics: address }
       } catch (error) {
         await new Promise((resolve) => server.close(resolve))
@@ -439,57 +466,18 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
     },
     async close() {
       closing = true
-      const hubClosed = mercure?.close()
-      const operationsClosed = new Promise<unknown>((resolve) => {
-        if (operationsServer?.listening) operationsServer.close(resolve)
-        else resolve(undefined)
+      admin.close()
+      await shutDown({
+        server,
+        isTls,
+        streams: streams.keys(),
+        sessions,
+        operationsServer,
+        graceMs: options.shutdownGraceMs ?? 2000,
+        also: mercure?.close(),
       })
-      // Scrapes and probes are short requests: nothing is worth waiting for.
-      operationsServer?.closeAllConnections()
-      const closed = new Promise<void>((resolve) => {
-        server.close(() => resolve())
-      })
-      for (const stream of [...streams.keys()]) stream.close('server-closed')
-      for (const session of sessions) session.close()
-      if (!isTls) (server as HttpServer).closeIdleConnections()
-      let gaveUp = (): void => {}
-      const cut = new Promise<void>((resolve) => {
-        gaveUp = resolve
-      })
-      const grace = setTimeout(() => {
-        if (!isTls) (server as HttpServer).closeAllConnections()
-        for (const session of sessions) session.destroy()
-        // Node 24 can leave a destroyed HTTP/2 session without its 'close' event (a client that
-        // reset a stream after another request on its session), and `server.close()` then waits
-        // for it forever although its socket is gone: stop waiting a second later.
-        setTimeout(gaveUp, 1000).unref()
-      }, options.shutdownGraceMs ?? 2000)
-      grace.unref()
-      await Promise.all([Promise.race([closed, cut]), operationsClosed, hubClosed])
-      clearTimeout(grace)
+      await webhooks?.close() // After the hub: its subscribers' unsubscribe events are queued.
       clientErrors.flush()
     },
   }
-}
-
-function bind(
-  server: HttpServer | Http2SecureServer,
-  port: number,
-  host: string,
-  scheme: 'http' | 'https',
-): Promise<ListenAddress> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error): void => reject(error)
-    server.once('error', onError)
-    server.listen(port, host, () => {
-      server.off('error', onError)
-      const address = server.address() as AddressInfo
-      const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address
-      resolve({
-        port: address.port,
-        host: address.address,
-        url: `${scheme}://${shown}:${address.port}`,
-      })
-    })
-  })
 }

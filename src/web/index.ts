@@ -8,7 +8,11 @@
  */
 export type { HubLogger } from '../http/hub-logger.ts'
 export { HUB_PATH } from '../http/mercure-protocol.ts'
-export type { MercureMetrics, MercureProtocolVersion } from '../http/mercure-service.ts'
+export type {
+  MercureMetrics,
+  MercureProtocolVersion,
+  OpenTelemetryTracer,
+} from '../http/mercure-service.ts'
 export type { TrustedIssuer } from '../hub/access-token-verifier.ts'
 export { MissingPackageError } from '../hub/optional-package.ts'
 export type { EmbeddedHubOptions } from './embedded-hub.ts'
