@@ -228,9 +228,10 @@ export function createMercureService(
     store,
     matcher,
     subscriptionEvents: options.subscriptions ?? false,
-    // A store shared by several nodes (Redis) lists every node's subscriptions; only worth its
-    // writes when the subscriptions API is on.
-    ...(options.subscriptions && isSubscriptionDirectory(store) ? { directory: store } : {}),
+    // A store shared by several nodes (Redis) records every node's subscribers, whether or not the
+    // subscriptions API lists them: each node's heartbeat reports its count from them (the
+    // dashboard's cluster table), and a survivor announces a lost node's from them (webhooks).
+    ...(isSubscriptionDirectory(store) ? { directory: store } : {}),
     // Subscription events are live, never history: a shared store relays them between nodes.
     ...(options.subscriptions ? { relay: subscriptionEventRelayOf(store) } : {}),
     ...(options.subscriptionEventLimits

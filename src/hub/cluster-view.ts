@@ -5,6 +5,11 @@
  */
 export interface ClusterView {
   /**
+   * This node's id in the cluster, known as soon as the view exists (the `id` of the node that
+   * `nodes()` lists as `self`); `null` when the store does not know it.
+   */
+  readonly nodeId: string | null
+  /**
    * Every node the shared store knows of, this one included, sorted by id: the alive ones, and
    * lost ones that no survivor has claimed yet (`alive: false`). Rejects with a
    * `StoreUnavailableError` when the store cannot answer.

@@ -185,7 +185,7 @@ describe('createAdminStats', () => {
       store: () => ({
         kind: 'redis',
         size: () => Promise.reject(new Error('down')),
-        cluster: { nodes: async () => rows, onNodeLost: () => () => {} },
+        cluster: { nodeId: 'a', nodes: async () => rows, onNodeLost: () => () => {} },
       }),
     })
     const snapshot = await stats.sample()
@@ -209,6 +209,7 @@ describe('createAdminStats', () => {
         kind: 'redis',
         size: async () => 0,
         cluster: {
+          nodeId: 'n0',
           nodes: () => (hang ? new Promise<ClusterNode[]>(() => {}) : Promise.resolve(many)),
           onNodeLost: () => () => {},
         },

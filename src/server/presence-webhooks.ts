@@ -49,8 +49,8 @@ export interface PresenceWebhookOptions {
   /** Least time between two "queue full" warnings, in milliseconds. Defaults to `10000`. */
   dropLogIntervalMs?: number
   /**
-   * This node's id, sent as each event's `node`. Defaults to the id the cluster gives this node
-   * when `cluster` is set (`null` until it is known), else `null`.
+   * This node's id, sent as each event's `node`. Defaults to the cluster's `nodeId` when
+   * `cluster` is set, else `null`.
    */
   nodeId?: string | null
   /** A shared store's cluster: its lost nodes' subscribers are announced as gone. Defaults to none. */
@@ -134,16 +134,9 @@ export function createPresenceWebhooks(options: PresenceWebhookOptions): Presenc
     )
   })
 
-  let nodeId = options.nodeId ?? null
   const cluster = options.cluster ?? null
-  if (cluster !== null && options.nodeId === undefined) {
-    cluster.nodes().then(
-      (nodes) => {
-        nodeId = nodes.find((node) => node.self)?.id ?? null
-      },
-      (error: unknown) => logger.warn({ err: error }, 'cannot read this node id for webhooks'),
-    )
-  }
+  // Known synchronously: a node's first events (subscribers that connect as it starts) carry it.
+  const nodeId = options.nodeId !== undefined ? options.nodeId : (cluster?.nodeId ?? null)
   const node = (): string | null => nodeId
   const enqueue = (event: PendingEvent): void => {
     for (const target of targets) target.enqueue(event)

@@ -104,6 +104,11 @@ export class RedisClusterView implements ClusterView {
     this.#options = options
   }
 
+  /** This node's id: the store's, fixed when it was created. */
+  get nodeId(): string {
+    return this.#options.nodeId
+  }
+
   /**
    * Every member of the cluster with a status, this node included, sorted by id: alive ones, and
    * lost ones no survivor has claimed yet (`alive: false`; claimed nodes leave the listing).

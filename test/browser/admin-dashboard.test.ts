@@ -245,7 +245,7 @@ describe('the admin dashboard in Chromium', { skip }, () => {
     ]
     const store = createMemoryStore()
     Object.defineProperty(store, 'cluster', {
-      value: { nodes: async () => nodes, onNodeLost: () => () => {} },
+      value: { nodeId: 'node-a', nodes: async () => nodes, onNodeLost: () => () => {} },
     })
     const clustered = await startTestHub({ store }, { adminToken: ADMIN_TOKEN })
     const context = await browser.newContext({
