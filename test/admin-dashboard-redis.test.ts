@@ -106,7 +106,7 @@ async function withCluster(test: (cluster: Cluster) => Promise<void>): Promise<v
         { cwd: ROOT },
       )
       children.push(started)
-      const [, base, id] = (await waitForOutput(
+      const [, id, base] = (await waitForOutput(
         started,
         /ready (\S+) (\S+)\n/,
         'the child node',

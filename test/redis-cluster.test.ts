@@ -149,6 +149,9 @@ function childSubscribers(count: number) {
     id: `urn:lost:${i}`,
     selectors: [`/lost/${i}`, 'urn:lost:all'],
     ...(i % 2 === 0 ? { payload: { i } } : {}),
+    ...(i % 4 === 1
+      ? { subscribePayloads: [{ selectors: ['urn:lost:all'], payload: { v1: i } }] }
+      : {}),
   }))
 }
 

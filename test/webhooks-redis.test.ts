@@ -12,6 +12,7 @@ import {
   WEBHOOK_SIGNATURE_HEADER,
 } from '../src/server/webhook-signature.ts'
 import { createRedisStore, type RedisStore } from '../src/storage/redis.ts'
+import { accessToken, grant } from './helpers/access-token.ts'
 import {
   type CollectedChild,
   spawnCollecting,
@@ -31,7 +32,7 @@ import {
 // for its subscribers"): real ssehub nodes sharing one Redis, a real receiver verifying every
 // signature, and a node that dies.
 //
-// The node that dies is a child process (test/fixtures/redis-hub-node.ts), a whole ssehub node
+// The node that dies is a child process (test/fixtures/ssehub-redis-node.ts), a whole ssehub node
 // with webhooks of its own: its subscribers are real SSE connections, so the receiver first hears
 // their `subscribe` from it, with its node id, then their `node-lost` unsubscribe from the one
 // survivor that claimed it. SIGKILL is the crash (nothing cleaned up in Redis); SIGTERM is the
@@ -42,7 +43,7 @@ import {
 const skip = (await redisSkipReason()) ?? false
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
-const NODE = join(ROOT, 'test', 'fixtures', 'redis-hub-node.ts')
+const NODE = join(ROOT, 'test', 'fixtures', 'ssehub-redis-node.ts')
 const SECRET = 'webhook-redis-test-secret-0123456789-abcdefghij'
 
 /**
@@ -50,8 +51,14 @@ const SECRET = 'webhook-redis-test-secret-0123456789-abcdefghij'
  * accepting 200 connections never misses a whole TTL of heartbeats (every TTL / 3).
  */
 const TTL_MS = 1500
-/** Every 4th subscriber has a token with a payload that every event about it must carry. */
+/**
+ * Of every 4 subscribers, the first has a 0.x token with a payload, the third subscribes with
+ * Mercure 1.0 and a token whose `subscribe` details give its topic a payload: every event about
+ * either must carry it, `node-lost` ones included.
+ */
 const WITH_PAYLOAD = 4
+/** The remainder (modulo {@link WITH_PAYLOAD}) of the 1.0 subscribers. */
+const V1 = 2
 
 /** One request the receiver got. */
 interface Arrival {
@@ -185,19 +192,21 @@ interface ChildNode {
 }
 
 async function startChildNode(prefix: string, webhookUrl: string): Promise<ChildNode> {
+  // `SSEHUB_STORE`, as the fixture reads it.
+  const storeUrl = `${REDIS_URL}/0?prefix=${encodeURIComponent(prefix)}`
   const started = spawnCollecting(
     process.execPath,
-    ['--import', 'tsx', NODE, REDIS_URL, prefix, String(TTL_MS), webhookUrl],
+    ['--import', 'tsx', NODE, storeUrl, String(TTL_MS), webhookUrl],
     { cwd: ROOT, env: { ...process.env, WEBHOOK_SECRET: SECRET } },
   )
   try {
-    const [, id, hubUrl] = (await waitForOutput(
+    const [, id, base] = (await waitForOutput(
       started,
       /ready (\S+) (\S+)\n/,
       'the child node',
       60_000,
     )) as unknown as [string, string, string]
-    return { id, hubUrl, started }
+    return { id, hubUrl: `${base}/.well-known/mercure`, started }
   } catch (error) {
     await stopChild(started.child, 'SIGKILL')
     throw error
@@ -207,19 +216,41 @@ async function startChildNode(prefix: string, webhookUrl: string): Promise<Child
 /** The topic of subscriber `i`. */
 const topicOf = (i: number): string => `https://example.com/users/${i}`
 
+/** The payload every event about subscriber `i` carries, if any (see {@link WITH_PAYLOAD}). */
+function payloadOf(i: number): unknown {
+  if (i % WITH_PAYLOAD === 0) return { user: `user-${i}` }
+  if (i % WITH_PAYLOAD === V1) return { user: `user-${i}`, protocol: '1.0' }
+  return undefined
+}
+
 /**
- * Opens `count` SSE subscriptions to `hubUrl` (every {@link WITH_PAYLOAD}th with a token whose
- * payload is `{ user: 'user-<i>' }`), 50 at a time; resolves once each was answered 200.
+ * A 1.0 access token for subscriber `i`: a first `subscribe` detail that does not match its topic
+ * (its payload must not be picked), then one for its topic with {@link payloadOf}.
+ */
+function v1Token(i: number): Promise<string> {
+  return accessToken([
+    { ...grant(['subscribe'], { match: topicOf(i + 1) }), payload: { user: 'someone else' } },
+    { ...grant(['subscribe'], { match: topicOf(i) }), payload: payloadOf(i) },
+  ])
+}
+
+/**
+ * Opens `count` SSE subscriptions to `hubUrl` (with tokens and protocols as {@link WITH_PAYLOAD}
+ * says), 50 at a time; resolves once each was answered 200.
  */
 async function subscribeMany(hubUrl: string, count: number): Promise<IncomingMessage[]> {
   const open = async (i: number): Promise<IncomingMessage> => {
     const headers: Record<string, string> = { accept: 'text/event-stream' }
+    let query = `topic=${encodeURIComponent(topicOf(i))}`
     if (i % WITH_PAYLOAD === 0) {
       const token = await mintToken({ key: TEST_SECRET, payload: { user: `user-${i}` } })
       headers['authorization'] = `Bearer ${token}`
+    } else if (i % WITH_PAYLOAD === V1) {
+      headers['authorization'] = `Bearer ${await v1Token(i)}`
+      query = `match=${encodeURIComponent(topicOf(i))}`
     }
     return new Promise((resolve, reject) => {
-      const url = `${hubUrl}?topic=${encodeURIComponent(topicOf(i))}`
+      const url = `${hubUrl}?${query}`
       const req = get(url, { agent: false, headers }, (res) => {
         // The node goes away under these streams: their ends and resets are expected.
         res.on('error', () => {})
@@ -299,12 +330,11 @@ function childSubscribes(
     if (entry.from !== 'child' || event.type !== 'subscribe') continue
     assert.equal(bySubscriber.has(event.subscriber), false, `one subscribe for ${event.subscriber}`)
     assert.equal(event.node, child.id, "each event carries its node's id, the first ones included")
-    assert.equal(event.protocol, '0.x')
     const topic = event.selectors[0]?.match ?? ''
     const i = Number(/users\/(\d+)$/.exec(topic)?.[1])
+    assert.equal(event.protocol, i % WITH_PAYLOAD === V1 ? '1.0' : '0.x')
     assert.deepEqual(event.selectors, [{ type: 'exact', match: topicOf(i) }])
-    if (i % WITH_PAYLOAD === 0) assert.deepEqual(event.payload, { user: `user-${i}` })
-    else assert.equal(event.payload, undefined)
+    assert.deepEqual(event.payload, payloadOf(i))
     bySubscriber.set(event.subscriber, { ...entry, i })
   }
   assert.equal(bySubscriber.size, count, `a subscribe for each of the ${count} subscribers`)
@@ -385,7 +415,7 @@ describe('presence webhooks in a Redis cluster', { skip }, () => {
         assert.ok(subscribe, `${event.subscriber} was a subscriber of the lost node`)
         assert.ok(subscribe.last < first, `${event.subscriber}: subscribe before node-lost`)
         assert.deepEqual(event.selectors, subscribe.event.selectors)
-        assert.deepEqual(event.payload, subscribe.event.payload, 'the payload, when it had one')
+        assert.deepEqual(event.payload, subscribe.event.payload, 'the payload, 1.0 ones included')
       }
       assert.equal(gone.size, SUBSCRIBERS)
       assert.equal(senders.size, 1, `sent by exactly one survivor: ${[...senders].join(', ')}`)

@@ -1,3 +1,5 @@
+import type { SubscribePayload } from './subscriber.ts'
+
 /**
  * What a store shared by several hub nodes (Redis) tells about the cluster: the nodes it sees and
  * the subscribers of a node that stopped without saying so. The dashboard draws one row per node;
@@ -57,9 +59,11 @@ export interface LostSubscriber {
   readonly id: string
   /** The selectors it subscribed with. */
   readonly selectors: readonly string[]
-  /**
-   * Its `payload` claim, if any (Mercure 0.x tokens; a 1.0 token's `subscribe` details give a
-   * payload per selector, not one per subscriber: none here).
-   */
+  /** Its `payload` claim, if any (Mercure 0.x tokens). */
   readonly payload?: unknown
+  /**
+   * Its 1.0 token's `subscribe` details (selectors and payload each), if any: a payload per
+   * subscription, picked with `subscriptionPayload` as its own node did.
+   */
+  readonly subscribePayloads?: readonly SubscribePayload[]
 }

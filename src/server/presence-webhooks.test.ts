@@ -107,6 +107,22 @@ async function metric(
   return line === undefined ? 0 : Number(line.split(' ').pop())
 }
 
+/** A cluster of one node that never loses one, counting its `onNodeLost` listeners. */
+function countingCluster(): { cluster: ClusterView; listening(): number } {
+  let listening = 0
+  const cluster: ClusterView = {
+    nodeId: 'node-a',
+    nodes: async () => [],
+    onNodeLost: () => {
+      listening++
+      return () => {
+        listening--
+      }
+    },
+  }
+  return { cluster, listening: () => listening }
+}
+
 function options(
   urls: string[],
   extra: Partial<PresenceWebhookOptions> = {},
@@ -266,6 +282,26 @@ describe('createPresenceWebhooks', () => {
       await receiver.close()
     }
     assert.equal(stopped, true, 'stops listening to the cluster on close')
+  })
+
+  it('listens for lost nodes (and so, with Redis, claims them) only when a URL takes node-lost', async () => {
+    const { cluster, listening } = countingCluster()
+    const none = createPresenceWebhooks(
+      options(
+        ['https://app.example/a#subscribe,unsubscribe', 'https://app.example/b#unsubscribe'],
+        {
+          cluster,
+        },
+      ),
+    )
+    assert.equal(listening(), 0, 'no listener: a node that would drop the events must not claim')
+    assert.equal(await none.close(), 0)
+    const one = createPresenceWebhooks(
+      options(['https://app.example/a#subscribe', 'https://app.example/b#node-lost'], { cluster }),
+    )
+    assert.equal(listening(), 1, 'one listener when one URL takes node-lost')
+    assert.equal(await one.close(), 0)
+    assert.equal(listening(), 0, 'stops listening on close')
   })
 
   it('gives up on an event refused for good (4xx, a redirect) and goes on with the next', async () => {
@@ -496,22 +532,14 @@ describe('createPresenceWebhooks', () => {
     const { logger } = capturingLogger()
     assert.equal(serverWebhooks({}, logger), null)
     assert.equal(serverWebhooks({ webhooks: null }, logger), null)
-    let watched = 0
-    const cluster: ClusterView = {
-      nodeId: 'node-a',
-      nodes: async () => [],
-      onNodeLost: () => {
-        watched++
-        return () => {}
-      },
-    }
+    const { cluster, listening } = countingCluster()
     const store = { cluster } as unknown as EventStore
     const webhooks = serverWebhooks(
       { webhooks: options(['https://app.example/h']), mercure: { store } },
       logger,
     )
     assert.ok(webhooks)
-    assert.equal(watched, 1)
+    assert.equal(listening(), 1)
     assert.equal(await webhooks.close(), 0)
   })
 })

@@ -53,7 +53,10 @@ export interface PresenceWebhookOptions {
    * `cluster` is set, else `null`.
    */
   nodeId?: string | null
-  /** A shared store's cluster: its lost nodes' subscribers are announced as gone. Defaults to none. */
+  /**
+   * A shared store's cluster: its lost nodes' subscribers are announced as gone. Watched only when
+   * a URL takes `node-lost` (with Redis, only a watching node claims lost nodes). Defaults to none.
+   */
   cluster?: ClusterView | null
   /** Where failures are logged (never the secret, a URL's path or its query). Defaults to silent. */
   logger?: Logger
@@ -167,13 +170,18 @@ export function createPresenceWebhooks(options: PresenceWebhookOptions): Presenc
       return total
     },
   }
-  const stopWatching = cluster === null ? () => {} : cluster.onNodeLost(webhooks.nodeLost)
+  // Listening is what makes a Redis node claim lost nodes: a node none of whose URLs takes
+  // `node-lost` must not, or it would take the loss from a node that announces it and drop it.
+  const announcesLost = urls.some((url) => url.events.has('node-lost'))
+  const stopWatching =
+    cluster === null || !announcesLost ? () => {} : cluster.onNodeLost(webhooks.nodeLost)
   return webhooks
 }
 
 /**
  * The webhooks of an `SsehubServer`'s options, or `null` when they have none: their metrics on the
- * server's registry, the cluster of the hub's store watched, the server's logger.
+ * server's registry, the cluster of the hub's store watched (when a URL takes `node-lost`), the
+ * server's logger.
  */
 export function serverWebhooks(
   options: {

@@ -4,6 +4,7 @@ import {
   describeSelector,
   type LostSubscriber,
   type Subscriber,
+  type SubscriberClaims,
   subscriptionPayload,
 } from '../hub/index.ts'
 import type { EventStreamCloseReason } from '../index.ts'
@@ -66,6 +67,9 @@ export interface PendingEvent {
   readonly make: () => WebhookEvent
 }
 
+/** The claims a payload is picked from. */
+type PayloadClaims = Pick<SubscriberClaims, 'payload' | 'subscribePayloads'>
+
 const matcher = createSelectorMatcher()
 const matches = (selector: string, topic: string): boolean => matcher.matches(selector, topic)
 
@@ -74,6 +78,15 @@ function selectorsOf(selectors: readonly string[]): WebhookSelector[] {
     const { type, match } = describeSelector(selector)
     return { type, match }
   })
+}
+
+/**
+ * An event's payload: its first subscription's (see `subscriptionPayload`), the same whichever
+ * node computes it from the same claims.
+ */
+function payloadOf(selectors: readonly string[], claims: PayloadClaims | null): unknown {
+  const first = selectors[0]
+  return first === undefined ? undefined : subscriptionPayload(claims, first, matches)
 }
 
 /** A subscriber of this node joining or leaving, as a {@link PendingEvent}. */
@@ -93,8 +106,7 @@ export function subscriberEvent(
     key: subscriberId,
     body: undefined,
     make: () => {
-      const first = selectors[0]
-      const payload = first === undefined ? undefined : subscriptionPayload(claims, first, matches)
+      const payload = payloadOf(selectors, claims)
       return {
         id,
         type: reason === null ? 'subscribe' : 'unsubscribe',
@@ -122,17 +134,21 @@ export function lostSubscriberEvent(
     kind: 'node-lost',
     key: subscriber.id,
     body: undefined,
-    make: () => ({
-      id,
-      type: 'unsubscribe',
-      time: new Date(now).toISOString(),
-      node,
-      subscriber: subscriber.id,
-      protocol: null,
-      selectors: selectorsOf(subscriber.selectors),
-      ...(subscriber.payload === undefined ? {} : { payload: subscriber.payload }),
-      reason: 'node-lost',
-    }),
+    make: () => {
+      // It kept its claims' `payload` and `subscribePayloads`: the subscribe event's payload.
+      const payload = payloadOf(subscriber.selectors, subscriber)
+      return {
+        id,
+        type: 'unsubscribe',
+        time: new Date(now).toISOString(),
+        node,
+        subscriber: subscriber.id,
+        protocol: null,
+        selectors: selectorsOf(subscriber.selectors),
+        ...(payload === undefined ? {} : { payload }),
+        reason: 'node-lost',
+      }
+    },
   }
 }
 

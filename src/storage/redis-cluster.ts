@@ -214,12 +214,14 @@ export class RedisClusterView implements ClusterView {
           const subscriber = parseSubscriber(fields[i] as string, fields[i + 1] as string)
           if (subscriber === undefined) continue
           const payload = subscriber.claims?.payload
+          const details = subscriber.claims?.subscribePayloads
           subscribers.set(
             subscriber.id,
             Object.freeze({
               id: subscriber.id,
               selectors: Object.freeze([...subscriber.selectors]),
               ...(payload === undefined ? {} : { payload }),
+              ...(details === undefined ? {} : { subscribePayloads: Object.freeze([...details]) }),
             }),
           )
         }
