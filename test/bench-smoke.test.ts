@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test'
 import { catchUp } from '../bench/catch-up.bench.ts'
 import { durableHttp } from '../bench/durable-http.bench.ts'
 import { fanOut } from '../bench/fan-out.bench.ts'
+import { fanOut4k, fanOut32k } from '../bench/fan-out-payloads.bench.ts'
 import { idle } from '../bench/idle.bench.ts'
 import { latency } from '../bench/latency.bench.ts'
 import { LoadGenerator } from '../bench/load/generator.ts'
@@ -16,6 +17,7 @@ import type { PeerResult, Scenario, ScenarioRun } from '../bench/load/scenario-t
 import { createStreamScanner, makePayload } from '../bench/load/sse-scan.ts'
 import { manyTopics } from '../bench/many-topics.bench.ts'
 import type { PeerName, RunningPeer } from '../bench/peers/peer.ts'
+import { tokenStreaming } from '../bench/token-streaming.bench.ts'
 import { twoNodes, twoNodesUnavailable } from '../bench/two-nodes.bench.ts'
 import { assertWellFormedSvg } from './helpers/svg-well-formed.ts'
 
@@ -72,6 +74,23 @@ const TINY: Array<[Scenario<any>, object]> = [
   [manyTopics, { topics: 30, wildcards: 3, updates: 60, connections: 2 }],
   [catchUp, { subscribers: 10, behind: 20 }],
   [durableHttp, { publishers: 4, seconds: 0.2, warmupSeconds: 0.05, workers: 1 }],
+  [fanOut4k, { subscribers: 10, updates: 10, warmup: 2, connections: 2, payloadBytes: 4096 }],
+  [fanOut32k, { subscribers: 10, updates: 5, warmup: 1, connections: 2, payloadBytes: 32_768 }],
+  [
+    tokenStreaming,
+    {
+      streams: 10,
+      rate: 40,
+      seconds: 0.2,
+      warmupSeconds: 0.05,
+      fastSeconds: 0.2,
+      fastCount: 20,
+      payloadMin: 30,
+      payloadMax: 200,
+      publisherWorkers: 2,
+      seed: 1,
+    },
+  ],
 ]
 
 describe('the benchmark scenarios, tiny', () => {
@@ -117,6 +136,10 @@ describe('the benchmark scenarios, tiny', () => {
         const { acknowledgedPerSecond = 0 } = result.metrics
         assert.ok(acknowledgedPerSecond > 0, 'publishes acknowledged')
       } else {
+        if (scenario.id === 'token-streaming') {
+          const { pacedPerSecond = 0, fastPerSecond = 0 } = result.metrics
+          assert.ok(pacedPerSecond > 0 && fastPerSecond > 0, 'both phases acknowledged')
+        }
         assert.ok(result.latencySamples > 0, 'latency samples')
       }
       for (const metric of scenario.metrics) {

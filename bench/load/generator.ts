@@ -2,32 +2,14 @@
 // connections and publishes over them, waits for deliveries with a deadline and progress lines,
 // and merges what the workers measured. Every operation is bounded in count and time.
 
-import { type ChildProcess, fork } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
-import type {
-  CollectReport,
-  PublishCommand,
-  PublishedReport,
-  PublishTemplate,
-  SubscribedReport,
-  TickReport,
-  WorkerCommand,
-  WorkerReport,
-} from './protocol.ts'
+import type { Endpoint } from './endpoint.ts'
+import type { CollectReport, SubscribedReport, WorkerCommand } from './protocol.ts'
+import { type PublishOptions, type PublishSummary, publishOn } from './publishing.ts'
 import { concatSamples } from './stats.ts'
+import { closeStreamsOn, type StreamOptions, type StreamSummary, streamOn } from './streams.ts'
+import { emptyTick, endWorker, request, spawnWorker, type WorkerProcess } from './worker-process.ts'
 
-const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url))
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const { BENCH_WORKER_NODE_ARGS: WORKER_NODE_ARGS } = process.env
-
-/** Where the server under test listens. */
-export interface Endpoint {
-  host: string
-  /** Where subscribers connect. */
-  port: number
-  /** Where publishers connect, when not `port` (two nodes). */
-  publishPort?: number
-}
+export type { Endpoint }
 
 /** What {@link LoadGenerator.subscribe} reports. */
 export interface SubscribeResult {
@@ -69,41 +51,6 @@ export interface Collected {
   generatorCpuMs: number
 }
 
-/** Options of {@link LoadGenerator.publish}. */
-export interface PublishOptions {
-  template: PublishTemplate
-  topics: string[]
-  count: number
-  /** The first sequence number (the others follow it). Defaults to `0`. */
-  firstSeq?: number
-  /** Keep-alive connections in all (spread over the publisher workers). Defaults to `1`. */
-  connections?: number
-  /** Updates per second in all, or `null` (the default) for as fast as acknowledged. */
-  rate?: number | null
-  /** Defaults to `100`. */
-  payloadBytes?: number
-  /** Hard stop. */
-  durationMs: number
-  warmupMs?: number
-  captureSeqs?: number[]
-  /** Publisher processes. Defaults to `1`. */
-  workers?: number
-}
-
-/** What the publishers measured, merged. */
-export interface PublishSummary {
-  sent: number
-  acknowledged: number
-  acknowledgedInWindow: number
-  windowMs: number
-  failures: Record<string, number>
-  ackLatencies: Float64Array
-  firstSendNs: number
-  lastAckNs: number
-  captured: Record<string, string>
-  generatorCpuMs: number
-}
-
 /** Gets the progress of labelled waits (connections, deliveries): {@link LoadGenerator.reportTo}. */
 export type WaitReport = (label: string, done: number, total: number | null, detail: string) => void
 
@@ -111,22 +58,16 @@ export type WaitReport = (label: string, done: number, total: number | null, det
 const LINE_EVERY_MS = 2000
 const REPORT_EVERY_MS = 250
 
-interface Worker {
-  child: ChildProcess
-  tick: TickReport
-  waiters: Map<string, Array<{ resolve: (r: WorkerReport) => void; reject: (e: Error) => void }>>
-}
-
 const nowNs = (): number => Number(process.hrtime.bigint())
 
 /** Forks and drives the worker processes. Call {@link stop} when done. */
 export class LoadGenerator {
-  readonly #subscribers: Worker[]
-  readonly #publishers: Worker[] = []
+  readonly #subscribers: WorkerProcess[]
+  readonly #publishers: WorkerProcess[] = []
   #stopped = false
   #report: WaitReport | null = null
 
-  private constructor(subscribers: Worker[]) {
+  private constructor(subscribers: WorkerProcess[]) {
     this.#subscribers = subscribers
   }
 
@@ -185,14 +126,7 @@ export class LoadGenerator {
       const reports = await Promise.all(
         workers.map((worker, w) => {
           const slice = slices[w] as string[]
-          worker.tick = {
-            type: 'tick',
-            connected: 0,
-            failed: 0,
-            received: 0,
-            unique: 0,
-            dropped: 0,
-          }
+          worker.tick = emptyTick()
           const command: WorkerCommand = {
             type: 'subscribe',
             host: endpoint.host,
@@ -352,146 +286,42 @@ export class LoadGenerator {
     await Promise.all(
       this.#subscribers.map(async (w) => {
         await request(w, { type: 'close-subscribers' }, 'closed')
-        w.tick = { type: 'tick', connected: 0, failed: 0, received: 0, unique: 0, dropped: 0 }
+        w.tick = emptyTick()
       }),
     )
   }
 
   /** Publishes `count` updates (sequence numbers from `firstSeq`), spread over publisher workers. */
   async publish(endpoint: Endpoint, options: PublishOptions): Promise<PublishSummary> {
-    const workers = options.workers ?? 1
-    while (this.#publishers.length < workers) this.#publishers.push(spawnWorker())
-    const used = this.#publishers.slice(0, workers)
-    const connections = options.connections ?? 1
-    const reports = await Promise.all(
-      used.map((worker, w) => {
-        const command: PublishCommand = {
-          type: 'publish',
-          host: endpoint.host,
-          port: endpoint.publishPort ?? endpoint.port,
-          template: options.template,
-          topics: options.topics,
-          seqStart: (options.firstSeq ?? 0) + w,
-          seqStride: workers,
-          count: Math.ceil((options.count - w) / workers),
-          connections: Math.max(1, Math.round(connections / workers)),
-          rate: options.rate == null ? null : options.rate / workers,
-          payloadBytes: options.payloadBytes ?? 100,
-          durationMs: options.durationMs,
-          warmupMs: options.warmupMs ?? 0,
-          captureSeqs: options.captureSeqs ?? [],
-        }
-        // The worker answers once it is done: allow its whole duration plus a margin.
-        return request<PublishedReport>(worker, command, 'published', options.durationMs + 30_000)
-      }),
-    )
-    const failures: Record<string, number> = {}
-    for (const report of reports) {
-      for (const [why, n] of Object.entries(report.failures))
-        failures[why] = (failures[why] ?? 0) + n
-    }
-    const firsts = reports.map((r) => r.firstSendNs).filter((t) => t > 0)
-    return {
-      sent: reports.reduce((n, r) => n + r.sent, 0),
-      acknowledged: reports.reduce((n, r) => n + r.acknowledged, 0),
-      acknowledgedInWindow: reports.reduce((n, r) => n + r.acknowledgedInWindow, 0),
-      windowMs: Math.max(...reports.map((r) => r.windowMs)),
-      failures,
-      ackLatencies: concatSamples(reports.map((r) => r.ackLatencies)),
-      firstSendNs: firsts.length > 0 ? Math.min(...firsts) : 0,
-      lastAckNs: Math.max(...reports.map((r) => r.lastAckNs)),
-      captured: Object.assign({}, ...reports.map((r) => r.captured)),
-      generatorCpuMs: reports.reduce((n, r) => n + r.cpuMs, 0),
-    }
+    return publishOn(this.#publisherWorkers(options.workers ?? 1), endpoint, options)
+  }
+
+  /**
+   * Runs token streams (one topic and one keep-alive connection each, spread over `workers`
+   * publisher processes); their connections stay open for the next call until
+   * {@link closeStreams}.
+   */
+  async stream(endpoint: Endpoint, options: StreamOptions): Promise<StreamSummary> {
+    return streamOn(this.#publisherWorkers(options.workers ?? 2), endpoint, options)
+  }
+
+  /** Closes the token streams' connections. */
+  async closeStreams(): Promise<void> {
+    await closeStreamsOn(this.#publishers)
+  }
+
+  /** The first `count` publisher workers, forked when fewer run. */
+  #publisherWorkers(count: number): WorkerProcess[] {
+    while (this.#publishers.length < count) this.#publishers.push(spawnWorker())
+    return this.#publishers.slice(0, count)
   }
 
   /** Closes every connection and ends every worker. Idempotent. */
   async stop(): Promise<void> {
     if (this.#stopped) return
     this.#stopped = true
-    const all = [...this.#subscribers, ...this.#publishers]
-    await Promise.all(
-      all.map(
-        (worker) =>
-          new Promise<void>((resolve) => {
-            const { child } = worker
-            if (child.exitCode !== null || child.signalCode !== null) return resolve()
-            const timer = setTimeout(() => child.kill('SIGKILL'), 3000)
-            child.once('exit', () => {
-              clearTimeout(timer)
-              resolve()
-            })
-            if (child.connected) child.send({ type: 'exit' } satisfies WorkerCommand)
-            else child.kill('SIGTERM')
-          }),
-      ),
-    )
+    await Promise.all([...this.#subscribers, ...this.#publishers].map(endWorker))
   }
-}
-
-function spawnWorker(): Worker {
-  const child = fork(WORKER, [], {
-    cwd: ROOT,
-    // BENCH_WORKER_NODE_ARGS adds Node flags to the workers (e.g. `--cpu-prof`, to profile them).
-    execArgv: ['--import', 'tsx', ...(WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean)],
-    serialization: 'advanced',
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  })
-  const worker: Worker = {
-    child,
-    tick: { type: 'tick', connected: 0, failed: 0, received: 0, unique: 0, dropped: 0 },
-    waiters: new Map(),
-  }
-  const failAll = (error: Error): void => {
-    for (const list of worker.waiters.values()) for (const waiter of list) waiter.reject(error)
-    worker.waiters.clear()
-  }
-  child.on('message', (report: WorkerReport) => {
-    if (report.type === 'tick') {
-      worker.tick = report
-      return
-    }
-    if (report.type === 'error') {
-      failAll(new Error(`load worker ${child.pid}: ${report.message}`))
-      return
-    }
-    const list = worker.waiters.get(report.type)
-    list?.shift()?.resolve(report)
-  })
-  child.on('exit', (code, signal) => {
-    failAll(new Error(`load worker ${child.pid} exited (${signal ?? code})`))
-  })
-  return worker
-}
-
-function request<R extends WorkerReport>(
-  worker: Worker,
-  command: WorkerCommand,
-  replyType: R['type'],
-  timeoutMs = 120_000,
-): Promise<R> {
-  return new Promise<R>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(
-        new Error(
-          `load worker ${worker.child.pid} did not answer ${command.type} in ${timeoutMs} ms`,
-        ),
-      )
-    }, timeoutMs)
-    const list = worker.waiters.get(replyType) ?? []
-    worker.waiters.set(replyType, list)
-    list.push({
-      resolve: (report) => {
-        clearTimeout(timer)
-        resolve(report as R)
-      },
-      reject: (error) => {
-        clearTimeout(timer)
-        reject(error)
-      },
-    })
-    worker.child.send(command)
-  })
 }
 
 function log(label: string | undefined, text: string): void {

@@ -3,8 +3,9 @@
 // out), and read deliveries, losses, duplicates, latency and server CPU.
 
 import type { RunningPeer } from '../peers/peer.ts'
-import type { Collected, LoadGenerator, PublishSummary, SubscribeResult } from './generator.ts'
+import type { Collected, LoadGenerator, SubscribeResult } from './generator.ts'
 import { readProcs } from './proc-stats.ts'
+import type { PublishSummary } from './publishing.ts'
 import type { PeerResult } from './scenario-types.ts'
 import { type LatencySummary, summarizeLatency } from './stats.ts'
 
@@ -59,6 +60,8 @@ export async function publishAndCollect(
     rate?: number | null
     wildcard?: boolean
     firstSeq?: number
+    /** Bytes of `data` per update. Defaults to `100`. */
+    payloadBytes?: number
     /** Deliveries expected once `acknowledged` updates were accepted. */
     expected: (acknowledged: number) => number
     timeoutMs: number
@@ -84,6 +87,7 @@ export async function publishAndCollect(
         connections: options.connections,
         rate,
         durationMs: options.timeoutMs,
+        ...(options.payloadBytes === undefined ? {} : { payloadBytes: options.payloadBytes }),
       }),
     )
     const expected = options.expected(warm.acknowledged)
@@ -105,6 +109,7 @@ export async function publishAndCollect(
       rate: options.rate ?? null,
       durationMs: options.timeoutMs,
       ...(options.firstSeq === undefined ? {} : { firstSeq: options.firstSeq }),
+      ...(options.payloadBytes === undefined ? {} : { payloadBytes: options.payloadBytes }),
     }),
   )
   const expected = options.expected(published.acknowledged)
@@ -132,13 +137,13 @@ export async function publishAndCollect(
 
 /**
  * Awaits `publishing` while reporting the deliveries received so far against `expected` (for
- * a progress bar) 4 times a second, from this process: the publishers are worker processes
- * and report only once done.
+ * a progress bar; `null` when unknown) 4 times a second, from this process: the publishers are
+ * worker processes and report only once done.
  */
-async function reporting<T>(
+export async function reporting<T>(
   gen: LoadGenerator,
   label: string,
-  expected: number,
+  expected: number | null,
   publishing: Promise<T>,
 ): Promise<T> {
   const timer = setInterval(() => {

@@ -57,9 +57,41 @@ export interface PublishCommand {
   captureSeqs: number[]
 }
 
+/**
+ * Parent → publisher worker: token streams. Stream `i` publishes only to `topics[i]`, on its own
+ * keep-alive connection (kept open between commands until `close-streams`), one request in
+ * flight, on a schedule of its own or back to back.
+ */
+export interface StreamCommand {
+  type: 'stream'
+  host: string
+  port: number
+  template: PublishTemplate
+  /** One topic per stream, hence per connection. */
+  topics: string[]
+  /** Index of `topics[0]` among all streams (of every worker): seeds sizes, staggers schedules. */
+  firstStream: number
+  /** Streams in all, over every worker. */
+  totalStreams: number
+  /** Each stream's sequence numbers run from here (they are per stream, not global). */
+  seqStart: number
+  /** Updates per stream at most. */
+  count: number
+  /** Updates per second per stream, or `null` for back to back. */
+  rate: number | null
+  /** Bytes of `data`, drawn uniformly in [min, max] per update from a generator seeded per stream. */
+  payloadMin: number
+  payloadMax: number
+  seed: number
+  /** Stop sending after this long, whatever is left. */
+  durationMs: number
+}
+
 export type WorkerCommand =
   | SubscribeCommand
   | PublishCommand
+  | StreamCommand
+  | { type: 'close-streams' }
   | { type: 'collect' }
   | { type: 'reset' }
   | { type: 'close-subscribers' }
@@ -130,11 +162,33 @@ export interface PublishedReport {
   cpuMs: number
 }
 
+export interface StreamedReport {
+  type: 'streamed'
+  sent: number
+  /** Answered with a 2xx. */
+  acknowledged: number
+  /** Acknowledged updates per stream, in the order of `topics`. */
+  acknowledgedPerStream: Uint32Array
+  /** Non-2xx answers and network errors, by status (`0` for a network error). */
+  failures: Record<string, number>
+  /** Bytes of `data` in acknowledged updates. */
+  payloadBytes: number
+  /** How late each paced send was against its schedule, in microseconds (empty when unpaced). */
+  lateness: Float64Array
+  /** hrtime (ns) of the schedule's start, the first send and the last acknowledgement. */
+  startNs: number
+  firstSendNs: number
+  lastAckNs: number
+  cpuMs: number
+}
+
 export type WorkerReport =
   | TickReport
   | SubscribedReport
   | CollectReport
   | PublishedReport
+  | StreamedReport
+  | { type: 'streams-closed' }
   | { type: 'reset-done' }
   | { type: 'closed' }
   | { type: 'error'; message: string }

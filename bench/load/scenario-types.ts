@@ -40,7 +40,10 @@ export interface RunContext<P> {
 
 /** A benchmark scenario, run against each peer by {@link runScenario}. */
 export interface Scenario<P extends object> {
-  /** The bench file's stem: `fan-out` for `bench/fan-out.bench.ts`. */
+  /**
+   * The bench file's stem: `fan-out` for `bench/fan-out.bench.ts`; a file with variants names
+   * them after it (`fan-out-4k` in `bench/fan-out-payloads.bench.ts`).
+   */
   id: string
   title: string
   /** One or two sentences: what is measured, with which load. */

@@ -1,6 +1,7 @@
 // A load-generator worker process, forked by generator.ts: it either holds SSE subscriber
 // connections (raw sockets, scanned by sse-scan.ts) or publishes updates over keep-alive
-// connections, and reports to the parent over IPC. Not meant to be run by hand.
+// connections (token streams, one topic per connection: stream-publisher.ts), and reports to the
+// parent over IPC. Not meant to be run by hand.
 
 import { connect, type Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -14,6 +15,7 @@ import type {
   WorkerReport,
 } from './protocol.ts'
 import { createStreamScanner, makePayload, type StreamScanner } from './sse-scan.ts'
+import { closeStreams, runStreams } from './stream-publisher.ts'
 
 const send = (report: WorkerReport): void => {
   process.send?.(report)
@@ -342,6 +344,15 @@ process.on('message', (command: WorkerCommand) => {
           send({ type: 'error', message: String(error) }),
         )
         break
+      case 'stream':
+        runStreams(command).then(send, (error: unknown) =>
+          send({ type: 'error', message: String(error) }),
+        )
+        break
+      case 'close-streams':
+        closeStreams()
+        send({ type: 'streams-closed' })
+        break
       case 'collect':
         send(collect())
         break
@@ -355,6 +366,7 @@ process.on('message', (command: WorkerCommand) => {
         break
       case 'exit':
         closeSubscribers()
+        closeStreams()
         process.disconnect?.()
         break
     }
