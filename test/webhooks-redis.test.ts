@@ -343,39 +343,57 @@ function childSubscribes(
   return bySubscriber
 }
 
+/** The nodes of one test, as far as they started: what its `finally` stops. */
+interface Cluster {
+  readonly survivors: Survivor[]
+  child: ChildNode | undefined
+  streams: IncomingMessage[]
+}
+
+/**
+ * Starts two survivors and a child node with `count` subscribers, and waits until the receiver
+ * has every subscriber's subscribe from the child and Redis lists every one of them.
+ */
+async function startCluster(
+  cluster: Cluster,
+  prefix: string,
+  receiver: { url: string; arrivals: Arrival[] },
+  count: number,
+): Promise<{ node: ChildNode; subscribes: ReturnType<typeof childSubscribes>; a: Survivor }> {
+  cluster.survivors.push(await startSurvivor(prefix, receiver.url, 'a'))
+  cluster.survivors.push(await startSurvivor(prefix, receiver.url, 'b'))
+  const node = await startChildNode(prefix, `${receiver.url}/child`)
+  cluster.child = node
+  cluster.streams = await subscribeMany(node.hubUrl, count)
+  const fromChild = () =>
+    [...received(receiver.arrivals).values()].filter((e) => e.from === 'child').length
+  await until(
+    () => fromChild() >= count,
+    () => `${fromChild()} of ${count} subscribe events`,
+  )
+  const subscribes = childSubscribes(received(receiver.arrivals), node, count)
+  const [a] = cluster.survivors as [Survivor, Survivor]
+  const ids = [...subscribes.keys()]
+  await until(
+    async () => {
+      const seen = await listed(a.store)
+      return ids.every((id) => seen.has(id))
+    },
+    () => 'every subscriber of the child listed in Redis',
+  )
+  return { node, subscribes, a }
+}
+
 describe('presence webhooks in a Redis cluster', { skip }, () => {
   it("announce a killed node's 200 subscribers as gone exactly once, from one survivor, each after its subscribe", async (t) => {
     const SUBSCRIBERS = 200
     const prefix = uniquePrefix('webhooks-lost')
     const receiver = await startReceiver()
-    const survivors: Survivor[] = []
-    let child: ChildNode | undefined
-    let streams: IncomingMessage[] = []
+    const cluster: Cluster = { survivors: [], child: undefined, streams: [] }
+    const { survivors } = cluster
     try {
-      survivors.push(await startSurvivor(prefix, receiver.url, 'a'))
-      survivors.push(await startSurvivor(prefix, receiver.url, 'b'))
-      child = await startChildNode(prefix, `${receiver.url}/child`)
-      const node = child
-      streams = await subscribeMany(node.hubUrl, SUBSCRIBERS)
-
       // Before the crash: every subscribe delivered, every subscriber registered in Redis.
-      const subscribesFromChild = () =>
-        [...received(receiver.arrivals).values()].filter((e) => e.from === 'child').length
-      await until(
-        () => subscribesFromChild() >= SUBSCRIBERS,
-        () => `${subscribesFromChild()} of ${SUBSCRIBERS} subscribe events`,
-      )
-      const subscribes = childSubscribes(received(receiver.arrivals), node, SUBSCRIBERS)
-      const [a] = survivors as [Survivor, Survivor]
-      const ids = [...subscribes.keys()]
-      await until(
-        async () => {
-          const seen = await listed(a.store)
-          return ids.every((id) => seen.has(id))
-        },
-        () => 'every subscriber of the child listed in Redis',
-      )
-
+      const { node, subscribes, a } = await startCluster(cluster, prefix, receiver, SUBSCRIBERS)
       assert.equal(await stopChild(node.started.child, 'SIGKILL'), null, 'killed, not exited')
       const killedAt = await redisNow()
       const lost = () =>
@@ -421,8 +439,8 @@ describe('presence webhooks in a Redis cluster', { skip }, () => {
       assert.equal(senders.size, 1, `sent by exactly one survivor: ${[...senders].join(', ')}`)
       assert.ok(senders.has('a') || senders.has('b'), 'by a survivor')
     } finally {
-      for (const stream of streams) stream.destroy()
-      if (child !== undefined) await stopChild(child.started.child, 'SIGKILL')
+      for (const stream of cluster.streams) stream.destroy()
+      if (cluster.child !== undefined) await stopChild(cluster.child.started.child, 'SIGKILL')
       for (const survivor of survivors) await closeSurvivor(survivor)
       await receiver.close()
       await deleteKeys(prefix)
@@ -433,32 +451,10 @@ describe('presence webhooks in a Redis cluster', { skip }, () => {
     const SUBSCRIBERS = 50
     const prefix = uniquePrefix('webhooks-closed')
     const receiver = await startReceiver()
-    const survivors: Survivor[] = []
-    let child: ChildNode | undefined
-    let streams: IncomingMessage[] = []
+    const cluster: Cluster = { survivors: [], child: undefined, streams: [] }
+    const { survivors } = cluster
     try {
-      survivors.push(await startSurvivor(prefix, receiver.url, 'a'))
-      survivors.push(await startSurvivor(prefix, receiver.url, 'b'))
-      child = await startChildNode(prefix, `${receiver.url}/child`)
-      const node = child
-      streams = await subscribeMany(node.hubUrl, SUBSCRIBERS)
-      const fromChild = () =>
-        [...received(receiver.arrivals).values()].filter((e) => e.from === 'child').length
-      await until(
-        () => fromChild() >= SUBSCRIBERS,
-        () => `${fromChild()} of ${SUBSCRIBERS} subscribe events`,
-      )
-      const subscribes = childSubscribes(received(receiver.arrivals), node, SUBSCRIBERS)
-      const [a] = survivors as [Survivor, Survivor]
-      const ids = [...subscribes.keys()]
-      await until(
-        async () => {
-          const seen = await listed(a.store)
-          return ids.every((id) => seen.has(id))
-        },
-        () => 'every subscriber of the child listed in Redis',
-      )
-
+      const { node, subscribes, a } = await startCluster(cluster, prefix, receiver, SUBSCRIBERS)
       // The fixture's SIGTERM: the server closes (its webhooks delivered), then the store.
       assert.equal(await stopChild(node.started.child, 'SIGTERM'), 0, node.started.output())
       const closedAt = await redisNow()
@@ -493,8 +489,8 @@ describe('presence webhooks in a Redis cluster', { skip }, () => {
       }
       assert.equal(left.size, SUBSCRIBERS)
     } finally {
-      for (const stream of streams) stream.destroy()
-      if (child !== undefined) await stopChild(child.started.child, 'SIGKILL')
+      for (const stream of cluster.streams) stream.destroy()
+      if (cluster.child !== undefined) await stopChild(cluster.child.started.child, 'SIGKILL')
       for (const survivor of survivors) await closeSurvivor(survivor)
       await receiver.close()
       await deleteKeys(prefix)
