@@ -21,13 +21,14 @@ export interface NodeProtocolHandlerOptions {
  * The Mercure protocol (`mercure-protocol.ts`) on Node's HTTP/1.1 and HTTP/2: bodies read with
  * their bounds and `Expect: 100-continue` deferred, streams opened on the response, and the bodies
  * of refused requests dropped without being read (see `discardRefusedBody`).
- * Handles `/.well-known/mercure` and below; returns `false` for any other path.
+ * Handles `/.well-known/mercure` and below; returns `false` for any other path. `opened`, when
+ * given, is called right after a subscription's stream opened (its catch-up may go on).
  */
 export function createNodeProtocolHandler(
   options: NodeProtocolHandlerOptions,
-): (req: NodeRequest, res: NodeResponse, url: URL) => Promise<boolean> {
+): (req: NodeRequest, res: NodeResponse, url: URL, opened?: () => void) => Promise<boolean> {
   const { protocol, logger } = options
-  return async (req, res, url) => {
+  return async (req, res, url, opened) => {
     const exchange: HubExchange = {
       request: {
         method: req.method ?? 'GET',
@@ -37,7 +38,11 @@ export function createNodeProtocolHandler(
         origin: requestOrigin(req),
       },
       readBody: (limit, timeoutMs) => readBody(req, limit, { timeoutMs }),
-      openStream: (headers) => options.openStream(req, res, headers),
+      openStream: (headers) => {
+        const stream = options.openStream(req, res, headers)
+        opened?.()
+        return stream
+      },
     }
     let outcome: HubOutcome
     try {

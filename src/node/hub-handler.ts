@@ -6,6 +6,7 @@ import {
   openEventStream,
 } from '../http/event-stream-response.ts'
 import { createNodeProtocolHandler } from '../http/mercure-handler.ts'
+import { parseRequestTarget } from '../http/request-target.ts'
 import { sendText } from '../http/send-text.ts'
 import type { EventStore } from '../hub/event-store.ts'
 import type { Hub } from '../hub/hub.ts'
@@ -87,45 +88,38 @@ export function createMercureHandler(options: MercureHandlerOptions): MercureHan
   const embedded = embedHub('createMercureHandler', hubOptions)
   const { service, logger } = embedded
   const streamOptions: OpenEventStreamOptions = embedded.streamOptions
-  // Streams opened while a request is handled: its promise resolves at once for them.
-  const opening = new WeakMap<NodeResponse, () => void>()
   const handleProtocol = createNodeProtocolHandler({
     protocol: service.protocol,
     openStream: (req, res, headers) => {
       const stream = openEventStream(req, res, { ...streamOptions, headers })
       onStream?.(stream, req)
-      opening.get(res)?.()
       return stream
     },
     logger,
   })
 
-  const handle = async (req: NodeRequest, res: NodeResponse): Promise<boolean> => {
-    let url: URL
-    try {
-      // Express rewrites `req.url` under a mount path; its `originalUrl` is the request's own.
-      const target = (req as { originalUrl?: unknown }).originalUrl
-      url = new URL(typeof target === 'string' ? target : (req.url ?? '/'), 'http://localhost')
-    } catch {
-      return false
-    }
-    const fail = (error: unknown): boolean => {
-      if (onError === undefined)
-        logger.error({ err: error, path: url.pathname }, 'hub request failed')
-      else onError(error, req)
-      if (!res.headersSent) sendText(res, 500, 'Internal error.\n')
-      else res.destroy?.()
-      return true
-    }
+  const fail = (error: unknown, req: NodeRequest, res: NodeResponse, url: URL): boolean => {
+    if (onError === undefined)
+      logger.error({ err: error, path: url.pathname }, 'hub request failed')
+    else onError(error, req)
+    if (!res.headersSent) sendText(res, 500, 'Internal error.\n')
+    else res.destroy?.()
+    return true
+  }
+
+  const handle = (req: NodeRequest, res: NodeResponse): Promise<boolean> => {
+    // Express rewrites `req.url` under a mount path; its `originalUrl` is the request's own.
+    const target = (req as { originalUrl?: unknown }).originalUrl
+    const url = parseRequestTarget(typeof target === 'string' ? target : (req.url ?? '/'))
+    if (url === null) return Promise.resolve(false)
     // A subscription's catch-up goes at its client's pace: the caller (Fastify's hijack, Koa's
     // `respond = false`) hears `true` as soon as the stream is open, not when the catch-up ends.
-    const opened = new Promise<boolean>((resolve) => opening.set(res, () => resolve(true)))
-    const handling = handleProtocol(req, res, url).catch(fail)
-    try {
-      return await Promise.race([handling, opened])
-    } finally {
-      opening.delete(res)
-    }
+    // One promise per request, settled by whichever comes first.
+    return new Promise<boolean>((resolve) => {
+      handleProtocol(req, res, url, () => resolve(true)).then(resolve, (error: unknown) =>
+        resolve(fail(error, req, res, url)),
+      )
+    })
   }
   return Object.assign(handle, {
     hub: service.hub,

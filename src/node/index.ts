@@ -5,8 +5,8 @@
  * without the hub; `mintToken` (0.x) and `mintAccessToken` (1.0) sign the tokens publishers and
  * subscribers present, and `keyWarnings` says when a key is unsafe. For routes of your own
  * beside the hub, the Node helpers the hub itself answers with: bounded bodies (`readBody`,
- * `discardRefusedBody`, `deferContinue`), `readCookie` and `sendText`. The `ssehub` server is
- * composed of this entry and the others, nothing more.
+ * `discardRefusedBody`, `deferContinue`), `readCookie`, `sendText` and `parseRequestTarget`. The
+ * `ssehub` server is composed of this entry and the others, nothing more.
  *
  * @module
  */
@@ -35,6 +35,7 @@ export type {
 export { type ReadBodyOptions, readBody } from '../http/read-body.ts'
 export { readCookie } from '../http/read-cookie.ts'
 export { discardRefusedBody, type RefusedBodyOptions } from '../http/refused-body.ts'
+export { parseRequestTarget } from '../http/request-target.ts'
 export { sendText } from '../http/send-text.ts'
 export type { TrustedIssuer } from '../hub/access-token-verifier.ts'
 export { DEFAULT_MAX_ID_BYTES } from '../hub/defaults.ts'

@@ -23,6 +23,7 @@ import {
   type NodeResponse,
   type OpenEventStreamOptions,
   openEventStream,
+  parseRequestTarget,
   sendText,
 } from '../node/index.ts'
 import { createAdminDashboard } from './admin-dashboard.ts'
@@ -361,10 +362,9 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
   const discovery = mercure ? { link: `<${HUB_PATH}>; rel="mercure"` } : {}
 
   const route = async (req: NodeRequest, res: NodeResponse): Promise<void> => {
-    let url: URL
-    try {
-      url = new URL(req.url ?? '/', 'http://localhost')
-    } catch {
+    // Parsed once: the hub's handler gets the same URL back (request-target.ts).
+    const url = parseRequestTarget(req.url ?? '/')
+    if (url === null) {
       sendText(res, 400, 'The request target is not a valid URL.\n')
       return
     }
