@@ -14,6 +14,8 @@ export interface Cors {
 
 const ALLOWED_HEADERS = 'authorization, cache-control, last-event-id, content-type'
 const EXPOSED_HEADERS = 'link, last-event-id, mercure-last-event-id'
+/** The headers of a response to a request without CORS: one object for all of them, never changed. */
+const NONE: Record<string, string> = Object.freeze({})
 
 /**
  * CORS for the hub. With credentials (cookies, `withCredentials`), the standard forbids `*`, and
@@ -37,7 +39,7 @@ export function createCors(options: CorsOptions = {}): Cors {
     headers(origin) {
       const headers = base(origin)
       return headers === null
-        ? {}
+        ? NONE
         : { ...headers, 'access-control-expose-headers': EXPOSED_HEADERS }
     },
     preflight(origin) {

@@ -26,25 +26,20 @@ export function openEventStream(
   options: OpenEventStreamOptions = {},
 ): EventStream {
   const http2 = req.httpVersionMajor === 2
-  const headers: OutgoingHttpHeaders = {
-    ...options.headers,
-    'content-type': 'text/event-stream; charset=utf-8',
-    // no-transform: compression middleware and proxies must not buffer the stream
-    // (expressjs/compression#17, nestjs/nest#5762).
-    'cache-control': 'private, no-cache, no-store, must-revalidate, max-age=0, no-transform',
-    // nginx buffers proxied responses unless told otherwise (nginx/nginx#1505).
-    'x-accel-buffering': 'no',
-  }
   // On HTTP/1.1 the stream frames its own chunks and writes them straight to the socket (see
   // Http1DirectSink), so it says itself that the body is chunked, and the connection outlives
   // it. HTTP/1.0 has no chunked coding: Node ends that body by closing the connection, and says
   // so. HEAD has no body. RFC 9113 §8.2.2: connection-specific header fields are malformed in
   // HTTP/2.
   const framesItself = !http2 && req.httpVersion === '1.1' && req.method !== 'HEAD'
-  if (framesItself) {
-    headers.connection = 'keep-alive'
-    headers['transfer-encoding'] = 'chunked'
-  }
+  const extra = options.headers
+  // Without extra headers (most of a hub's streams), the head's fields are one shared object.
+  const headers: OutgoingHttpHeaders =
+    extra === undefined || Object.keys(extra).length === 0
+      ? framesItself
+        ? FRAMED_HEADERS
+        : STREAM_HEADERS
+      : { ...extra, ...(framesItself ? FRAMED_HEADERS : STREAM_HEADERS) }
   res.writeHead(200, headers)
   // Node keeps the head it sends (`_header`, HTTP/1.x only) for the response's whole life, built
   // by concatenation: in V8 a tree of some 20 strings of 32 bytes each. Reading a character
@@ -73,6 +68,22 @@ export function openEventStream(
   req.on('error', onGone)
   return stream
 }
+
+/** The fields of every event stream's head; Node reads them, never changes them. */
+const STREAM_HEADERS: OutgoingHttpHeaders = Object.freeze({
+  'content-type': 'text/event-stream; charset=utf-8',
+  // no-transform: compression middleware and proxies must not buffer the stream
+  // (expressjs/compression#17, nestjs/nest#5762).
+  'cache-control': 'private, no-cache, no-store, must-revalidate, max-age=0, no-transform',
+  // nginx buffers proxied responses unless told otherwise (nginx/nginx#1505).
+  'x-accel-buffering': 'no',
+})
+/** {@link STREAM_HEADERS} of a stream that frames its own chunks (HTTP/1.1). */
+const FRAMED_HEADERS: OutgoingHttpHeaders = Object.freeze({
+  ...STREAM_HEADERS,
+  connection: 'keep-alive',
+  'transfer-encoding': 'chunked',
+})
 
 /** Something that emits `'drain'`: the socket or the response a sink writes to. */
 interface Drainable {

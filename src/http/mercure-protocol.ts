@@ -331,8 +331,12 @@ export function createMercureProtocol(options: MercureProtocolOptions): MercureP
         span: request.trace,
         expiresAt: claims?.exp === undefined ? undefined : claims.exp * 1000,
         open: (extra: Record<string, string>) => {
-          const sent: Record<string, string> = { ...headers }
-          for (const [name, text] of Object.entries(extra)) sent[name] = utf8HeaderValue(text)
+          // Copied only when there is something to add (a resume's Last-Event-ID).
+          let sent = headers
+          for (const name of Object.keys(extra)) {
+            if (sent === headers) sent = { ...headers }
+            sent[name] = utf8HeaderValue(extra[name] as string)
+          }
           opened = exchange.openStream(sent)
           return opened
         },

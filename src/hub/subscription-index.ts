@@ -142,6 +142,16 @@ export class SubscriptionIndex<T extends NonNullable<unknown>> {
     const maxWork = this.#maxTemplateWork
     const maxStates = this.#maxTemplateStates
     if (maxWork === null && maxStates === null) return null
+    // Most subscriptions bring no template the index lacks (exact topics, `*`, templates held
+    // already): they cost nothing, and are admitted without the bookkeeping below.
+    let fresh = false
+    for (const selector of selectors) {
+      if (this.#isNewTemplate(selector)) {
+        fresh = true
+        break
+      }
+    }
+    if (!fresh) return null
     // The new templates' costs are added to the trees for the check, then taken back.
     const added = new Map<
       string,
@@ -314,6 +324,12 @@ export class SubscriptionIndex<T extends NonNullable<unknown>> {
       }
     }
     for (const item of found) visit(item)
+  }
+
+  /** Whether `selector` is a template no item holds yet. */
+  #isNewTemplate(selector: string): boolean {
+    if (selector === '*' || this.#exact.has(selector) || this.#templates.has(selector)) return false
+    return this.#matcher.template(selector) !== null
   }
 
   /** The items of `*` or of a template selector already held. */

@@ -47,7 +47,16 @@ export function checkTemplateBudget(
   matcher: SelectorMatcher,
 ): string | null {
   let states = 0
-  for (const selector of new Set(selectors)) states += matcher.template(selector)?.stateCount ?? 0
+  // A set only once a template shows up: most subscriptions hold none, and allocate nothing here.
+  let counted: Set<string> | undefined
+  for (const selector of selectors) {
+    const template = matcher.template(selector)
+    if (template === null) continue
+    counted ??= new Set()
+    if (counted.has(selector)) continue
+    counted.add(selector)
+    states += template.stateCount
+  }
   if (states <= MAX_SUBSCRIPTION_TEMPLATE_STATES) return null
   return (
     `The URI templates among the topic selectors need ${states} automaton states together, ` +
