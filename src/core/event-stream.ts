@@ -110,6 +110,8 @@ const textEncoder = new TextEncoder()
 // stays in the process (the allocator keeps freed blocks) long after the buffer is collected.
 let lastHead = ''
 let lastHeadBytes: Uint8Array = new Uint8Array(0)
+/** The opening of a stream with the default comment and no retry. */
+const DEFAULT_HEAD = textEncoder.encode(formatComment('ok'))
 const encodeHead = (head: string): Uint8Array => {
   if (head !== lastHead) {
     lastHeadBytes = textEncoder.encode(head)
@@ -252,9 +254,15 @@ export class EventStream implements HeartbeatTarget {
     // to the application as an empty message. Without the blank line they are lines of the first
     // event's block, where comments are skipped and `retry` applies at once ([spec] "If the field
     // name is retry … set the event stream's reconnection time").
-    let head = formatComment(opening)
-    if (options.retry != null) head += `${formatRetry(options.retry).trimEnd()}\n`
-    this.write(encodeHead(head))
+    // Nearly every stream opens with the default comment and no retry: shared bytes, not even
+    // formatted again.
+    let bytes: Uint8Array = DEFAULT_HEAD
+    if (opening !== 'ok' || options.retry != null) {
+      let head = formatComment(opening)
+      if (options.retry != null) head += `${formatRetry(options.retry).trimEnd()}\n`
+      bytes = encodeHead(head)
+    }
+    this.write(bytes)
     this.#heartbeat?.add(this)
   }
 
@@ -366,7 +374,10 @@ export class EventStream implements HeartbeatTarget {
       queueMicrotask(() => notify(listener, reason, this))
       return () => {}
     }
-    this.#setCloseListeners([...this.#closeListeners(), listener])
+    // The first two listeners (the usual server and hub) take their fields with no array made.
+    if (this.#closeListener === null) this.#closeListener = listener
+    else if (this.#moreCloseListeners === null) this.#moreCloseListeners = listener
+    else this.#setCloseListeners([...this.#closeListeners(), listener])
     return () => {
       const listeners = this.#closeListeners()
       const index = listeners.indexOf(listener)

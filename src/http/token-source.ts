@@ -87,7 +87,7 @@ export function extractToken(
 
 function queryToken(target: string): string | null {
   const queryStart = target.indexOf('?')
-  if (queryStart === -1) return null
+  if (queryStart === -1 || !mayNameAuthorization(target, queryStart + 1)) return null
   const values = new URLSearchParams(target.slice(queryStart + 1)).getAll('authorization')
   if (values.length === 0) return null
   // [spec] RFC 6750 §3.1: invalid_request when the request "repeats the same parameter".
@@ -95,6 +95,31 @@ function queryToken(target: string): string | null {
   const token = values[0] as string
   if (token === '') throw malformed('The "authorization" query parameter is empty.')
   return token
+}
+
+/**
+ * Whether the query starting at `start` may hold a field named `authorization`: it names it
+ * literally, or has a name with a `%` escape (which could spell it). Most subscriptions have
+ * neither (their `%`s are in the topics, the values), and their query is then not parsed a
+ * second time here, URLSearchParams and all.
+ */
+function mayNameAuthorization(target: string, start: number): boolean {
+  if (target.includes('authorization', start)) return true
+  // Each search starts past the last one (not at each field), so a query of many fields is still
+  // scanned in one pass: URLs are the client's to make (DoS guard against a quadratic scan).
+  let equals = target.indexOf('=', start)
+  let percent = target.indexOf('%', start)
+  let field = start
+  while (percent !== -1 && field < target.length) {
+    let end = target.indexOf('&', field)
+    if (end === -1) end = target.length
+    if (equals !== -1 && equals < field) equals = target.indexOf('=', field)
+    if (percent < field) percent = target.indexOf('%', field)
+    const nameEnd = equals === -1 || equals > end ? end : equals
+    if (percent !== -1 && percent < nameEnd) return true
+    field = end + 1
+  }
+  return false
 }
 
 function malformed(message: string): AuthError {

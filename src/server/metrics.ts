@@ -58,6 +58,9 @@ export function createMetrics(): Metrics {
     labelNames: ['reason'],
     registers: [registry],
   })
+  // One child per reason, made on first use: `inc({ reason })` would sort and hash the labels of
+  // every closing connection.
+  const disconnectionsBy = new Map<EventStreamCloseReason, { inc(): void }>()
   const subscriptionEventsDropped = new Counter({
     name: 'ssehub_subscription_events_dropped_total',
     help: 'Subscription events not sent, by reason (selectors past the cap, client address over its rate, recipient congested).',
@@ -86,7 +89,12 @@ export function createMetrics(): Metrics {
       subscriptions.inc()
     },
     disconnected(reason: EventStreamCloseReason) {
-      disconnections.inc({ reason })
+      let counter = disconnectionsBy.get(reason)
+      if (counter === undefined) {
+        counter = disconnections.labels({ reason })
+        disconnectionsBy.set(reason, counter)
+      }
+      counter.inc()
     },
     subscriptionEventsDropped(count, reason) {
       subscriptionEventsDropped.inc({ reason }, count)
