@@ -1,5 +1,6 @@
 import { type EventStore, StoreUnavailableError } from '../hub/event-store.ts'
 import type { StoredUpdate, Update } from '../hub/update.ts'
+import { CommitGather } from './commit-gather.ts'
 import { CommitListeners } from './commit-listeners.ts'
 import { DEFAULT_MAX_UPDATES } from './defaults.ts'
 import { keepDriverHandle } from './driver-handle.ts'
@@ -152,6 +153,7 @@ export class SqliteStore implements EventStore {
   #prunedUpTo = 0
   #lastPrune = 0
   readonly #appends: GroupCommit<Pending, StoredUpdate>
+  readonly #gather: CommitGather
   readonly #listeners = new CommitListeners()
   readonly #recent: RecentUpdates
   readonly #timer: ReturnType<typeof setInterval> | undefined
@@ -166,15 +168,20 @@ export class SqliteStore implements EventStore {
   constructor(options: SqliteStoreOptions) {
     this.#maxUpdates = checkPositiveInteger('maxUpdates', options.maxUpdates, DEFAULT_MAX_UPDATES)
     this.#maxAgeMs = checkMaxAgeMs(options.maxAgeMs)
-    // setImmediate closes the batch, not a microtask: publishers whose appends resolved in this
-    // turn get to append again before the next transaction, so one fsync covers all of them. A
+    // The batch closes at the end of a turn, not in a microtask, and not before it holds as many
+    // appends as the last one (1 ms at most, see commit-gather.ts): publishers answered by the last
+    // commit append again before the next transaction, so one fsync covers all of them. A
     // transaction blocks the event loop while it runs: at most `maxBatch` appends in each, one
     // transaction a turn.
+    this.#gather = new CommitGather(() => this.#appends.waiting)
     this.#appends = new GroupCommit({
-      schedule: (flush) => setImmediate(flush),
+      schedule: this.#gather.schedule,
       maxItems: checkPositiveInteger('maxBatch', options.maxBatch, DEFAULT_MAX_BATCH),
       batchesPerTurn: 'one',
-      commit: (batch) => this.#flush(batch),
+      commit: (batch) => {
+        this.#gather.committed(batch.length)
+        return this.#flush(batch)
+      },
     })
     this.#recent = new RecentUpdates(options.recentBytes ?? DEFAULT_RECENT_BYTES, this.#maxUpdates)
     const synchronous = options.synchronous ?? 'full'
@@ -288,7 +295,9 @@ export class SqliteStore implements EventStore {
 
   append(update: Update): Promise<StoredUpdate> {
     if (this.#closed) return Promise.reject(new StoreUnavailableError('the SQLite store is closed'))
-    return this.#appends.add({ update, params: toParams(update) })
+    const added = this.#appends.add({ update, params: toParams(update) })
+    this.#gather.added()
+    return added
   }
 
   onCommit(listener: (updates: readonly StoredUpdate[]) => void): () => void {
@@ -345,6 +354,7 @@ export class SqliteStore implements EventStore {
     // When called from a listener, the flush that called it is still running: committing now
     // would deliver the newer updates to the listeners still waiting for the older ones.
     await undefined
+    this.#gather.release()
     this.#appends.drain()
     clearInterval(this.#timer)
     this.#db.close()
