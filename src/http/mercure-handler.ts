@@ -93,9 +93,20 @@ function requestOrigin(req: NodeRequest): string | undefined {
     typeof scheme === 'string'
       ? scheme === 'https'
       : (req.socket as { encrypted?: boolean } | null | undefined)?.encrypted === true
+  // A client sends the same Host on every request: the last origin read is kept, not parsed again.
+  if (host === lastHost && secure === lastSecure) return lastOrigin
+  let origin: string | undefined
   try {
-    return new URL(`${secure ? 'https' : 'http'}://${host}`).origin
+    origin = new URL(`${secure ? 'https' : 'http'}://${host}`).origin
   } catch {
-    return undefined
+    origin = undefined
   }
+  lastHost = host
+  lastSecure = secure
+  lastOrigin = origin
+  return origin
 }
+
+let lastHost: string | undefined
+let lastSecure = false
+let lastOrigin: string | undefined

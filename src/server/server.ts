@@ -370,6 +370,9 @@ export function createSsehubServer(options: SsehubServerOptions = {}): SsehubSer
     }
     const path = url.pathname
     const method = req.method ?? 'GET'
+    // The hub's own path is no other route's: a publish goes straight to the hub, without the
+    // two awaits (promises, microtask turns) of the routes that would not take it.
+    if (path === HUB_PATH && mercure && (await mercure(req, res))) return
     if (await operations(req, res, path)) return
     if (await admin.handle(req, res, path)) return
     // Every path and method goes to the hub before the other routes: it answers outside its own
