@@ -51,7 +51,8 @@ export function readBody(
     }
     const onEnd = (): void => {
       cleanup()
-      resolve(Buffer.concat(chunks, size))
+      // A small body comes in one chunk, which is the body: no copy (issue #15).
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size))
     }
     const onError = (error: Error): void => {
       cleanup()
