@@ -14,6 +14,9 @@ import { type ExtractedToken, extractToken } from './token-source.ts'
 const ACCESS_FIRST = [DEFAULT_ACCESS_TOKEN_COOKIE_NAME, DEFAULT_COOKIE_NAME]
 const LEGACY_FIRST = [DEFAULT_COOKIE_NAME, DEFAULT_ACCESS_TOKEN_COOKIE_NAME]
 
+/** The answer for a request without a token. */
+const NO_TOKEN: VerifiedToken = Object.freeze({ found: null, claims: null })
+
 /** A request's token, found and verified: both `null` for a request without one. */
 export interface VerifiedToken {
   readonly found: ExtractedToken | null
@@ -44,7 +47,7 @@ export type TokenCheck = (
   role: 'publisher' | 'subscriber',
   request: AddressedRequest & { readonly headers: RequestHeaders },
   speaks: MercureProtocolVersion | null,
-) => Promise<VerifiedToken>
+) => VerifiedToken | Promise<VerifiedToken>
 
 /**
  * Creates the token check of a hub that speaks `protocols`. A token's header says which protocol
@@ -71,7 +74,25 @@ export function createTokenCheck(settings: TokenCheckSettings): TokenCheck {
     }
     return log
   }
-  return async (role, request, speaks) => {
+  /** Verifies `found` with `check`, reporting to `keySet` whether its key set could be read. */
+  const verifyWith = async (
+    keySet: OutageLog,
+    check: () => Promise<MercureClaims>,
+    found: ExtractedToken,
+  ): Promise<VerifiedToken> => {
+    try {
+      const claims = await check()
+      keySet.succeeded()
+      return { found, claims }
+    } catch (error) {
+      if (error instanceof JwksUnavailableError) keySet.failed(error)
+      throw error
+    }
+  }
+  // Not async: a token verified less than a minute ago (every publish of a publisher after its
+  // first) is answered from the verifier's cache without a promise (issue #15). Refusals throw
+  // where they are found; callers await the result either way.
+  return (role, request, speaks) => {
     const { url } = request
     const cookies = only ?? (speaks === '0.x' ? LEGACY_FIRST : ACCESS_FIRST)
     const found = extractToken(
@@ -79,10 +100,9 @@ export function createTokenCheck(settings: TokenCheckSettings): TokenCheck {
       cookies,
       { query: speaks !== '1.0' && protocols.has('0.x') },
     )
-    if (found === null) return { found, claims: null }
-    let verifier: JwtVerifier | AccessTokenVerifier
-    let check: (token: string) => Promise<MercureClaims>
-    if (tokenProtocol(found.token) === '1.0') {
+    if (found === null) return NO_TOKEN
+    const { token } = found
+    if (tokenProtocol(token) === '1.0') {
       if (found.source === 'query') {
         throw new AuthError(
           'malformed',
@@ -95,35 +115,28 @@ export function createTokenCheck(settings: TokenCheckSettings): TokenCheck {
           'This hub does not accept Mercure 1.0 access tokens (typ "at+jwt"): it speaks Mercure 0.x only.',
         )
       }
-      const verifier1 = access[role]
+      const verifier = access[role]
       const context = { audience: identity.resource(request), hubUrl: identity.hubUrl(request) }
-      verifier = verifier1
-      check = (token) => verifier1.verify(token, context)
-    } else {
-      if (speaks === '1.0') {
-        throw new AuthError(
-          'invalid-token',
-          'A Mercure 1.0 request (match parameters) needs an RFC 9068 access token (typ "at+jwt"), and this token is not one.',
-        )
-      }
-      if (!protocols.has('0.x')) {
-        throw new AuthError(
-          'invalid-token',
-          'This hub speaks Mercure 1.0 only: it accepts RFC 9068 access tokens (typ "at+jwt") with authorization_details.',
-        )
-      }
-      const legacy = role === 'publisher' ? settings.publisherVerifier : settings.subscriberVerifier
-      verifier = legacy
-      check = (token) => legacy.verify(token)
+      return verifyWith(keySetLog(verifier), () => verifier.verify(token, context), found)
     }
-    const keySet = keySetLog(verifier)
-    try {
-      const claims = await check(found.token)
-      keySet.succeeded()
-      return { found, claims }
-    } catch (error) {
-      if (error instanceof JwksUnavailableError) keySet.failed(error)
-      throw error
+    if (speaks === '1.0') {
+      throw new AuthError(
+        'invalid-token',
+        'A Mercure 1.0 request (match parameters) needs an RFC 9068 access token (typ "at+jwt"), and this token is not one.',
+      )
     }
+    if (!protocols.has('0.x')) {
+      throw new AuthError(
+        'invalid-token',
+        'This hub speaks Mercure 1.0 only: it accepts RFC 9068 access tokens (typ "at+jwt") with authorization_details.',
+      )
+    }
+    const legacy = role === 'publisher' ? settings.publisherVerifier : settings.subscriberVerifier
+    const known = legacy.cached?.(token)
+    if (known !== undefined) {
+      keySetLog(legacy).succeeded()
+      return { found, claims: known }
+    }
+    return verifyWith(keySetLog(legacy), () => legacy.verify(token), found)
   }
 }

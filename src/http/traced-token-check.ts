@@ -7,7 +7,7 @@ export type TracedTokenCheck = (
   role: Parameters<TokenCheck>[0],
   request: Parameters<TokenCheck>[1] & { readonly trace?: TraceSpan | undefined },
   speaks: Parameters<TokenCheck>[2],
-) => Promise<VerifiedToken>
+) => VerifiedToken | Promise<VerifiedToken>
 
 /**
  * `check`, recording each check of a traced request as an `auth` span under the request's:

@@ -64,6 +64,12 @@ export interface JwtVerifier {
    * @throws {JwksUnavailableError} when a JWKS URL cannot be fetched: the hub's fault, not the token's.
    */
   verify(token: string): Promise<MercureClaims>
+  /**
+   * The claims of `token` if {@link verify} accepted it less than a minute ago and it is still in
+   * its time window (see `VerifiedTokens`), else `undefined`: the cache of `verify`, read without
+   * a promise. Optional: a verifier without it is always asked through `verify`.
+   */
+  cached?(token: string): MercureClaims | undefined
   /** The algorithms tokens may be signed with. */
   readonly algorithms: readonly string[]
   /** A description of the key, safe to log. */
@@ -116,6 +122,7 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
   return {
     algorithms,
     keyDescription: key.description,
+    cached: (token) => verified.get(token, Date.now() / 1000),
     async verify(token) {
       const now = Date.now() / 1000
       const known = verified.get(token, now)
