@@ -26,17 +26,29 @@ export class CommitListeners {
    * still surfaces as an uncaught exception instead of vanishing, as Node's `EventTarget` does.
    */
   dispatch(updates: readonly StoredUpdate[]): void {
+    const registrations = this.#registrations
+    // A store has one listener, its hub: called without the snapshot below (an array per commit).
+    if (registrations.size === 1) {
+      // Taken before the call: a Set's loop would also visit a listener registered during it.
+      const only = registrations.values().next().value as { readonly listener: Listener }
+      call(only.listener, updates)
+      return
+    }
     // A snapshot: a listener registered during this dispatch has already seen head() move past
     // this batch, so giving it the batch too would be a duplicate.
-    for (const registration of [...this.#registrations]) {
-      if (!this.#registrations.has(registration)) continue
-      try {
-        registration.listener(updates)
-      } catch (error) {
-        queueMicrotask(() => {
-          throw error
-        })
-      }
+    for (const registration of [...registrations]) {
+      if (!registrations.has(registration)) continue
+      call(registration.listener, updates)
     }
+  }
+}
+
+function call(listener: Listener, updates: readonly StoredUpdate[]): void {
+  try {
+    listener(updates)
+  } catch (error) {
+    queueMicrotask(() => {
+      throw error
+    })
   }
 }

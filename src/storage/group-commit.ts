@@ -55,6 +55,8 @@ export class GroupCommit<T, R> {
   readonly #options: GroupCommitOptions<T, R>
   #waiting: Array<Waiting<T, R>> = []
   #scheduled = false
+  /** Made once: a closure per batch showed in the publish profile (issue #15). */
+  readonly #flushNow = (): void => this.#flush()
 
   constructor(options: GroupCommitOptions<T, R>) {
     this.#options = options
@@ -81,7 +83,7 @@ export class GroupCommit<T, R> {
   #schedule(): void {
     if (this.#scheduled) return
     this.#scheduled = true
-    this.#options.schedule(() => this.#flush())
+    this.#options.schedule(this.#flushNow)
   }
 
   #flush(): void {
@@ -141,7 +143,8 @@ export class GroupCommit<T, R> {
 }
 
 function settle<T, R>(batch: ReadonlyArray<Waiting<T, R>>, outcomes: CommitOutcomes<R>): void {
-  for (const [i, waiting] of batch.entries()) {
+  for (let i = 0; i < batch.length; i++) {
+    const waiting = batch[i] as Waiting<T, R>
     const outcome = outcomes[i] as R | Error
     if (outcome instanceof Error) waiting.reject(outcome)
     else waiting.resolve(outcome)
