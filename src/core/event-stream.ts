@@ -1,8 +1,9 @@
 import { DEFAULT_MAX_QUEUE_BYTES, DEFAULT_STALL_TIMEOUT_MS } from './defaults.ts'
-import { encodeComment, encodeEvent, formatComment, formatRetry, type SseEvent } from './encode.ts'
+import { encodeComment, encodeEvent, type SseEvent } from './encode.ts'
 import type { Heartbeat, HeartbeatTarget } from './heartbeat.ts'
 import { forgetJoin, joinChunks } from './join-chunks.ts'
 import { scheduleImmediate } from './next-turn.ts'
+import { openingBytes } from './opening-bytes.ts'
 
 /**
  * Where an {@link EventStream} writes: one HTTP response, adapted by the HTTP adapters (see
@@ -103,22 +104,6 @@ export interface EventStreamCloseHandler {
 const HANDOFF_BYTES = 131_072
 
 const HEARTBEAT = encodeComment()
-const textEncoder = new TextEncoder()
-
-// Nearly every stream opens with the same bytes (`: ok` and no retry): they are encoded once and
-// shared. An encoded string is an off-heap buffer, and the native memory of one per connection
-// stays in the process (the allocator keeps freed blocks) long after the buffer is collected.
-let lastHead = ''
-let lastHeadBytes: Uint8Array = new Uint8Array(0)
-/** The opening of a stream with the default comment and no retry. */
-const DEFAULT_HEAD = textEncoder.encode(formatComment('ok'))
-const encodeHead = (head: string): Uint8Array => {
-  if (head !== lastHead) {
-    lastHeadBytes = textEncoder.encode(head)
-    lastHead = head
-  }
-  return lastHeadBytes
-}
 
 // Streams with queued writes, flushed together rather than each in its own microtask: updates
 // dispatched in the same turn (publishes completing together) leave as one socket write per
@@ -248,21 +233,7 @@ export class EventStream implements HeartbeatTarget {
     this.#stallTimeoutMs = stall
     this.#heartbeat = options.heartbeat ?? null
     if (options.onClose) this.#closeListener = options.onClose
-    const opening = options.openingComment ?? 'ok'
-    // No blank line after the comment or the retry: a conforming client ignores a block that
-    // holds no data, but @microsoft/fetch-event-source and extended-eventsource hand such a block
-    // to the application as an empty message. Without the blank line they are lines of the first
-    // event's block, where comments are skipped and `retry` applies at once ([spec] "If the field
-    // name is retry … set the event stream's reconnection time").
-    // Nearly every stream opens with the default comment and no retry: shared bytes, not even
-    // formatted again.
-    let bytes: Uint8Array = DEFAULT_HEAD
-    if (opening !== 'ok' || options.retry != null) {
-      let head = formatComment(opening)
-      if (options.retry != null) head += `${formatRetry(options.retry).trimEnd()}\n`
-      bytes = encodeHead(head)
-    }
-    this.write(bytes)
+    this.write(openingBytes(options.openingComment ?? 'ok', options.retry))
     this.#heartbeat?.add(this)
   }
 
