@@ -12,6 +12,8 @@ const UTF8_LABELS = new Set(['utf-8', 'utf8', 'unicode-1-1-utf-8'])
  * @returns `null` when the publish may be read; otherwise the message of a 415.
  */
 export function checkFormContentType(header: string | undefined): string | null {
+  // What nearly every publisher sends: no split, trim or lower-casing per publish (issue #15).
+  if (header === 'application/x-www-form-urlencoded') return null
   const [type = '', ...parameters] = (header ?? '').split(';')
   const essence = type.trim().toLowerCase()
   if (essence !== 'application/x-www-form-urlencoded') {

@@ -62,6 +62,8 @@ export function extractToken(
     throw malformed('The Authorization header is sent more than once.')
   }
   if (typeof header === 'string') {
+    // A publisher sends the same header on every publish: compared (a memcmp), not parsed again.
+    if (header === lastHeader && lastFound !== null) return lastFound
     const match = /^Bearer(?:[ \t]+(.*))?$/i.exec(header.trim())
     if (match !== null) {
       const token = match[1]?.trim() ?? ''
@@ -69,7 +71,9 @@ export function extractToken(
       if (!B64TOKEN.test(token)) {
         throw malformed("The Authorization header's Bearer value is not a single token.")
       }
-      return { token, source: 'header' }
+      lastFound = Object.freeze({ token, source: 'header' })
+      lastHeader = header
+      return lastFound
     }
   }
 
@@ -84,6 +88,10 @@ export function extractToken(
   }
   return null
 }
+
+/** The last `Authorization` header read as a Bearer token, and what was found in it. */
+let lastHeader: string | undefined
+let lastFound: ExtractedToken | null = null
 
 function queryToken(target: string): string | null {
   const queryStart = target.indexOf('?')
