@@ -153,14 +153,16 @@ export class MemoryStore implements EventStore {
     for (const update of batch) {
       // Looked up as each update comes, after the evictions of those before it in the batch:
       // what counts is the history as it is when this update would join it.
-      const existing = this.#retry(update)
+      // One lookup of the id serves both the retry check and the index (issue #15).
+      const seqs = this.#ids.get(update.id)
+      const existing = seqs === undefined ? undefined : this.#retry(update, seqs)
       if (existing !== undefined) {
         results.push(existing)
         continue
       }
       const seq = ++this.#lastSeq
       const item = storedUpdate(update, String(seq), time)
-      this.#push(seq, item)
+      this.#push(seq, item, seqs)
       stored.push(item)
       results.push(item)
     }
@@ -177,9 +179,7 @@ export class MemoryStore implements EventStore {
    * The retained update `update` repeats (a publisher's retry), if any: among the newest
    * {@link MAX_RETRY_MATCHES} with its id, newest first.
    */
-  #retry(update: Update): StoredUpdate | undefined {
-    const seqs = this.#ids.get(update.id)
-    if (seqs === undefined) return undefined
+  #retry(update: Update, seqs: number | number[]): StoredUpdate | undefined {
     if (typeof seqs === 'number') {
       const existing = this.#slot(seqs)
       return sameUpdate(existing, update) ? existing : undefined
@@ -192,13 +192,18 @@ export class MemoryStore implements EventStore {
     return undefined
   }
 
-  #push(seq: number, update: StoredUpdate): void {
-    if (this.#count === this.#maxUpdates) this.#evictOldest()
+  /** Stores `update` as `seq`; `known` is what `#ids` held for its id before (looked up once). */
+  #push(seq: number, update: StoredUpdate, known: number | number[] | undefined): void {
+    let seqs = known
+    if (this.#count === this.#maxUpdates) {
+      this.#evictOldest()
+      // The update evicted may have had this id: what the index holds for it may have changed.
+      if (seqs !== undefined) seqs = this.#ids.get(update.id)
+    }
     if (this.#count === this.#ring.length) this.#grow()
     if (this.#count === 0) this.#firstSeq = seq
     this.#ring[(this.#start + this.#count) % this.#ring.length] = update
     this.#count++
-    const seqs = this.#ids.get(update.id)
     if (seqs === undefined) this.#ids.set(update.id, seq)
     else if (typeof seqs === 'number') this.#ids.set(update.id, [seqs, seq])
     else seqs.push(seq)
