@@ -3,15 +3,16 @@
 // (`node dist/server/cli.js`, as bench/peers/ssehub.ts starts it) under callgrind; this process
 // publishes N updates to it on 64 keep-alive connections (one request in flight each, 100-byte
 // payloads on 8 topics, the durable-publish bench's shape), then stops it with SIGTERM and reads
-// the instructions callgrind counted (every thread's). It does so for N = 2,000 and 12,000 and
-// prints their difference divided by 10,000, which leaves start-up and shutdown out.
+// the instructions callgrind counted. Counting is on only while 2,000 publishes (COUNTED) run,
+// after 1,000 uncounted (WARM_UP): start-up, warm-up and shutdown are left out. Node runs with
+// --single-threaded, so the count does not depend on when background threads got a core.
 //
 //   npx tsc -p tsconfig.build.json && node --import tsx scripts/publish-instructions.ts [memory|sqlite] [runs]
 //   SSEHUB_BENCH_ROOT=/path/to/other/checkout …   (counts that checkout's dist/)
 //
 // Under callgrind the hub runs about 50 times slower: one pair of runs takes a minute or two.
 
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { Agent, request as httpRequest } from 'node:http'
 import { createServer } from 'node:net'
@@ -92,8 +93,13 @@ async function countInstructions(count: number): Promise<number> {
       '--tool=callgrind',
       // V8 writes and rewrites machine code: callgrind must notice code that changes.
       '--smc-check=all-non-file',
+      // Counting starts after the warm-up and stops before the shutdown (callgrind_control).
+      '--instr-atstart=no',
       `--callgrind-out-file=${out}`,
       process.execPath,
+      // No background threads (concurrent GC, compilation): they run when the scheduler lets
+      // them, and their share of the count then varies by tens of per cent from run to run.
+      '--single-threaded',
       join(ROOT, 'dist/server/cli.js'),
     ],
     {
@@ -132,28 +138,38 @@ async function countInstructions(count: number): Promise<number> {
     let next = 0
     let refused = 0
     let resent = 0
-    const publisher = async (): Promise<void> => {
-      while (next < count) {
-        const seq = next++
-        const topic = encodeURIComponent(`https://example.com/t/${seq % 8}`)
-        const body = `topic=${topic}&data=${PAYLOAD}`
-        // A keep-alive socket the hub closed as the request went out (its timeouts run slow under
-        // valgrind) fails with ECONNRESET: sent again, once.
-        const status = await post(agent, port, token, body).catch(() => {
-          resent++
-          return post(agent, port, token, body)
-        })
-        if (status !== 200) refused++
-      }
+    const publishOne = async (seq: number): Promise<void> => {
+      const topic = encodeURIComponent(`https://example.com/t/${seq % 8}`)
+      const body = `topic=${topic}&data=${PAYLOAD}`
+      // A keep-alive socket the hub closed as the request went out (its timeouts run slow under
+      // valgrind) fails with ECONNRESET: sent again, once.
+      const status = await post(agent, port, token, body).catch(() => {
+        resent++
+        return post(agent, port, token, body)
+      })
+      if (status !== 200) refused++
     }
-    await Promise.all(Array.from({ length: CONNECTIONS }, publisher))
+    const publish = async (count: number): Promise<void> => {
+      const end = next + count
+      await Promise.all(
+        Array.from({ length: CONNECTIONS }, async () => {
+          while (next < end) await publishOne(next++)
+        }),
+      )
+    }
+    // The JIT warms up, the connections open and the history starts filling uncounted; then
+    // exactly `count` publishes are counted.
+    await publish(WARM_UP)
+    control(child.pid as number, 'on')
+    await publish(count)
+    control(child.pid as number, 'off')
     agent.destroy()
     if (refused > 0) throw new Error(`${refused} publishes were not acknowledged`)
     if (resent > 0) console.error(`(${resent} publishes sent again after a reset connection)`)
     child.kill('SIGTERM')
     await Promise.race([exited, new Promise((r) => setTimeout(r, 120_000))])
     const text = readFileSync(out, 'utf8')
-    const totals = /^(?:summary|totals): (\d+)/m.exec(text)
+    const totals = /^totals: (\d+)/m.exec(text)
     if (totals === null) throw new Error(`no totals in ${out}`)
     return Number(totals[1])
   } catch (error) {
@@ -165,11 +181,22 @@ async function countInstructions(count: number): Promise<number> {
   }
 }
 
+const WARM_UP = Number(process.env['WARM_UP'] ?? 1000)
+const COUNTED = Number(process.env['COUNTED'] ?? 2000)
+
+/** Turns callgrind's counting of process `pid` on or off. */
+function control(pid: number, state: 'on' | 'off'): void {
+  // vgdb finds the process by a file named after its LOGNAME and HOST: the hub's HOST is its
+  // listening address, so callgrind_control must see the same one.
+  const done = spawnSync('callgrind_control', ['-i', state, String(pid)], {
+    encoding: 'utf8',
+    env: { ...process.env, HOST },
+  })
+  if (done.status !== 0) throw new Error(`callgrind_control -i ${state}: ${done.stderr}`)
+}
 for (let run = 1; run <= runs; run++) {
-  const small = await countInstructions(2000)
-  const large = await countInstructions(12000)
-  const perPublish = Math.round((large - small) / 10000)
+  const total = await countInstructions(COUNTED)
   console.log(
-    `${store} run ${run}: ${perPublish} instructions per publish (N=12000: ${large}, N=2000: ${small})`,
+    `${store} run ${run}: ${Math.round(total / COUNTED)} instructions per publish (${total} for ${COUNTED} after ${WARM_UP} uncounted)`,
   )
 }
