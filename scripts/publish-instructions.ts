@@ -3,14 +3,15 @@
 // (`node dist/server/cli.js`, as bench/peers/ssehub.ts starts it) under callgrind; this process
 // publishes N updates to it on 64 keep-alive connections (one request in flight each, 100-byte
 // payloads on 8 topics, the durable-publish bench's shape), then stops it with SIGTERM and reads
-// the instructions callgrind counted. Counting is on only while 2,000 publishes (COUNTED) run,
-// after 1,000 uncounted (WARM_UP): start-up, warm-up and shutdown are left out. Node runs with
+// the instructions callgrind counted. Counting is on only while 8,000 publishes (COUNTED) run,
+// after 4,000 uncounted (WARM_UP): start-up, warm-up and shutdown are left out. Node runs with
 // --single-threaded, so the count does not depend on when background threads got a core.
 //
 //   npx tsc -p tsconfig.build.json && node --import tsx scripts/publish-instructions.ts [memory|sqlite] [runs]
 //   SSEHUB_BENCH_ROOT=/path/to/other/checkout …   (counts that checkout's dist/)
 //
-// Under callgrind the hub runs about 50 times slower: one pair of runs takes a minute or two.
+// Under callgrind the hub runs about 50 times slower: a run takes two to five minutes. Runs of one
+// build spread by about ±7 % (a major GC falls in the counted window or not).
 
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -181,8 +182,8 @@ async function countInstructions(count: number): Promise<number> {
   }
 }
 
-const WARM_UP = Number(process.env['WARM_UP'] ?? 1000)
-const COUNTED = Number(process.env['COUNTED'] ?? 2000)
+const WARM_UP = Number(process.env['WARM_UP'] ?? 4000)
+const COUNTED = Number(process.env['COUNTED'] ?? 8000)
 
 /** Turns callgrind's counting of process `pid` on or off. */
 function control(pid: number, state: 'on' | 'off'): void {
