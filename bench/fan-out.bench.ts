@@ -40,6 +40,7 @@ export const fanOut: Scenario<FanOutParams> = {
       label: 'subscribe',
     })
     log(`${subscribed.connected} subscribers in ${subscribed.connectMs.toFixed(0)} ms`)
+    await peer.settle?.()
     const delivery = await publishAndCollect(gen, peer, {
       topics: ['t0'],
       count: params.updates,

@@ -25,6 +25,11 @@ export interface Operators {
   watch(host: string, port: number): Promise<void>
   /** What they saw: webhook POSTs received, dashboard events read. */
   counts(): { webhooks: number; dashboardEvents: number }
+  /**
+   * Resolves once no webhook arrived for 200 ms (the burst a wave of subscriptions sets off has
+   * been delivered), or after 10 s.
+   */
+  settle(): Promise<void>
   /** Closes the viewer and the receiver. */
   stop(): Promise<void>
 }
@@ -82,6 +87,16 @@ export async function startOperators(host: string): Promise<Operators> {
       })
     },
     counts: () => ({ webhooks, dashboardEvents }),
+    async settle() {
+      const deadline = Date.now() + 10_000
+      let seen = -1
+      let quiet = 0
+      while (quiet < 4 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50))
+        quiet = webhooks === seen ? quiet + 1 : 0
+        seen = webhooks
+      }
+    },
     async stop() {
       viewer?.destroy()
       receiver.closeAllConnections()

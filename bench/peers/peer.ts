@@ -91,6 +91,12 @@ export interface RunningPeer {
   publishedId(body: string): string
   /** The JavaScript heap in use, for Node peers; `null` for others. */
   heapUsedBytes(): Promise<number | null>
+  /**
+   * Resolves once what the subscriptions set off has settled (ssehub with
+   * `SSEHUB_BENCH_OPERATORS=1`: the subscribe webhooks delivered), so a scenario measures its
+   * load, not that burst. Absent for peers with nothing to wait for.
+   */
+  settle?(): Promise<void>
   /** Stops the peer by pid and releases its files; resolves when its processes are gone. */
   stop(): Promise<void>
 }

@@ -131,6 +131,7 @@ export async function startSsehub(options: SsehubPeerOptions): Promise<RunningPe
       const match = /^ssehub_nodejs_heap_size_used_bytes (\d+(?:\.\d+)?(?:e\+?\d+)?)/m.exec(body)
       return match ? Number(match[1]) : null
     },
+    ...(operators === null ? {} : { settle: () => operators.settle() }),
     async stop() {
       if (overflows > 0) console.log(`    (ssehub logged ${overflows} overflow disconnections)`)
       await stopPid(pid, 'SIGTERM', () => exited, 8000)
