@@ -8,6 +8,7 @@ import {
   DEFAULT_MAX_TEMPLATE_STATES,
   DEFAULT_MAX_TEMPLATE_WORK,
 } from './defaults.ts'
+import { createEncodedUpdates } from './encoded-updates.ts'
 import { type EventStore, retains } from './event-store.ts'
 import {
   appendTraced,
@@ -181,24 +182,8 @@ export function createHub(options: HubOptions): Hub {
       subscriber.stream.close(expired ? 'expired' : 'lifetime')
     },
   })
-  // The bytes of recent updates by cursor: subscribers replaying the same history (a reconnect
-  // storm) encode each update once, not once each. Bounded in bytes; the oldest entry goes first.
-  const encoded = new Map<string, Uint8Array>()
-  let encodedBytes = 0
-  const encodeStored = (update: StoredUpdate): Uint8Array => {
-    let bytes = encoded.get(update.cursor)
-    if (bytes === undefined) {
-      bytes = encodeUpdate(update)
-      encoded.set(update.cursor, bytes)
-      encodedBytes += bytes.byteLength
-      for (const [cursor, old] of encoded) {
-        if (encodedBytes <= ENCODED_CACHE_BYTES) break
-        encoded.delete(cursor)
-        encodedBytes -= old.byteLength
-      }
-    }
-    return bytes
-  }
+  // Subscribers replaying the same history (a reconnect storm) encode each update once.
+  const encodeStored = createEncodedUpdates(ENCODED_CACHE_BYTES)
 
   // The id-only block of a cursor-less subscriber (below) is the same for all of them until the
   // next update: encoded once, rather than into an off-heap buffer per connection.
@@ -480,14 +465,4 @@ export function createHub(options: HubOptions): Hub {
       for (const subscriber of [...subscribers]) subscriber.stream.close('server-closed')
     },
   }
-}
-
-/** The SSE bytes of an update: `id`, `event` (its type), `retry`, `data`. */
-function encodeUpdate(update: Update): Uint8Array {
-  return encodeEvent({
-    id: update.id,
-    event: update.type,
-    retry: update.retry,
-    data: update.data,
-  })
 }
