@@ -109,6 +109,7 @@ const body = rects
 writeFileSync(
   output,
   `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" font-family="monospace" font-size="11">
+<title>${xml(title)}</title>
 <rect width="100%" height="100%" fill="#fff"/>
 <text x="4" y="16" font-size="14">${xml(title)} — ${root.total} samples; orange ssehub, yellow dependencies, blue Node, grey V8 and GC</text>
 ${body}
