@@ -273,7 +273,10 @@ export function createHub(options: HubOptions): Hub {
   /** Resolves with the count of updates sent (the `replay` span's). */
   const catchUpPaced = async (subscriber: Subscriber): Promise<number> => {
     const { stream } = subscriber
-    let limit = pageLimit(meanPayload)
+    // Payload per update of the last page read; the page's count is worked out right before each
+    // read, so that it takes the share of the catch-ups running then: a limit computed when the
+    // previous page ended, while a reconnect storm was still arriving, overshot the share.
+    let perUpdate = meanPayload
     let sent = 0
     for (;;) {
       await room(stream)
@@ -285,7 +288,7 @@ export function createHub(options: HubOptions): Hub {
         subscriber.goLive()
         return sent
       }
-      const page = await store.read(cursor, head, limit)
+      const page = await store.read(cursor, head, pageLimit(perUpdate))
       if (stream.closed) return sent
       // Eviction goes oldest first: if the cursor is still retained now, it was when the page
       // was read, and the page starts right after it.
@@ -318,7 +321,7 @@ export function createHub(options: HubOptions): Hub {
       sent += delivered
       if (stream.closed) return sent
       // The next page is sized by what this one held.
-      limit = pageLimit(payload / page.length)
+      perUpdate = payload / page.length
     }
   }
 
