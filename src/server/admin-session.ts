@@ -1,4 +1,5 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
+import { createHmac, timingSafeEqual } from 'node:crypto'
+import { secretToken } from './secret-token.ts'
 
 /** The cookie that carries a dashboard session, scoped to `/admin`. */
 export const ADMIN_COOKIE = 'ssehub_admin'
@@ -37,23 +38,16 @@ export interface AdminSessions {
 export function createAdminSessions(options: AdminSessionsOptions): AdminSessions {
   const lifetimeSeconds = options.lifetimeSeconds ?? 8 * 60 * 60
   const now = options.now ?? Date.now
-  // Digests of equal length, so timingSafeEqual never throws and the time taken tells neither
-  // the token's length nor how much of a guess was right (timing attack).
-  const expected = digest(options.token)
+  const secret = secretToken(options.token)
   // A key of its own for the MAC: the cookie never carries anything that checks the token itself.
   const key = createHmac('sha256', options.token).update('ssehub admin session v1').digest()
   const mac = (expiry: string): Buffer =>
     createHmac('sha256', key).update(`session.${expiry}`).digest()
 
-  const isToken = (candidate: string): boolean => timingSafeEqual(digest(candidate), expected)
-
   return {
     lifetimeSeconds,
-    isToken,
-    isBearer(header) {
-      const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header ?? '')
-      return match !== null && isToken(match[1] as string)
-    },
+    isToken: secret.matches,
+    isBearer: secret.matchesBearer,
     issue() {
       const expiry = `${Math.floor(now() / 1000) + lifetimeSeconds}`
       return `${expiry}.${mac(expiry).toString('base64url')}`
@@ -67,8 +61,4 @@ export function createAdminSessions(options: AdminSessionsOptions): AdminSession
       return Number(expiry) * 1000 > now()
     },
   }
-}
-
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest()
 }

@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import { type NodeRequest, type NodeResponse, sendText } from '../node/index.ts'
 import {
@@ -7,6 +6,7 @@ import {
   DEFAULT_REQUEST_TIMEOUT_MS,
 } from './defaults.ts'
 import type { Metrics } from './metrics.ts'
+import { secretToken } from './secret-token.ts'
 
 /** Options for {@link createOperationsHandler}. */
 export interface OperationsOptions {
@@ -30,9 +30,7 @@ export function createOperationsHandler(
   options: OperationsOptions,
 ): (req: NodeRequest, res: NodeResponse, path: string) => Promise<boolean> {
   const { metrics } = options
-  // Digests of equal length, so timingSafeEqual never throws and the time taken does not tell
-  // how long the expected token is, nor how much of it a guess got right.
-  const expected = options.metricsToken === null ? null : digest(options.metricsToken)
+  const expected = options.metricsToken === null ? null : secretToken(options.metricsToken)
   const serveMetrics = options.serveMetrics && metrics !== null
 
   return async (req, res, path) => {
@@ -57,7 +55,7 @@ export function createOperationsHandler(
       )
       return true
     }
-    if (expected !== null && !hasToken(req.headers.authorization, expected)) {
+    if (expected !== null && !expected.matchesBearer(req.headers.authorization)) {
       sendText(res, 401, 'The metrics need a token: send it as Authorization: Bearer.\n', {
         'www-authenticate': 'Bearer realm="ssehub metrics"',
       })
@@ -104,13 +102,4 @@ export function createOperationsServer(
   server.requestTimeout = DEFAULT_REQUEST_TIMEOUT_MS
   server.keepAliveTimeout = DEFAULT_KEEP_ALIVE_TIMEOUT_MS
   return server
-}
-
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest()
-}
-
-function hasToken(header: string | undefined, expected: Buffer): boolean {
-  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header ?? '')
-  return match !== null && timingSafeEqual(digest(match[1] as string), expected)
 }
