@@ -5,12 +5,7 @@ import { dirname, join } from 'node:path'
 import { describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { mintToken } from '../src/hub/mint-token.ts'
-import type { WebhookEvent } from '../src/server/webhook-event.ts'
-import {
-  verifyWebhookSignature,
-  WEBHOOK_ID_HEADER,
-  WEBHOOK_SIGNATURE_HEADER,
-} from '../src/server/webhook-signature.ts'
+import { WEBHOOK_ID_HEADER, WEBHOOK_SIGNATURE_HEADER } from '../src/server/webhook-signature.ts'
 import { createRedisStore, type RedisStore } from '../src/storage/redis.ts'
 import { accessToken, grant } from './helpers/access-token.ts'
 import {
@@ -27,6 +22,7 @@ import {
   redisSkipReason,
   uniquePrefix,
 } from './helpers/redis.ts'
+import { type DistinctEvent, distinctEvents } from './helpers/webhook-arrivals.ts'
 
 // Presence webhooks in a Redis cluster (issue #14, item 2: "and on a node's loss in a cluster,
 // for its subscribers"): real ssehub nodes sharing one Redis, a real receiver verifying every
@@ -104,37 +100,11 @@ async function startReceiver(): Promise<{
 }
 
 /** An event as the receiver got it: the first and last request that carried it. */
-interface Received {
-  readonly event: WebhookEvent
-  readonly from: string
-  readonly first: number
-  last: number
-}
+type Received = DistinctEvent<Arrival>
 
-/**
- * Every distinct event (deduplicated by id), after checking each request: a valid signature, the
- * id header equal to the body's id, and a retry sending the very same bytes from the same node.
- */
+/** Every distinct event, after checking each request (see {@link distinctEvents}). */
 function received(arrivals: readonly Arrival[]): Map<string, Received> {
-  const events = new Map<string, Received & { readonly body: string }>()
-  for (const arrival of arrivals) {
-    assert.ok(
-      verifyWebhookSignature(SECRET, arrival.signature, arrival.body),
-      `request ${arrival.index} carries a valid signature`,
-    )
-    const event = JSON.parse(arrival.body) as WebhookEvent
-    assert.equal(arrival.id, event.id, 'the id header is the body id')
-    const seen = events.get(event.id)
-    if (seen === undefined) {
-      const { body, from, index } = arrival
-      events.set(event.id, { event, body, from, first: index, last: index })
-    } else {
-      assert.equal(arrival.body, seen.body, 'a retry sends the very same bytes')
-      assert.equal(arrival.from, seen.from, 'a retry comes from the same node')
-      seen.last = arrival.index
-    }
-  }
-  return events
+  return distinctEvents(SECRET, arrivals)
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))

@@ -11,6 +11,7 @@ import {
 } from '../src/server/webhook-signature.ts'
 import { startHubProcess } from './helpers/hub-process.ts'
 import { startTestHub } from './helpers/hub-server.ts'
+import { distinctEvents } from './helpers/webhook-arrivals.ts'
 
 // Presence webhooks end to end (issue #14, item 2): a real hub with the memory store, 1,000
 // subscribers over real SSE connections, and a real receiver that refuses connections for the
@@ -128,26 +129,7 @@ describe('presence webhooks, end to end', () => {
         `2,000 events delivered ${drainedMs} ms after the receiver came up (${drainMs} ms from the first acknowledged to the last); ${arrivals.length} requests received (${arrivals.filter((a) => a.status === 503).length} answered 503)`,
       )
 
-      const events = new Map<
-        string,
-        { event: WebhookEvent; body: string; first: number; last: number }
-      >()
-      for (const arrival of arrivals) {
-        assert.ok(
-          verifyWebhookSignature(SECRET, arrival.signature, arrival.body),
-          `request ${arrival.index} carries a valid signature`,
-        )
-        const event = JSON.parse(arrival.body) as WebhookEvent
-        assert.equal(arrival.id, event.id, 'the id header is the body id')
-        const seen = events.get(event.id)
-        if (seen === undefined) {
-          const { body, index } = arrival
-          events.set(event.id, { event, body, first: index, last: index })
-        } else {
-          assert.equal(arrival.body, seen.body, 'a retry sends the very same bytes')
-          seen.last = arrival.index
-        }
-      }
+      const events = distinctEvents(SECRET, arrivals)
       const delivered = new Set(arrivals.filter((a) => a.status === 200).map((a) => a.id))
       assert.equal(delivered.size, 2 * SUBSCRIBERS, 'each of the 2,000 events acknowledged')
       assert.equal(events.size, 2 * SUBSCRIBERS, 'no event beyond the 2,000')
