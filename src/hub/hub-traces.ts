@@ -65,8 +65,8 @@ function utf8Length(text: string): number {
     const code = text.charCodeAt(i)
     if (code < 0x80) continue
     if (code < 0x800) bytes += 1
-    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
-      // A surrogate pair: two UTF-16 units, four bytes.
+    else if (code >= 0xd800 && code <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      // A surrogate pair: two UTF-16 units, four bytes (a lone surrogate is U+FFFD, three).
       bytes += 2
       i++
     } else bytes += 2
