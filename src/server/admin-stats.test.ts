@@ -159,6 +159,24 @@ describe('createAdminStats', () => {
     stats.close()
   })
 
+  it('counts at most 10,000 distinct selectors, and those seen go on counting', async () => {
+    // 'urn:hot' first, then 10,000 distinct selectors fill the cap; 'urn:late' comes past it.
+    const subscribers = [
+      subscriber('urn:uuid:first', ['urn:hot']),
+      ...Array.from({ length: 9_999 }, (_, i) => subscriber(`urn:uuid:${i}`, [`urn:one:${i}`])),
+      ...Array.from({ length: 50 }, (_, i) =>
+        subscriber(`urn:uuid:l${i}`, ['urn:late', 'urn:hot']),
+      ),
+    ]
+    const stats = createAdminStats({ subscribers: () => subscribers })
+    const snapshot = await stats.sample()
+    assert.equal(snapshot.subscribers, 10_050)
+    assert.equal(snapshot.topSelectors.length, 10)
+    assert.deepEqual(snapshot.topSelectors[0], { key: 'urn:hot', count: 51 })
+    assert.ok(!snapshot.topSelectors.some((s) => s.key === 'urn:late'), 'past the cap: not counted')
+    stats.close()
+  })
+
   it('leaves out subscribers with nothing queued', async () => {
     const stats = createAdminStats({ subscribers: () => [subscriber('urn:uuid:a', ['t'])] })
     assert.deepEqual((await stats.sample()).slowest, [])

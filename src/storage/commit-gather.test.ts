@@ -51,6 +51,34 @@ describe('CommitGather', () => {
     assert.equal(state.flushes, 1)
   })
 
+  it('closes at the end of the turn, with no wait, a burst larger than the last batch', async () => {
+    const { state, gather, flush } = gatherFixture()
+    gather.committed(3)
+    state.waiting = 7
+    const started = performance.now()
+    gather.schedule(flush)
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.equal(state.flushes, 1)
+    assert.ok(performance.now() - started < 20)
+  })
+
+  it('waits no longer than about GATHER_MAX_MS, one short of the last batch', async () => {
+    const { state, gather, flush } = gatherFixture()
+    gather.committed(64)
+    state.waiting = 63
+    const started = performance.now()
+    let flushedAt = 0
+    gather.schedule(() => {
+      flush()
+      flushedAt = performance.now()
+    })
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.equal(state.flushes, 0, 'one short: it waits')
+    await sleep(GATHER_MAX_MS + 50)
+    assert.equal(state.flushes, 1)
+    assert.ok(flushedAt - started >= GATHER_MAX_MS - 0.5)
+  })
+
   it('closes a waiting batch at once on release', async () => {
     const { state, gather, flush } = gatherFixture()
     gather.committed(8)
