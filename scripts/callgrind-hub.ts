@@ -1,8 +1,8 @@
-// What the callgrind drivers share (scripts/publish-instructions.ts, scripts/delivery-instructions.ts):
-// the hub run as users run it (`node dist/server/cli.js`, as bench/peers/ssehub.ts starts it) under
-// valgrind's callgrind, counting switched on with `callgrind_control` only while the driver's
-// counted work runs (start-up, the JIT's warm-up and shutdown are left out), and keep-alive
-// publishes over HTTP. Not a script of its own.
+// What the callgrind drivers share (scripts/publish-instructions.ts, delivery-instructions.ts,
+// connect-instructions.ts): the hub run as users run it (`node dist/server/cli.js`, as
+// bench/peers/ssehub.ts starts it) under valgrind's callgrind, counting switched on with
+// `callgrind_control` only while the driver's counted work runs (start-up, the JIT's warm-up and
+// shutdown are left out), and keep-alive publishes over HTTP. Not a script of its own.
 
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -18,6 +18,16 @@ export const SECRET = 'ssehub-bench-secret-0123456789-abcdefghijkl'
 export const ROOT = resolve(
   process.env['SSEHUB_BENCH_ROOT'] ?? fileURLToPath(new URL('../', import.meta.url)),
 )
+
+/** The hub's settings every driver counts with: anonymous subscribers, no limits, quiet logs. */
+export const HUB_ENV: Record<string, string> = {
+  SSEHUB_JWT_KEY: SECRET,
+  SSEHUB_ANONYMOUS: 'true',
+  SSEHUB_MAX_LIFETIME: 'off',
+  SSEHUB_MAX_PER_ADDRESS: 'off',
+  SSEHUB_LOG_LEVEL: 'warn',
+  SSEHUB_LOG_FORMAT: 'json',
+}
 
 export function freePort(): Promise<number> {
   return new Promise((done) => {
@@ -83,20 +93,30 @@ export function subscribe(
   })
 }
 
-async function waitForHub(port: number, deadline: number): Promise<void> {
-  while (Date.now() < deadline) {
-    const up = await new Promise<boolean>((done) => {
-      const req = httpRequest({ host: HOST, port, path: '/healthz' }, (res) => {
-        res.resume()
-        done(res.statusCode === 200)
-      })
-      req.on('error', () => done(false))
-      req.end()
+/** Whether the hub answers `GET /healthz` on `port` with 200. */
+function hubIsUp(port: number): Promise<boolean> {
+  return new Promise<boolean>((done) => {
+    const req = httpRequest({ host: HOST, port, path: '/healthz' }, (res) => {
+      res.resume()
+      done(res.statusCode === 200)
     })
-    if (up) return
+    req.on('error', () => done(false))
+    req.end()
+  })
+}
+
+/** Polls `isUp` every 250 ms until it says yes; throws, naming `what`, after `deadline`. */
+async function waitUntilUp(
+  isUp: (port: number) => Promise<boolean>,
+  port: number,
+  deadline: number,
+  what: string,
+): Promise<void> {
+  while (Date.now() < deadline) {
+    if (await isUp(port)) return
     await new Promise((r) => setTimeout(r, 250))
   }
-  throw new Error('the hub did not start under valgrind within its deadline')
+  throw new Error(`${what} did not start under valgrind within its deadline`)
 }
 
 /** Turns callgrind's counting of process `pid` on or off. */
@@ -120,16 +140,30 @@ export interface CallgrindWork {
   close(): void
 }
 
+/** A server a driver runs under callgrind. */
+export interface CallgrindServer {
+  /** What the temporary directory's name starts with. */
+  prefix: string
+  /** Node's flags and program, given the server's port and the temporary directory. */
+  nodeArgs(port: number, dir: string): string[]
+  cwd: string
+  /** The server's environment over `process.env`, `PORT` and `HOST`. */
+  env(dir: string): Record<string, string>
+  /** Whether the server accepts work on `port` yet. */
+  isUp(port: number): Promise<boolean>
+  /** Names the server in the error when it does not start. */
+  name: string
+}
+
 /**
- * Runs the hub (memory or SQLite store) under callgrind around `work`; resolves with the
- * instructions counted while `work.counted` ran.
+ * Runs `server` under callgrind around `work`; resolves with the instructions counted while
+ * `work.counted` ran.
  */
-export async function countHubInstructions(
-  store: 'memory' | 'sqlite',
+export async function countInstructions(
+  server: CallgrindServer,
   work: CallgrindWork,
-  env: Record<string, string> = {},
 ): Promise<number> {
-  const dir = mkdtempSync(join(tmpdir(), 'hub-instructions-'))
+  const dir = mkdtempSync(join(tmpdir(), server.prefix))
   const out = join(dir, 'callgrind.out')
   const port = await freePort()
   const child = spawn(
@@ -142,33 +176,11 @@ export async function countHubInstructions(
       '--instr-atstart=no',
       `--callgrind-out-file=${out}`,
       process.execPath,
-      // No background threads (concurrent GC, compilation): they run when the scheduler lets
-      // them, and their share of the count then varies by tens of per cent from run to run.
-      '--single-threaded',
-      join(ROOT, 'dist/server/cli.js'),
+      ...server.nodeArgs(port, dir),
     ],
     {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        PORT: String(port),
-        HOST,
-        SSEHUB_STORE: store === 'sqlite' ? `sqlite:${join(dir, 'hub.db')}` : 'memory',
-        SSEHUB_JWT_KEY: SECRET,
-        SSEHUB_ANONYMOUS: 'true',
-        SSEHUB_MAX_LIFETIME: 'off',
-        SSEHUB_MAX_PER_ADDRESS: 'off',
-        SSEHUB_LOG_LEVEL: 'warn',
-        SSEHUB_LOG_FORMAT: 'json',
-        SSEHUB_HISTORY_SIZE: '100000',
-        // Callgrind slows the hub fifty-fold (more on a busy machine): deadlines of ten minutes,
-        // so no request times out. They arm the same timers as the defaults do.
-        SSEHUB_BODY_TIMEOUT: '10m',
-        SSEHUB_REQUEST_TIMEOUT: '10m',
-        SSEHUB_HEADERS_TIMEOUT: '10m',
-        SSEHUB_KEEP_ALIVE_TIMEOUT: '10m',
-        ...env,
-      },
+      cwd: server.cwd,
+      env: { ...process.env, PORT: String(port), HOST, ...server.env(dir) },
       stdio: ['ignore', 'ignore', 'pipe'],
     },
   )
@@ -178,7 +190,7 @@ export async function countHubInstructions(
   })
   const exited = new Promise<void>((done) => child.once('exit', () => done()))
   try {
-    await waitForHub(port, Date.now() + 300_000)
+    await waitUntilUp(server.isUp, port, Date.now() + 300_000, server.name)
     await work.warmUp(port)
     control(child.pid as number, 'on')
     await work.counted(port)
@@ -197,4 +209,42 @@ export async function countHubInstructions(
     await exited
     rmSync(dir, { recursive: true, force: true })
   }
+}
+
+/**
+ * Runs the hub (memory or SQLite store) under callgrind around `work`; resolves with the
+ * instructions counted while `work.counted` ran.
+ */
+export function countHubInstructions(
+  store: 'memory' | 'sqlite',
+  work: CallgrindWork,
+  env: Record<string, string> = {},
+): Promise<number> {
+  return countInstructions(
+    {
+      prefix: 'hub-instructions-',
+      nodeArgs: () => [
+        // No background threads (concurrent GC, compilation): they run when the scheduler lets
+        // them, and their share of the count then varies by tens of per cent from run to run.
+        '--single-threaded',
+        join(ROOT, 'dist/server/cli.js'),
+      ],
+      cwd: ROOT,
+      env: (dir) => ({
+        SSEHUB_STORE: store === 'sqlite' ? `sqlite:${join(dir, 'hub.db')}` : 'memory',
+        ...HUB_ENV,
+        SSEHUB_HISTORY_SIZE: '100000',
+        // Callgrind slows the hub fifty-fold (more on a busy machine): deadlines of ten minutes,
+        // so no request times out. They arm the same timers as the defaults do.
+        SSEHUB_BODY_TIMEOUT: '10m',
+        SSEHUB_REQUEST_TIMEOUT: '10m',
+        SSEHUB_HEADERS_TIMEOUT: '10m',
+        SSEHUB_KEEP_ALIVE_TIMEOUT: '10m',
+        ...env,
+      }),
+      isUp: hubIsUp,
+      name: 'the hub',
+    },
+    work,
+  )
 }
