@@ -28,17 +28,8 @@ export interface PublishOptions {
   workers?: number
 }
 
-/** What the publishers measured, merged. */
-export interface PublishSummary {
-  sent: number
-  acknowledged: number
-  acknowledgedInWindow: number
-  windowMs: number
-  failures: Record<string, number>
-  ackLatencies: Float64Array
-  firstSendNs: number
-  lastAckNs: number
-  captured: Record<string, string>
+/** What the publishers measured, merged: their reports' fields, with the CPU time of them all. */
+export interface PublishSummary extends Omit<PublishedReport, 'type' | 'cpuMs'> {
   generatorCpuMs: number
 }
 

@@ -29,22 +29,11 @@ export interface StreamOptions {
   workers?: number
 }
 
-/** What the streams measured, merged. */
-export interface StreamSummary {
-  sent: number
-  acknowledged: number
-  /** Acknowledged updates per stream, in the order of `topics`. */
-  acknowledgedPerStream: Uint32Array
-  failures: Record<string, number>
-  /** Bytes of `data` in acknowledged updates. */
-  payloadBytes: number
-  /** How late paced sends were against their schedule, µs (empty when unpaced). */
-  lateness: Float64Array
-  /** hrtime (ns) of the earliest schedule start, the first send and the last acknowledgement. */
-  startNs: number
-  firstSendNs: number
-  lastAckNs: number
-  /** CPU time of the publisher workers so far, ms. */
+/**
+ * What the streams measured, merged: their reports' fields (`startNs` the earliest schedule
+ * start), with the CPU time of the publisher workers so far, ms.
+ */
+export interface StreamSummary extends Omit<StreamedReport, 'type' | 'cpuMs'> {
   generatorCpuMs: number
 }
 
