@@ -55,28 +55,25 @@ describe('CommitGather', () => {
     const { state, gather, flush } = gatherFixture()
     gather.committed(3)
     state.waiting = 7
-    const started = performance.now()
     gather.schedule(flush)
+    // The check phase that resolves this promise is the one the flush was queued in: a wait on
+    // the 1 ms timer would only queue the flush in a later loop iteration.
     await new Promise((resolve) => setImmediate(resolve))
     assert.equal(state.flushes, 1)
-    assert.ok(performance.now() - started < 20)
   })
 
   it('waits no longer than about GATHER_MAX_MS, one short of the last batch', async () => {
     const { state, gather, flush } = gatherFixture()
     gather.committed(64)
     state.waiting = 63
-    const started = performance.now()
-    let flushedAt = 0
-    gather.schedule(() => {
-      flush()
-      flushedAt = performance.now()
-    })
+    gather.schedule(flush)
     await new Promise((resolve) => setImmediate(resolve))
     assert.equal(state.flushes, 0, 'one short: it waits')
+    // No lower bound on the wait in milliseconds: libuv arms the timer from the loop's cached
+    // clock, so it may fire well under GATHER_MAX_MS after schedule() on a busy machine (CI saw
+    // it). What must hold is that the turn ended without a flush and the timer then closed it.
     await sleep(GATHER_MAX_MS + 50)
     assert.equal(state.flushes, 1)
-    assert.ok(flushedAt - started >= GATHER_MAX_MS - 0.5)
   })
 
   it('closes a waiting batch at once on release', async () => {
