@@ -19,7 +19,7 @@ function update(n: number, payloadBytes: number): StoredUpdate {
 
 describe('createEncodedUpdates', () => {
   it('holds at most maxBytes past the bound with KiB-sized updates, the oldest going first', () => {
-    const encode = createEncodedUpdates(MAX_BYTES)
+    const { replay: encode } = createEncodedUpdates(MAX_BYTES)
     const updates: StoredUpdate[] = []
     const first: Uint8Array[] = []
     // 3× the bound in 4 KiB updates: thousands of evictions (past the order list's compaction).
@@ -49,22 +49,45 @@ describe('createEncodedUpdates', () => {
   })
 
   it('encodes once for a replay storm over a full cache', () => {
-    const encode = createEncodedUpdates(MAX_BYTES)
+    const { replay } = createEncodedUpdates(MAX_BYTES)
     const total = Math.ceil((2 * MAX_BYTES) / 1024)
     const updates = Array.from({ length: total }, (_, n) => update(n, 1000))
-    const live = updates.map((u) => encode(u))
-    const kept = Math.floor(MAX_BYTES / (live[0] as Uint8Array).byteLength)
-    // 200 subscribers replaying the newest 500 updates get the bytes the live dispatch made.
-    for (let s = 0; s < 200; s++) {
+    // The cache full of older replays, 2× its bound of them.
+    for (const u of updates.slice(0, total - 500)) replay(u)
+    // 200 subscribers replaying the newest 500 updates: the first encodes, the others get its bytes.
+    const first = updates.slice(total - 500).map((u) => replay(u))
+    for (let s = 1; s < 200; s++) {
       for (let n = total - 500; n < total; n++) {
-        assert.equal(encode(updates[n] as StoredUpdate), live[n])
+        assert.equal(replay(updates[n] as StoredUpdate), first[n - (total - 500)])
       }
     }
-    assert.ok(kept >= 500)
+  })
+
+  it('holds nothing for the live dispatch, and gives it the bytes replays hold', () => {
+    const { live, replay } = createEncodedUpdates(MAX_BYTES)
+    const u = update(1, 1000)
+    const once = live(u)
+    assert.deepEqual(once, replay(update(1, 1000)))
+    // Not held by live(): the replay above encoded its own, and live() now gets those.
+    const held = replay(u)
+    assert.notEqual(held, once)
+    assert.equal(live(u), held)
+    // An update no replay read is encoded anew on each live call (never held), byte for byte alike.
+    const other = update(2, 1000)
+    const a = live(other)
+    const b = live(other)
+    assert.notEqual(a, b)
+    assert.deepEqual(a, b)
+    // A full cache of 4 KiB updates dispatched live holds none of them: a replay encodes them.
+    const many = Array.from({ length: Math.ceil((2 * MAX_BYTES) / 4096) }, (_, n) =>
+      update(10 + n, 4096),
+    )
+    const livened = many.map((m) => live(m))
+    assert.notEqual(replay(many.at(-1) as StoredUpdate), livened.at(-1))
   })
 
   it('does not hold an update larger than the bound', () => {
-    const encode = createEncodedUpdates(1024)
+    const { replay: encode } = createEncodedUpdates(1024)
     const big = update(0, 4096)
     const bytes = encode(big)
     // Over the bound on its own: not held.

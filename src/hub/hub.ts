@@ -137,7 +137,7 @@ export interface Hub {
   close(): void
 }
 
-/** Bytes of encoded updates kept for replays (see `encodeStored`). */
+/** Bytes of encoded updates kept for replays (see `encoded-updates.ts`). */
 const ENCODED_CACHE_BYTES = 8 * 1024 * 1024
 
 /** Creates a {@link Hub}. */
@@ -182,8 +182,9 @@ export function createHub(options: HubOptions): Hub {
       subscriber.stream.close(expired ? 'expired' : 'lifetime')
     },
   })
-  // Subscribers replaying the same history (a reconnect storm) encode each update once.
-  const encodeStored = createEncodedUpdates(ENCODED_CACHE_BYTES)
+  // Subscribers replaying the same history (a reconnect storm) encode each update once; the live
+  // dispatch encodes each update once for all its subscribers, and holds nothing.
+  const encoded = createEncodedUpdates(ENCODED_CACHE_BYTES)
 
   // The id-only block of a cursor-less subscriber (below) is the same for all of them until the
   // next update: encoded once, rather than into an off-heap buffer per connection.
@@ -214,7 +215,7 @@ export function createHub(options: HubOptions): Hub {
         // Catching up: the history has this update, and the catch-up will read it.
         if (!subscriber.live || !subscriber.mayReceive(update, matches)) return
         // Encoded once, on the first subscriber that gets it; every other one gets the same bytes.
-        bytes ??= encodeStored(update)
+        bytes ??= encoded.live(update)
         if (subscriber.deliver(update, bytes)) delivered++
       })
       if (traced !== undefined) endCounted(traced, 'ssehub.subscribers', delivered - before)
@@ -308,7 +309,7 @@ export function createHub(options: HubOptions): Hub {
       for (const update of page) {
         payload += update.data.length
         if (subscriber.wants(update, matches) && subscriber.mayReceive(update, matches)) {
-          stream.write(encodeStored(update))
+          stream.write(encoded.replay(update))
           delivered++
         }
         subscriber.moveTo(update.cursor, update.id)
