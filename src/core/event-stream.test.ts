@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { encodeEvent } from './encode.ts'
-import { type EventSink, EventStream, type EventStreamCloseReason } from './event-stream.ts'
+import {
+  type EventSink,
+  EventStream,
+  type EventStreamCloseReason,
+  flushQueuedStreams,
+} from './event-stream.ts'
 import { createHeartbeat } from './heartbeat.ts'
 
 const decoder = new TextDecoder()
@@ -80,6 +85,66 @@ describe('EventStream', () => {
       assert.equal(sink.text(), 'data: first\n\ndata: second\n\n', `stream ${index}`)
       assert.equal(sink.batches.length, index < 128 ? 2 : 1, `stream ${index}`)
     }
+  })
+
+  it('flushQueuedStreams writes in this turn what a setImmediate callback queued, once', async () => {
+    const sink = recordingSink()
+    const stream = new EventStream(sink)
+    await tick()
+    sink.batches.length = 0
+    const order: string[] = []
+    await new Promise<void>((resolve) => {
+      // Both queued now, so both run in the same turn: the writes of the first would wait for the
+      // next turn, after its poll, if the second did not flush them.
+      setImmediate(() => {
+        stream.send({ data: 'a' })
+        setImmediate(() => {
+          order.push(`next turn: ${sink.batches.length} batch(es)`)
+          resolve()
+        })
+      })
+      setImmediate(() => {
+        flushQueuedStreams()
+        order.push(`same turn: ${sink.batches.length} batch(es)`)
+      })
+    })
+    assert.deepEqual(order, ['same turn: 1 batch(es)', 'next turn: 1 batch(es)'])
+    // The flush it stood in for did nothing more; the next writes are flushed as usual.
+    stream.send({ data: 'b' })
+    await tick()
+    assert.deepEqual(sink.batches, [['data: a\n\n'], ['data: b\n\n']])
+    flushQueuedStreams()
+    assert.equal(sink.batches.length, 2, 'nothing queued: nothing written')
+  })
+
+  it('flushQueuedStreams starts a round of 300 streams, then leaves it one slice a turn', async () => {
+    const sinks = Array.from({ length: 300 }, () => recordingSink())
+    const streams = sinks.map((sink) => new EventStream(sink))
+    for (let turn = 0; turn < 10 && sinks.some((sink) => sink.batches.length === 0); turn++) {
+      await tick()
+    }
+    for (const sink of sinks) sink.batches.length = 0
+    const flushed = (): number => sinks.filter((sink) => sink.batches.length > 0).length
+    const counts: number[] = []
+    await new Promise<void>((resolve) => {
+      setImmediate(() => {
+        for (const stream of streams) stream.send({ data: 'x' })
+      })
+      setImmediate(() => {
+        flushQueuedStreams()
+        counts.push(flushed())
+        // The round is under way: a second call runs no slice of it ahead of its turn.
+        flushQueuedStreams()
+        counts.push(flushed())
+        resolve()
+      })
+    })
+    await tick()
+    counts.push(flushed())
+    for (let turn = 0; turn < 10; turn++) await tick()
+    counts.push(flushed())
+    assert.deepEqual(counts, [128, 128, 256, 300])
+    for (const sink of sinks) assert.deepEqual(sink.batches, [['data: x\n\n']])
   })
 
   it('writes the very same bytes object it was given (encode once, write to many)', async () => {

@@ -15,6 +15,8 @@
  * @module
  */
 
+import { scheduleEndOfTurnCommit } from './end-of-turn.ts'
+
 /** Longest a batch waits for the appends the last commit leads it to expect, in milliseconds. */
 export const GATHER_MAX_MS = 1
 
@@ -30,7 +32,7 @@ export class CommitGather {
     const flush = this.#flush
     this.#flush = null
     // At the end of this turn: the other appends read in the same poll join the batch.
-    if (flush !== null) setImmediate(flush)
+    if (flush !== null) scheduleEndOfTurnCommit(flush)
   }
 
   /** @param waiting How many appends wait for the batch now. */
@@ -41,7 +43,7 @@ export class CommitGather {
   /** The group commit's `schedule`: closes the batch now, or once it holds what is expected. */
   readonly schedule = (flush: () => void): void => {
     if (this.#waiting() >= this.#expected) {
-      setImmediate(flush)
+      scheduleEndOfTurnCommit(flush)
       return
     }
     this.#flush = flush

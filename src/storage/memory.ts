@@ -1,8 +1,8 @@
-import { scheduleImmediate } from '../core/next-turn.ts'
 import { type EventStore, StoreUnavailableError } from '../hub/event-store.ts'
 import type { StoredUpdate, Update } from '../hub/update.ts'
 import { CommitListeners } from './commit-listeners.ts'
 import { DEFAULT_MAX_UPDATES } from './defaults.ts'
+import { scheduleEndOfTurnCommit } from './end-of-turn.ts'
 import { type CommitOutcomes, GroupCommit } from './group-commit.ts'
 import type { RetentionOptions } from './retention.ts'
 import {
@@ -51,15 +51,15 @@ export class MemoryStore implements EventStore {
    * be reused (Mercure draft-08) and eviction, oldest first, always takes the first of its id.
    */
   readonly #ids = new Map<string, number | number[]>()
-  // The batch closes at the end of the turn (`setImmediate`), not in a microtask, though a
-  // commit costs no I/O here: the publishes read in one poll are then acknowledged together, the
-  // answers leaving in one burst. Answered one by one, each answer woke its publisher's sleeping
-  // reader, a wake-up the hub's write pays in the kernel (issue #15: with 64 publishers,
-  // scripts/publish-cost.sh measured 52 µs of CPU per publish, 16 µs of it system time, against
-  // 38 µs and 9 µs at the end of the turn; bench/latency.bench.ts kept its p99). The batch is
-  // unbounded: it holds what one turn appended.
+  // The batch closes at the end of the turn, not in a microtask, though a commit costs no I/O
+  // here: the publishes read in one poll are then acknowledged together, the answers leaving in
+  // one burst, and then their deliveries (see end-of-turn.ts). Answered one by one, each answer
+  // woke its publisher's sleeping reader, a wake-up the hub's write pays in the kernel (issue #15:
+  // with 64 publishers, scripts/publish-cost.sh measured 52 µs of CPU per publish, 16 µs of it
+  // system time, against 38 µs and 9 µs at the end of the turn; bench/latency.bench.ts kept its
+  // p99). The batch is unbounded: it holds what one turn appended.
   readonly #appends = new GroupCommit<Update, StoredUpdate>({
-    schedule: scheduleImmediate,
+    schedule: scheduleEndOfTurnCommit,
     commit: (batch) => this.#commit(batch),
   })
   readonly #listeners = new CommitListeners()
