@@ -27,7 +27,16 @@ describe('publishing to the hub', () => {
     const res = await hub.publish({ topic: TOPIC, data: 'hello' })
     assert.equal(res.status, 200)
     assert.equal(res.headers.get('content-type'), 'text/plain; charset=utf-8')
-    assert.match(await res.text(), /^urn:uuid:[0-9a-f-]{36}$/)
+    // One shared set of header fields for every such answer (hub-answer.ts), each sent once.
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff')
+    assert.equal(res.headers.get('cache-control'), 'no-store')
+    const id = await res.text()
+    assert.match(id, /^urn:uuid:[0-9a-f-]{36}$/)
+    assert.equal(res.headers.get('content-length'), String(id.length))
+    // A second answer from the same shared fields is no different (nothing was added to them).
+    const again = await hub.publish({ topic: TOPIC, data: 'hello' })
+    assert.deepEqual([...again.headers.keys()].sort(), [...res.headers.keys()].sort())
+    assert.equal(again.headers.get('content-length'), String((await again.text()).length))
   })
 
   it("honours the publisher's id", async () => {

@@ -33,18 +33,34 @@ export interface HubAnswer {
 export function textAnswer(
   status: number,
   text: string,
-  headers: Readonly<Record<string, string>> = {},
+  headers: Readonly<Record<string, string>> = NO_FIELDS,
 ): HubAnswer {
   return {
     status,
-    headers: {
-      ...headers,
-      'content-type': 'text/plain; charset=utf-8',
-      'x-content-type-options': 'nosniff',
-      'cache-control': 'no-store',
-    },
+    // Without headers of its own (no CORS: every publish from a server), one object for all.
+    headers: hasFields(headers)
+      ? {
+          ...headers,
+          'content-type': 'text/plain; charset=utf-8',
+          'x-content-type-options': 'nosniff',
+          'cache-control': 'no-store',
+        }
+      : TEXT_HEADERS,
     body: text,
   }
+}
+
+const NO_FIELDS: Readonly<Record<string, string>> = Object.freeze({})
+const TEXT_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-type': 'text/plain; charset=utf-8',
+  'x-content-type-options': 'nosniff',
+  'cache-control': 'no-store',
+})
+
+/** Whether `headers` has any field (without building the array `Object.keys` would). */
+function hasFields(headers: Readonly<Record<string, string>>): boolean {
+  for (const _ in headers) return true
+  return false
 }
 
 /** A JSON answer (`application/json`), never cached by default and never sniffed. */

@@ -60,22 +60,42 @@ export function createNodeProtocolHandler(
   }
 }
 
+/**
+ * A response's `writeHead` taking the headers as one flat list of names and values: Node's
+ * HTTP/1.1 response and its HTTP/2 compatibility response both do (Node 20 to 26), though
+ * `@types/node` declares it for HTTP/1.1 only.
+ */
+interface FlatHeadWriter {
+  writeHead(status: number, headers: string[]): unknown
+}
+
 /** Writes `answer`, then disposes of what is left of the request's body, as the answer says. */
 function sendAnswer(req: NodeRequest, res: NodeResponse, answer: HubAnswer): void {
   const unread = answer.unreadBody !== undefined && !req.complete
   const close = unread && answer.unreadBody === 'close'
-  const headers: OutgoingHttpHeaders = close
-    ? { ...answer.headers, ...closingHeaders(req) }
-    : { ...answer.headers }
+  // A flat list of names and values: Node takes it as it comes, where an object is walked with
+  // for…in and an own-property check per header, after a copy to add the length (issue #15).
+  const fields: string[] = []
+  const { headers } = answer
+  for (const name of Object.keys(headers)) fields.push(name, headers[name] as string)
+  if (close) {
+    const closing = closingHeaders(req)
+    // It replaces the answer's own field of that name, as a spread of both objects did.
+    for (const name of Object.keys(closing)) {
+      const at = fields.indexOf(name)
+      if (at !== -1 && at % 2 === 0) fields.splice(at, 2)
+      fields.push(name, String(closing[name]))
+    }
+  }
   if (answer.body === null) {
-    res.writeHead(answer.status, headers)
+    ;(res as FlatHeadWriter).writeHead(answer.status, fields)
     res.end()
   } else {
     // The body as a string, not a Buffer: Node then writes the head and the body as one string
     // in one write, where a Buffer costs a copy and a two-buffer writev (issue #15: the answer was
     // most of a publish's syscall time).
-    headers['content-length'] = Buffer.byteLength(answer.body)
-    res.writeHead(answer.status, headers)
+    fields.push('content-length', String(Buffer.byteLength(answer.body)))
+    ;(res as FlatHeadWriter).writeHead(answer.status, fields)
     res.end(answer.body)
   }
   if (unread) discardRefusedBody(req, res, close ? { close: true } : {})

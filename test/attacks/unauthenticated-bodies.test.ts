@@ -201,6 +201,7 @@ describe('a publish refused before its body is read', () => {
       for (const client of flood) {
         assert.match(client.answer(), /^HTTP\/1\.1 401 /)
         assert.match(client.answer(), /\r\nconnection: close\r\n/i)
+        assert.equal(client.answer().match(/\r\nconnection:/gi)?.length, 1, 'one Connection field')
         assert.match(
           client.answer(),
           /\r\nwww-authenticate: Bearer realm="ssehub", resource_metadata="[^"]+"\r\n/i,
@@ -270,6 +271,7 @@ describe('a publish refused before its body is read', () => {
         assert.match(client.answer(), new RegExp(`^HTTP/1\\.1 ${status} `))
         assert.match(client.answer(), message)
         assert.match(client.answer(), /\r\nconnection: close\r\n/i)
+        assert.equal(client.answer().match(/\r\nconnection:/gi)?.length, 1, 'one Connection field')
         // Answered before the body deadline: the answer did not wait for the body.
         assert.ok(client.answeredAt() - client.startedAt < BODY_TIMEOUT_MS)
         await within(
