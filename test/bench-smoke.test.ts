@@ -99,8 +99,8 @@ describe('the benchmark scenarios, tiny', () => {
   const fanOutResults: Partial<Record<PeerName, PeerResult>> = {}
 
   // Two nodes need ssehub's Redis store and a Redis (CI has one); elsewhere that test says why
-  // not. Found out in before(), not at the top level: after a top-level await, the tests below
-  // would not be registered yet when --test-force-exit ends the file.
+  // not. Found out in before(), not at the top level, so that the tests below are registered
+  // before anything is awaited.
   let noRedis: string | null = null
 
   before(async () => {
