@@ -1,8 +1,8 @@
 import { DEFAULT_MAX_QUEUE_BYTES, DEFAULT_STALL_TIMEOUT_MS } from './defaults.ts'
 import { encodeComment, encodeEvent, type SseEvent } from './encode.ts'
+import { FlushRound } from './flush-round.ts'
 import type { Heartbeat, HeartbeatTarget } from './heartbeat.ts'
 import { forgetJoin, joinChunks } from './join-chunks.ts'
-import { scheduleImmediate } from './next-turn.ts'
 import { openingBytes } from './opening-bytes.ts'
 
 /**
@@ -105,61 +105,21 @@ const HANDOFF_BYTES = 131_072
 
 const HEARTBEAT = encodeComment()
 
-// Streams with queued writes, flushed together rather than each in its own microtask: updates
-// dispatched in the same turn (publishes completing together) leave as one socket write per
-// stream, and a fan-out schedules one callback, not one per stream.
-//
-// The flush goes in slices of FLUSH_SLICE streams, one slice per turn of the event loop, so that
-// I/O is polled between slices. A fan-out to 10,000 subscribers then never blocks the loop for
-// the ~40 ms its writes take: publishes, health checks and new subscribers are served between
-// slices, and updates published meanwhile join the queues of the streams not yet flushed, so each
-// socket write carries more events. Measured (bench/fan-out.bench.ts, 1,000 subscribers, memory
-// store): 294k deliveries/s unsliced, 784k with slices of 128, 643k of 256, 798k of 64 but with
-// p99 latency doubling; the paced latency bench's p99 went from 23.5 to 15.4 ms with 128.
+/** Streams per turn of a flush round (see flush-round.ts). */
 const FLUSH_SLICE = 128
-const dirty: Array<EventStream | undefined> = []
-let dirtyHead = 0
-let flushQueued = false
-// Scheduled runs of flushDirty that flushQueuedStreams ran ahead of: each returns at once.
-let ranAhead = 0
-const flushDirty = (): void => {
-  if (ranAhead > 0) {
-    ranAhead--
-    return
-  }
-  runFlush()
-}
-const runFlush = (): void => {
-  const end = Math.min(dirty.length, dirtyHead + FLUSH_SLICE)
-  while (dirtyHead < end) {
-    const stream = dirty[dirtyHead] as EventStream
-    // Released as it runs: the array keeps no closed stream alive until the round ends.
-    dirty[dirtyHead++] = undefined
-    flushStream(stream)
-  }
-  if (dirtyHead < dirty.length) {
-    scheduleImmediate(flushDirty)
-    return
-  }
-  dirty.length = 0
-  dirtyHead = 0
-  flushQueued = false
-  forgetJoin()
-}
+const flushRound = new FlushRound<EventStream>(
+  (stream) => flushStream(stream),
+  forgetJoin,
+  FLUSH_SLICE,
+)
 
 /**
- * Starts now, with its first slice, a flush that the writes of this turn queued, and takes that
- * flush's place. For code that runs at the end of a turn itself, inside a `setImmediate` callback
- * (a store that commits there, see `storage/end-of-turn.ts`): what it queues there would
- * otherwise wait for the next turn of the event loop, after the next poll, since Node runs the
- * callbacks queued by `setImmediate` callbacks in the next turn. A flush already under way (its
- * next slice queued) goes on at its pace, one slice a turn: running its slices faster would leave
- * fewer updates queued for each socket write (bench/fan-out.bench.ts: 12 % fewer deliveries/s).
+ * Starts now, with its first slice, a flush of the stream writes that this turn queued (see
+ * `FlushRound.runNow`): for a store that commits at the end of the turn, see
+ * `storage/end-of-turn.ts`.
  */
 export function flushQueuedStreams(): void {
-  if (!flushQueued || dirtyHead > 0) return
-  ranAhead++
-  runFlush()
+  flushRound.runNow()
 }
 
 // Set by EventStream's static block: the flush reaches #flush with no bound function per stream.
@@ -305,11 +265,7 @@ export class EventStream implements HeartbeatTarget {
     }
     if (!this.#flushScheduled && !this.#paused) {
       this.#flushScheduled = true
-      dirty.push(this)
-      if (!flushQueued) {
-        flushQueued = true
-        scheduleImmediate(flushDirty)
-      }
+      flushRound.add(this)
     }
     return true
   }
