@@ -69,6 +69,8 @@ interface FlatHeadWriter {
   writeHead(status: number, headers: string[]): unknown
 }
 
+const NOT_CLOSING: OutgoingHttpHeaders = Object.freeze({})
+
 /** Writes `answer`, then disposes of what is left of the request's body, as the answer says. */
 function sendAnswer(req: NodeRequest, res: NodeResponse, answer: HubAnswer): void {
   const unread = answer.unreadBody !== undefined && !req.complete
@@ -77,16 +79,12 @@ function sendAnswer(req: NodeRequest, res: NodeResponse, answer: HubAnswer): voi
   // for…in and an own-property check per header, after a copy to add the length (issue #15).
   const fields: string[] = []
   const { headers } = answer
-  for (const name of Object.keys(headers)) fields.push(name, headers[name] as string)
-  if (close) {
-    const closing = closingHeaders(req)
-    // It replaces the answer's own field of that name, as a spread of both objects did.
-    for (const name of Object.keys(closing)) {
-      const at = fields.indexOf(name)
-      if (at !== -1 && at % 2 === 0) fields.splice(at, 2)
-      fields.push(name, String(closing[name]))
-    }
+  const closing = close ? closingHeaders(req) : NOT_CLOSING
+  // A closing field replaces the answer's own of that name, as a spread of both objects did.
+  for (const name of Object.keys(headers)) {
+    if (!(name in closing)) fields.push(name, headers[name] as string)
   }
+  for (const name of Object.keys(closing)) fields.push(name, String(closing[name]))
   if (answer.body === null) {
     ;(res as FlatHeadWriter).writeHead(answer.status, fields)
     res.end()
