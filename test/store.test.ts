@@ -406,6 +406,48 @@ function describeSqliteStore(driver: SqliteDriverName): void {
       })
     })
 
+    it('leaves at most maxUpdates / 64 rows past the limit in the file, serves none of them, and deletes them in one commit', async () => {
+      await withFileStore({ maxUpdates: 640 }, async (store) => {
+        const counts = new Set<number>()
+        for (let round = 0; round < 120; round++) {
+          await Promise.all(
+            Array.from({ length: 7 }, (_, i) => store.append(makeUpdate(`${round}-${i}`))),
+          )
+          const rows = countRowsForTesting(store)
+          counts.add(rows)
+          assert.ok(rows <= 640 + 10, `${rows} rows in the file after round ${round}`)
+          assert.equal(await store.size(), Math.min(640, 7 * (round + 1)))
+        }
+        // Both states were seen: rows waiting past the limit, and a commit that deleted them.
+        assert.ok(counts.has(640))
+        assert.ok([...counts].some((rows) => rows > 640))
+        const served = await store.read(null, store.head() as string, 1000)
+        assert.equal(served.length, 640)
+        // 840 appended, the newest 640 kept: the oldest served is the 201st, round 28's 5th.
+        assert.equal(served[0]?.id, '28-4')
+      })
+    })
+
+    it('caps the rows left past the limit at 256 for large histories', async () => {
+      const maxUpdates = 64 * 257
+      const store = createSqliteStore({ path: ':memory:', driver, maxUpdates })
+      try {
+        await Promise.all(
+          Array.from({ length: maxUpdates }, (_, i) => store.append(makeUpdate(`fill-${i}`))),
+        )
+        let most = 0
+        for (let i = 0; i < 600; i++) {
+          await store.append(makeUpdate(`one-${i}`))
+          most = Math.max(most, countRowsForTesting(store))
+          assert.equal(await store.size(), maxUpdates)
+        }
+        // One at a time, the file grows to exactly the cap (not 257) before a commit deletes.
+        assert.equal(most, maxUpdates + 256)
+      } finally {
+        await store.close()
+      }
+    })
+
     it('deletes expired rows from the file on a timer, with no append since', async () => {
       await withFileStore({ maxAgeMs: 100 }, async (store) => {
         await Promise.all(['a', 'b'].map((id) => store.append(makeUpdate(id))))
