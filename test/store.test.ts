@@ -406,6 +406,41 @@ function describeSqliteStore(driver: SqliteDriverName): void {
       })
     })
 
+    it('stores a batch of 300 new updates in chunks, with consecutive cursors after retention deleted rows', async () => {
+      await withFileStore({ maxUpdates: 500 }, async (store) => {
+        // 700 first: the oldest 200 deleted, so the next seq comes from AUTOINCREMENT's record.
+        await Promise.all(Array.from({ length: 700 }, (_, i) => store.append(makeUpdate(`a${i}`))))
+        const batch = await Promise.all(
+          Array.from({ length: 300 }, (_, i) => store.append(makeUpdate(`b${i}`))),
+        )
+        assert.deepEqual(
+          batch.map((update) => update.cursor),
+          Array.from({ length: 300 }, (_, i) => String(701 + i)),
+        )
+        const read = await store.read('700', '1000', 1000)
+        assert.deepEqual(
+          read.map((update) => update.id),
+          Array.from({ length: 300 }, (_, i) => `b${i}`),
+        )
+        assert.equal(await store.find('b299'), '1000')
+        assert.equal(await store.size(), 500)
+      })
+    })
+
+    it('goes row by row for a batch that repeats a retained update, storing only the new ones', async () => {
+      await withFileStore({}, async (store) => {
+        const first = await store.append(makeUpdate('kept'))
+        const batch = await Promise.all(
+          Array.from({ length: 300 }, (_, i) =>
+            store.append(makeUpdate(i === 150 ? 'kept' : `n${i}`)),
+          ),
+        )
+        assert.deepEqual(batch[150], first)
+        assert.equal(batch[299]?.cursor, String(1 + 299))
+        assert.equal(countRowsForTesting(store), 300)
+      })
+    })
+
     it('leaves at most maxUpdates / 64 rows past the limit in the file, serves none of them, and deletes them in one commit', async () => {
       await withFileStore({ maxUpdates: 640 }, async (store) => {
         const counts = new Set<number>()
