@@ -19,6 +19,7 @@ import { describeSqliteError as describe } from './sqlite-failures.ts'
 import { openSqliteConnection } from './sqlite-open.ts'
 import { SqliteWriteProbe } from './sqlite-probe.ts'
 import { fromRow, type InsertParams, type Row, rowColumns, toParams } from './sqlite-rows.ts'
+import { migrate } from './sqlite-schema.ts'
 import {
   checkMaxAgeMs,
   checkPositiveInteger,
@@ -103,30 +104,6 @@ const MAX_PRUNE_LAG = 256
  * what is hot; older history is read through the operating system's cache.
  */
 const PAGE_CACHE_KIB = 2048
-
-/**
- * Schema migrations: entry `i` takes the database from `PRAGMA user_version` `i` to `i + 1`. Only
- * ever append to this list; a released entry must never change. (`updates_id` was never UNIQUE,
- * so accepting reused ids, Mercure draft-08, took no migration: version 1 databases hold them.)
- */
-const MIGRATIONS: ReadonlyArray<(db: SqliteConnection) => void> = [
-  (db) => {
-    // seq is AUTOINCREMENT so a cursor is never reused, even after retention emptied the table.
-    db.exec(`
-      CREATE TABLE updates (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        id TEXT NOT NULL,
-        topics TEXT NOT NULL,
-        data TEXT NOT NULL,
-        private INTEGER NOT NULL,
-        type TEXT,
-        retry INTEGER,
-        time INTEGER NOT NULL
-      );
-      CREATE INDEX updates_id ON updates (id);
-    `)
-  },
-]
 
 /**
  * What the commit did with one append: the seq of its new row, or the retained row it repeats (an
@@ -484,19 +461,4 @@ export class SqliteStore implements EventStore {
  */
 export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   return new SqliteStore(options)
-}
-
-function migrate(db: SqliteConnection): void {
-  const version = Number(db.pragma('user_version'))
-  if (version > MIGRATIONS.length) {
-    throw new StoreUnavailableError(
-      `the SQLite database has schema version ${version}, newer than the ${MIGRATIONS.length} ` +
-        'this ssehub knows: upgrade ssehub, or point it at another file',
-    )
-  }
-  if (version === MIGRATIONS.length) return
-  inImmediateTransaction(db, () => {
-    for (let v = version; v < MIGRATIONS.length; v++) MIGRATIONS[v]?.(db)
-    db.pragma(`user_version = ${MIGRATIONS.length}`)
-  })
 }
