@@ -333,6 +333,29 @@ function describeSqliteStore(driver: SqliteDriverName): void {
       })
     })
 
+    it('commits none of a batch whose multi-row insert fails on a later row, the earlier rows included', async () => {
+      await withFileStore({}, async (store) => {
+        const before = await store.append(makeUpdate('before'))
+        const db = databaseHandleForTesting(store)
+        // Room for the first update of 50 KB (13 overflow pages) but not for the next ones: the
+        // one INSERT of the batch fails on a later row, after writing the first.
+        db.pragma(`max_page_count = ${Number(db.pragma('page_count')) + 20}`)
+        const big = (id: string) => ({ ...makeUpdate(id), data: 'x'.repeat(50_000) })
+        const results = await Promise.allSettled(
+          ['g1', 'g2', 'g3', 'g4'].map((id) => store.append(big(id))),
+        )
+        assert.deepEqual(
+          results.map((result) => result.status),
+          ['rejected', 'rejected', 'rejected', 'rejected'],
+        )
+        for (const id of ['g1', 'g2', 'g3', 'g4']) assert.equal(await store.find(id), null)
+        assert.equal(countRowsForTesting(store), 1)
+        db.pragma('max_page_count = 1073741823')
+        const after = await store.append(makeUpdate('after'))
+        assert.equal(Number(after.cursor), Number(before.cursor) + 1)
+      })
+    })
+
     it('rejects appends with store-unavailable and reports not ready when its database handle is gone', async () => {
       // No recent window: the read below must go to the file.
       await withFileStore({ recentBytes: 0 }, async (store) => {
