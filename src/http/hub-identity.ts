@@ -39,11 +39,25 @@ export interface HubIdentity {
  */
 export function createHubIdentity(pinned: string | undefined): HubIdentity {
   const origin = (request: AddressedRequest): string => request.origin ?? request.url.origin
-  const resource = (request: AddressedRequest): string => pinned ?? `${origin(request)}${HUB_PATH}`
+  // Clients send the same Host on every request: the hub URL derived from the last origin is kept,
+  // so every publish gets the same string, which the reserved-topic test then compares by
+  // reference. Built per request, it was a new concatenation each time, flattened and compared
+  // character by character there (issue #15).
+  let lastOrigin: string | undefined
+  let lastDerived = ''
+  const derived = (request: AddressedRequest): string => {
+    const from = origin(request)
+    if (from !== lastOrigin) {
+      lastOrigin = from
+      lastDerived = `${from}${HUB_PATH}`
+    }
+    return lastDerived
+  }
+  const resource = (request: AddressedRequest): string => pinned ?? derived(request)
   return {
     origin,
     resource,
-    hubUrl: (request) => (pinned?.endsWith(HUB_PATH) ? pinned : `${origin(request)}${HUB_PATH}`),
+    hubUrl: (request) => (pinned?.endsWith(HUB_PATH) ? pinned : derived(request)),
     metadataUrl: (request) => {
       const url = new URL(resource(request))
       const path = url.pathname === '/' ? '' : url.pathname
