@@ -1,7 +1,7 @@
 // Durable publish benchmark: acknowledged updates per second through SqliteStore.
 //
 //   node --import tsx bench/durable-publish.bench.ts [seconds per run, default 5] [publishers, default 64]
-//     [--driver auto|node:sqlite|better-sqlite3, default auto]
+//     [--driver auto|node:sqlite|better-sqlite3, default auto] [--ids publisher|generated]
 //
 // Measures what a publisher sees: 64 concurrent "publishers" each append an update, await its
 // acknowledgement (the transaction is committed), and immediately append the next, for ~5 s, with
@@ -11,7 +11,11 @@
 // retention (100000 updates), so deletion is part of the steady state once the table fills.
 // Prints acknowledged updates/s, commits/s, the mean group-commit size, the process's CPU time
 // (user + system) per update, and append latency percentiles. `--driver` picks the SQLite
-// driver (docs/benchmarks.md, "SQLite drivers", has both measured).
+// driver (docs/benchmarks.md, "SQLite drivers", has both measured). `--ids` picks the updates'
+// ids: `publisher` (the default) numbers them per publisher, so each commit's ids land in as many
+// places of the id index as there are publishers, as a publisher's own ids do; `generated` makes
+// them as the hub does for a publish without one (UUIDv7, in time order), so each commit adds to
+// one end of the index.
 // The hub's goal: >= 20000 acknowledged updates/s at 64 publishers with 'full'.
 
 import { mkdtemp, rm, stat } from 'node:fs/promises'
@@ -19,21 +23,31 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { Update } from '../src/hub/update.ts'
+import { uuidV7 } from '../src/hub/uuid-v7.ts'
 import { createSqliteStore } from '../src/storage/sqlite.ts'
 import type { SqliteDriverChoice } from '../src/storage/sqlite-connection.ts'
 
 const { values, positionals } = parseArgs({
-  options: { driver: { type: 'string', default: 'auto' } },
+  options: {
+    driver: { type: 'string', default: 'auto' },
+    ids: { type: 'string', default: 'publisher' },
+  },
   allowPositionals: true,
 })
 const SECONDS = Number(positionals[0] ?? 5)
 const PUBLISHERS = Number(positionals[1] ?? 64)
 const DRIVER = values.driver as SqliteDriverChoice
+if (values.ids !== 'publisher' && values.ids !== 'generated') {
+  throw new Error(`--ids must be publisher or generated, got ${values.ids}`)
+}
+const GENERATED_IDS = values.ids === 'generated'
 const WARMUP_MS = 500
 
 function makeUpdate(publisher: number, n: number): Update {
   return {
-    id: `urn:uuid:0190b8a0-${publisher.toString(16).padStart(4, '0')}-7000-8000-${n.toString(16).padStart(12, '0')}`,
+    id: GENERATED_IDS
+      ? `urn:uuid:${uuidV7()}`
+      : `urn:uuid:0190b8a0-${publisher.toString(16).padStart(4, '0')}-7000-8000-${n.toString(16).padStart(12, '0')}`,
     topics: [`https://example.com/rooms/${publisher % 8}`],
     data: JSON.stringify({
       publisher,
@@ -109,6 +123,8 @@ async function run(synchronous: 'full' | 'normal'): Promise<void> {
 const probe = createSqliteStore({ path: ':memory:', driver: DRIVER })
 const { driver } = probe
 await probe.close()
-console.log(`${PUBLISHERS} publishers, ${SECONDS} s per run, Node ${process.version}, ${driver}`)
+console.log(
+  `${PUBLISHERS} publishers, ${SECONDS} s per run, ${values.ids} ids, Node ${process.version}, ${driver}`,
+)
 await run('full')
 await run('normal')
