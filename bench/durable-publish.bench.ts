@@ -10,7 +10,8 @@
 // run starts on a fresh file in a temporary directory (removed afterwards) with the default
 // retention (100000 updates), so deletion is part of the steady state once the table fills.
 // Prints acknowledged updates/s, commits/s, the mean group-commit size, the process's CPU time
-// (user + system) per update, and append latency percentiles. `--driver` picks the SQLite
+// (user + system) per update, its write calls per commit and bytes written per update (WAL
+// frames, checkpoints; from /proc/self/io, on Linux), and append latency percentiles. `--driver` picks the SQLite
 // driver (docs/benchmarks.md, "SQLite drivers", has both measured). `--ids` picks the updates'
 // ids: `publisher` (the default) numbers them per publisher, so each commit's ids land in as many
 // places of the id index as there are publishers, as a publisher's own ids do; `generated` makes
@@ -18,7 +19,7 @@
 // one end of the index.
 // The hub's goal: >= 20000 acknowledged updates/s at 64 publishers with 'full'.
 
-import { mkdtemp, rm, stat } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -59,6 +60,20 @@ function makeUpdate(publisher: number, n: number): Update {
   }
 }
 
+/**
+ * This process's write calls and bytes written so far (`/proc/self/io`: `syscw`, `wchar`), or
+ * `null` where there is no such file (not Linux).
+ */
+async function writes(): Promise<{ calls: number; bytes: number } | null> {
+  try {
+    const text = await readFile('/proc/self/io', 'utf8')
+    const field = (name: string) => Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(text)?.[1])
+    return { calls: field('syscw'), bytes: field('wchar') }
+  } catch {
+    return null
+  }
+}
+
 function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN
 }
@@ -92,10 +107,12 @@ async function run(synchronous: 'full' | 'normal'): Promise<void> {
   const commitsBefore = commits
   measuring = true
   const started = performance.now()
+  const writesBefore = await writes()
   const cpuBefore = process.cpuUsage()
   await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000))
   measuring = false
   const cpu = process.cpuUsage(cpuBefore)
+  const writesAfter = await writes()
   const elapsed = (performance.now() - started) / 1000
   const measuredCommits = commits - commitsBefore
   stop = true
@@ -112,6 +129,12 @@ async function run(synchronous: 'full' | 'normal'): Promise<void> {
       `${Math.round(measuredCommits / elapsed).toLocaleString('en-US')} commits/s`,
       `${(acknowledged / measuredCommits).toFixed(1)} per commit`,
       `CPU ${((cpu.user + cpu.system) / acknowledged).toFixed(1)} µs/update`,
+      ...(writesBefore === null || writesAfter === null
+        ? []
+        : [
+            `${((writesAfter.calls - writesBefore.calls) / measuredCommits).toFixed(1)} write calls/commit`,
+            `${((writesAfter.bytes - writesBefore.bytes) / acknowledged / 1024).toFixed(2)} KiB written/update`,
+          ]),
       `latency p50 ${percentile(sorted, 0.5).toFixed(2)} ms`,
       `p99 ${percentile(sorted, 0.99).toFixed(2)} ms`,
       `max ${percentile(sorted, 1).toFixed(1)} ms`,
