@@ -121,7 +121,9 @@ interface Pending {
  * History in an SQLite file, surviving restarts: a publish is acknowledged once its transaction
  * is committed. Appends made during one event-loop turn are committed together in one
  * transaction (group commit), which is what makes durable publishing fast. Cursors are the
- * decimal `seq` of the row, and continue across restarts.
+ * decimal `seq` of the row, and continue across restarts. Rows past `maxUpdates` are never served,
+ * and are deleted from the file in chunks: it holds at most `maxUpdates / 64` of them (256 at
+ * most) at any time.
  */
 export class SqliteStore implements EventStore {
   readonly kind = 'sqlite'
