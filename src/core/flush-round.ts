@@ -18,8 +18,8 @@ export class FlushRound<T> {
   readonly #roundEnded: () => void
   readonly #slice: number
   readonly #items: Array<T | undefined> = []
+  /** Where the round is: items before it were flushed. A round is under way while items remain. */
   #head = 0
-  #queued = false
   /** Scheduled slices that {@link runNow} ran ahead of: each returns at once. */
   #ranAhead = 0
   readonly #scheduled = (): void => {
@@ -43,9 +43,8 @@ export class FlushRound<T> {
 
   /** Adds `item` to the round, which starts at the end of this turn if none is under way. */
   add(item: T): void {
-    this.#items.push(item)
-    if (this.#queued) return
-    this.#queued = true
+    // The first item of a round schedules it; the others join it.
+    if (this.#items.push(item) > 1) return
     scheduleImmediate(this.#scheduled)
   }
 
@@ -60,7 +59,7 @@ export class FlushRound<T> {
    * deliveries/s).
    */
   runNow(): void {
-    if (!this.#queued || this.#head > 0) return
+    if (this.#items.length === 0 || this.#head > 0) return
     this.#ranAhead++
     this.#run()
   }
@@ -80,7 +79,6 @@ export class FlushRound<T> {
     }
     items.length = 0
     this.#head = 0
-    this.#queued = false
     this.#roundEnded()
   }
 }

@@ -38,14 +38,7 @@ export function textAnswer(
   return {
     status,
     // Without headers of its own (no CORS: every publish from a server), one object for all.
-    headers: hasFields(headers)
-      ? {
-          ...headers,
-          'content-type': 'text/plain; charset=utf-8',
-          'x-content-type-options': 'nosniff',
-          'cache-control': 'no-store',
-        }
-      : TEXT_HEADERS,
+    headers: hasFields(headers) ? { ...headers, ...TEXT_HEADERS } : TEXT_HEADERS,
     body: text,
   }
 }

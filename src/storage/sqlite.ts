@@ -267,7 +267,7 @@ export class SqliteStore implements EventStore {
           }
         }
         const floor = seq - this.#maxUpdates
-        if (floor - prunedUpTo > this.#pruneLag) deleteUpTo.run(floor)
+        if (this.#pruneDue(floor, prunedUpTo)) deleteUpTo.run(floor)
         return outcomes
       })
     // Every query carries the retention window (seq above the count floor, time at or after the
@@ -407,8 +407,8 @@ export class SqliteStore implements EventStore {
     if (newest !== undefined) {
       this.#lastTime = time
       this.#lastSeq = seqs[seqs.length - 1] as number
-      // The same test as the commit's: the rows up to the floor are deleted now.
-      if (this.#floor() - this.#prunedUpTo > this.#pruneLag) this.#prunedUpTo = this.#floor()
+      // The commit deleted the rows up to the floor when they were due.
+      if (this.#pruneDue(this.#floor(), this.#prunedUpTo)) this.#prunedUpTo = this.#floor()
       this.#head = newest.cursor
       this.#headId = newest.id
       this.#recent.add(seqs, stored)
@@ -432,6 +432,11 @@ export class SqliteStore implements EventStore {
       // Housekeeping only: queries already hide these rows, and a database that really fails
       // will fail the next append, which reports it.
     }
+  }
+
+  /** Whether a commit deletes the rows up to `floor`: more than the lag wait for deletion. */
+  #pruneDue(floor: number, prunedUpTo: number): boolean {
+    return floor - prunedUpTo > this.#pruneLag
   }
 
   /** Rows at or below this seq are past the count limit. */
