@@ -450,6 +450,35 @@ function describeSqliteStore(driver: SqliteDriverName): void {
       })
     })
 
+    it('stores 8 MiB of 4 KiB updates in bursts of 256 and reads them all back from the file, past its page cache', async () => {
+      // No recent window: every read goes to the file, whose page cache is 2 MiB (sqlite.ts).
+      await withFileStore({ recentBytes: 0 }, async (store) => {
+        const payload = (i: number) => `${i}:`.padEnd(4096, String.fromCharCode(97 + (i % 26)))
+        for (let burst = 0; burst < 8; burst++) {
+          const stored = await Promise.all(
+            Array.from({ length: 256 }, (_, j) => {
+              const i = burst * 256 + j
+              return store.append({ ...makeUpdate(`big${i}`), data: payload(i) })
+            }),
+          )
+          assert.equal(stored[255]?.cursor, String((burst + 1) * 256))
+        }
+        let after: string | null = null
+        let read = 0
+        for (;;) {
+          const page = await store.read(after, '2048', 300)
+          if (page.length === 0) break
+          for (const update of page) {
+            assert.equal(update.id, `big${read}`)
+            assert.equal(update.data, payload(read))
+            read++
+          }
+          after = page[page.length - 1]?.cursor ?? null
+        }
+        assert.equal(read, 2048)
+      })
+    })
+
     it('goes row by row for a batch that repeats a retained update, storing only the new ones', async () => {
       await withFileStore({}, async (store) => {
         const first = await store.append(makeUpdate('kept'))
