@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path'
 import { describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import type { EventStore } from '../src/hub/event-store.ts'
-import type { StoredUpdate, Update } from '../src/hub/update.ts'
+import { GENERATED_ID, type StoredUpdate, type Update } from '../src/hub/update.ts'
 import { MissingDriverError } from '../src/storage/load-driver.ts'
 import { createMemoryStore } from '../src/storage/memory.ts'
 import {
@@ -490,6 +490,44 @@ function describeSqliteStore(driver: SqliteDriverName): void {
         assert.deepEqual(batch[150], first)
         assert.equal(batch[299]?.cursor, String(1 + 299))
         assert.equal(countRowsForTesting(store), 300)
+      })
+    })
+
+    it('never takes an update with a hub-generated id for a retry of a retained one, in a batch of 300', async () => {
+      await withFileStore({}, async (store) => {
+        const kept = await store.append(makeUpdate('kept'))
+        // The same id and content as the retained update, but marked as the hub's own: were its
+        // id looked up, the batch would go row by row and this one would answer `kept`.
+        const batch = await Promise.all(
+          Array.from({ length: 300 }, (_, i) =>
+            store.append({ ...makeUpdate(i === 150 ? 'kept' : `g${i}`), [GENERATED_ID]: true }),
+          ),
+        )
+        assert.deepEqual(
+          batch.map((update) => update.cursor),
+          Array.from({ length: 300 }, (_, i) => String(2 + i)),
+        )
+        assert.notDeepEqual(batch[150], kept)
+        assert.equal(batch[150]?.id, 'kept')
+        assert.equal(countRowsForTesting(store), 301)
+      })
+    })
+
+    it('still recognises a chosen id retried beside hub-generated ones, going row by row', async () => {
+      await withFileStore({}, async (store) => {
+        const kept = await store.append(makeUpdate('kept'))
+        const [marked, retried, fresh] = await Promise.all([
+          store.append({ ...makeUpdate('kept'), [GENERATED_ID]: true }),
+          store.append(makeUpdate('kept')),
+          store.append({ ...makeUpdate('g'), [GENERATED_ID]: true }),
+        ])
+        assert.equal(kept.cursor, '1')
+        assert.equal(marked?.cursor, '2')
+        // A retry answers the newest retained row with its id and content: here the marked one,
+        // stored as new just before it.
+        assert.deepEqual(retried, marked)
+        assert.equal(fresh?.cursor, '3')
+        assert.equal(countRowsForTesting(store), 3)
       })
     })
 

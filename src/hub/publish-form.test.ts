@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { isPublishFormError, parsePublishForm } from './publish-form.ts'
-import type { Update } from './update.ts'
+import { GENERATED_ID, type Update } from './update.ts'
 
 function ok(body: string): Update {
   const result = parsePublishForm(body)
@@ -47,6 +47,15 @@ describe('parsePublishForm', () => {
       /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
     )
     assert.match(ok('topic=t&id=').id, /^urn:uuid:/)
+  })
+
+  it("marks an id it generated as the hub's own (GENERATED_ID), and a publisher's id not", () => {
+    assert.equal(ok('topic=t')[GENERATED_ID], true)
+    assert.equal(ok('topic=t&id=')[GENERATED_ID], true)
+    assert.equal(ok('topic=t&id=urn%3Auuid%3Ax')[GENERATED_ID], undefined)
+    // A form field cannot set it: fields are strings by name, the mark a symbol.
+    assert.equal(ok('topic=t&id=a&ssehub.generatedId=true')[GENERATED_ID], undefined)
+    assert.equal(ok('topic=t&id=a&Symbol(ssehub.generatedId)=1')[GENERATED_ID], undefined)
   })
 
   it('refuses a missing, empty, oversized or control-character topic, and too many topics', () => {

@@ -4,7 +4,7 @@ import {
   DEFAULT_MAX_TOPICS,
   DEFAULT_MAX_TYPE_BYTES,
 } from './defaults.ts'
-import type { Update } from './update.ts'
+import { GENERATED_ID, type Update } from './update.ts'
 import { type FormFields, parseUrlEncodedForm } from './url-encoded-form.ts'
 import { uuidV7 } from './uuid-v7.ts'
 
@@ -82,8 +82,10 @@ export function parsePublishForm(
   }
 
   let id = first(form, 'id')
+  let generated = false
   if (id === null || id === '') {
     id = `urn:uuid:${uuidV7()}`
+    generated = true
   } else {
     // DoS guard: an id past the header limits would lock every subscriber that received it out
     // of its reconnections (431 on its Last-Event-ID), for as long as it keeps that id.
@@ -115,15 +117,14 @@ export function parsePublishForm(
     retry = Number(retryText)
   }
 
-  return {
-    id,
-    topics,
-    data: first(form, 'data') ?? '',
-    // [spec] "its presence alone makes the update private", whatever its value, even empty.
-    private: form.has('private'),
-    type: type === null || type === '' ? undefined : type,
-    retry,
-  }
+  const data = first(form, 'data') ?? ''
+  // [spec] "its presence alone makes the update private", whatever its value, even empty.
+  const isPrivate = form.has('private')
+  const kind = type === null || type === '' ? undefined : type
+  // Two literals rather than a spread of one: no second object per publish.
+  return generated
+    ? { id, topics, data, private: isPrivate, type: kind, retry, [GENERATED_ID]: true }
+    : { id, topics, data, private: isPrivate, type: kind, retry }
 }
 
 const NO_VALUES: readonly string[] = []

@@ -1,5 +1,5 @@
 import { type EventStore, StoreUnavailableError } from '../hub/event-store.ts'
-import type { StoredUpdate, Update } from '../hub/update.ts'
+import { GENERATED_ID, type StoredUpdate, type Update } from '../hub/update.ts'
 import { CommitGather } from './commit-gather.ts'
 import { CommitListeners } from './commit-listeners.ts'
 import { DEFAULT_MAX_UPDATES } from './defaults.ts'
@@ -245,17 +245,24 @@ export class SqliteStore implements EventStore {
       inImmediateTransaction(db, () => {
         let outcomes: Outcome[] = []
         let seq = lastSeq
-        const rows = batch.map((pending) => pending.params)
-        if (batchInsert.allNew(rows, lastSeq - this.#maxUpdates)) {
+        const rows: InsertParams[] = new Array(batch.length)
+        // Only the ids publishers chose are looked up: the hub's own are fresh (GENERATED_ID).
+        const chosen: string[] = []
+        for (let i = 0; i < batch.length; i++) {
+          const { update, params } = batch[i] as Pending
+          rows[i] = params
+          if (update[GENERATED_ID] !== true) chosen.push(params[0])
+        }
+        if (batchInsert.allNew(chosen, lastSeq - this.#maxUpdates)) {
           // The common case: no retry among them, all inserted by a statement per chunk.
           outcomes = batchInsert.insert(rows)
           seq = outcomes[outcomes.length - 1] as number
         } else {
-          for (const { params } of batch) {
+          for (const { update, params } of batch) {
             const floor = seq - this.#maxUpdates
             const [id, topics, data, priv, type, retries] = params
             const same =
-              sameId.get(id, floor) === undefined
+              update[GENERATED_ID] === true || sameId.get(id, floor) === undefined
                 ? undefined
                 : retry.get(id, floor, cutoff, topics, data, priv, type, retries)
             if (same === undefined) {
