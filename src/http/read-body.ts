@@ -1,4 +1,5 @@
 import { BodyTimeoutError, BodyTooLargeError } from './body-errors.ts'
+import { coarseTimeouts } from './coarse-timeouts.ts'
 import type { NodeRequest } from './event-stream-response.ts'
 import { sendContinue } from './expect-continue.ts'
 
@@ -6,8 +7,9 @@ import { sendContinue } from './expect-continue.ts'
 export interface ReadBodyOptions {
   /**
    * Milliseconds, counted from the call, within which the whole body must have arrived; past them
-   * the read stops with {@link BodyTimeoutError} and what was read is released. `null` for no
-   * deadline. Defaults to `null`.
+   * the read stops with {@link BodyTimeoutError} and what was read is released, at most a quarter
+   * of them later (the deadlines of all reads share one timer: `coarse-timeouts.ts`). `null` for
+   * no deadline. Defaults to `null`.
    */
   timeoutMs?: number | null
 }
@@ -59,18 +61,18 @@ export function readBody(
       reject(error)
     }
     // DoS guard (slow body): without a deadline, a client that sends part of a body and stalls
-    // holds what was read until Node's request timeout, 5 minutes.
+    // holds what was read until Node's request timeout, 5 minutes. One timer for all the bodies
+    // being read (coarse-timeouts.ts), not one per request.
     const timeoutMs = options.timeoutMs ?? null
-    const deadline =
-      timeoutMs === null
-        ? undefined
-        : setTimeout(() => {
-            cleanup()
-            chunks.length = 0
-            reject(new BodyTimeoutError(timeoutMs))
-          }, timeoutMs)
+    const timeouts = timeoutMs === null ? undefined : coarseTimeouts(timeoutMs)
+    const onTimeout = (): void => {
+      cleanup()
+      chunks.length = 0
+      reject(new BodyTimeoutError(timeoutMs as number))
+    }
+    const slot = timeouts?.add(onTimeout)
     const cleanup = (): void => {
-      clearTimeout(deadline)
+      if (slot !== undefined) timeouts?.delete(slot, onTimeout)
       req.off('data', onData)
       req.off('end', onEnd)
       req.off('error', onError)

@@ -1,11 +1,13 @@
 import { BodyTimeoutError, BodyTooLargeError } from '../http/body-errors.ts'
+import { coarseTimeouts, type TimeoutSlot } from '../http/coarse-timeouts.ts'
 
 /** Options for {@link readRequestBody}. */
 export interface ReadRequestBodyOptions {
   /**
    * Milliseconds, counted from the call, within which the whole body must have arrived; past them
-   * the read stops with {@link BodyTimeoutError} and what was read is released. `null` for no
-   * deadline. Defaults to `null`.
+   * the read stops with {@link BodyTimeoutError} and what was read is released, at most a quarter
+   * of them later (the deadlines of all reads share one timer: `coarse-timeouts.ts`). `null` for
+   * no deadline. Defaults to `null`.
    */
   timeoutMs?: number | null
 }
@@ -36,14 +38,18 @@ export async function readRequestBody(
   const chunks: Uint8Array[] = []
   let size = 0
   // DoS guard (slow body): without a deadline, a client that sends part of a body and stalls
-  // holds what was read for as long as the runtime lets it.
+  // holds what was read for as long as the runtime lets it. One timer for all the bodies being
+  // read (coarse-timeouts.ts), not one per request.
   const timeoutMs = options.timeoutMs ?? null
-  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeouts = timeoutMs === null ? undefined : coarseTimeouts(timeoutMs)
+  let onTimeout: (() => void) | undefined
+  let slot: TimeoutSlot | undefined
   const deadline =
-    timeoutMs === null
+    timeouts === undefined
       ? null
       : new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new BodyTimeoutError(timeoutMs)), timeoutMs)
+          onTimeout = () => reject(new BodyTimeoutError(timeouts.ms))
+          slot = timeouts.add(onTimeout)
         })
   try {
     for (;;) {
@@ -58,7 +64,7 @@ export async function readRequestBody(
     chunks.length = 0
     throw error
   } finally {
-    clearTimeout(timer)
+    if (slot !== undefined && onTimeout !== undefined) timeouts?.delete(slot, onTimeout)
   }
   if (chunks.length === 1) return chunks[0] as Uint8Array
   const body = new Uint8Array(size)
