@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import fc from 'fast-check'
 import { type FormFields, parseUrlEncodedForm } from './url-encoded-form.ts'
 
 function fields(body: Uint8Array | string): FormFields {
@@ -67,5 +68,45 @@ describe('parseUrlEncodedForm', () => {
 
   it('quotes a field name safely: no CR or LF reaches the message', () => {
     assert.doesNotMatch(refusal('a%0D%0Ab=%zz'), /[\r\n]/)
+  })
+
+  it('decodes as decodeURIComponent does, refusing where it throws, for any mix of escapes', () => {
+    // The reference: the WHATWG split, then `+` as a space and decodeURIComponent on each part.
+    const reference = (body: string): Map<string, string[]> | 'refused' => {
+      const decode = (raw: string): string | null => {
+        try {
+          return decodeURIComponent(raw.replaceAll('+', ' '))
+        } catch {
+          return null
+        }
+      }
+      const expected = new Map<string, string[]>()
+      for (const sequence of body.split('&')) {
+        if (sequence === '') continue
+        const equals = sequence.indexOf('=')
+        const name = decode(equals === -1 ? sequence : sequence.slice(0, equals))
+        const value = decode(equals === -1 ? '' : sequence.slice(equals + 1))
+        if (name === null || value === null) return 'refused'
+        expected.set(name, [...(expected.get(name) ?? []), value])
+      }
+      return expected
+    }
+    // ASCII escapes (decoded in place), escapes of UTF-8 lead and continuation bytes, broken
+    // escapes, and the separators, in any order.
+    const piece = fc.constantFrom(
+      ...['a', 'Z', '0', '+', '&', '=', '%', '%2F', '%3a', '%00', '%7F', '%7f', '%41', '%2B'],
+      ...['%C3', '%A9', '%E2', '%82', '%AC', '%F0', '%9F', '%98', '%80', '%FF', '%C0', '%ED'],
+      ...['%zz', '%4', '%%', 'é', '€', '😀', '\ufeff'],
+    )
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 24 }), (pieces) => {
+        const body = pieces.join('')
+        const parsed = parseUrlEncodedForm(body)
+        const expected = reference(body)
+        if (expected === 'refused') assert.equal(parsed.ok, false, body)
+        else assert.deepEqual(parsed.ok ? parsed.value : parsed.message, expected, body)
+      }),
+      { numRuns: 5000 },
+    )
   })
 })

@@ -34,22 +34,29 @@ export function parseUrlEncodedForm(body: Uint8Array | string): Checked<FormFiel
     }
   }
   const fields = new Map<string, string[]>()
-  for (const sequence of text.split('&')) {
-    if (sequence === '') continue
-    const equals = sequence.indexOf('=')
-    const rawName = equals === -1 ? sequence : sequence.slice(0, equals)
-    const rawValue = equals === -1 ? '' : sequence.slice(equals + 1)
-    const name = decodeComponent(rawName)
-    if (name === null) {
-      return refused(`The field name ${quote(rawName, 40)} ${problem(rawName)}.`)
+  // Walked with indexOf rather than split: no array of the sequences (issue #15).
+  const length = text.length
+  for (let start = 0; start < length; ) {
+    let end = text.indexOf('&', start)
+    if (end === -1) end = length
+    if (end > start) {
+      const equals = text.indexOf('=', start)
+      const named = equals !== -1 && equals < end
+      const rawName = text.slice(start, named ? equals : end)
+      const rawValue = named ? text.slice(equals + 1, end) : ''
+      const name = decodeComponent(rawName)
+      if (name === null) {
+        return refused(`The field name ${quote(rawName, 40)} ${problem(rawName)}.`)
+      }
+      const value = decodeComponent(rawValue)
+      if (value === null) {
+        return refused(`The ${quote(name, 40)} field ${problem(rawValue)}.`)
+      }
+      const values = fields.get(name)
+      if (values === undefined) fields.set(name, [value])
+      else values.push(value)
     }
-    const value = decodeComponent(rawValue)
-    if (value === null) {
-      return refused(`The ${quote(name, 40)} field ${problem(rawValue)}.`)
-    }
-    const values = fields.get(name)
-    if (values === undefined) fields.set(name, [value])
-    else values.push(value)
+    start = end + 1
   }
   return accepted(fields)
 }
@@ -57,14 +64,39 @@ export function parseUrlEncodedForm(body: Uint8Array | string): Checked<FormFiel
 /** Decodes `+` and `%XX` escapes, or `null` when an escape is broken or the bytes are not UTF-8. */
 function decodeComponent(raw: string): string | null {
   const spaced = raw.includes('+') ? raw.replaceAll('+', ' ') : raw
-  if (!spaced.includes('%')) return spaced
-  try {
-    // decodeURIComponent throws URIError on a `%` without two hex digits and on escaped bytes
-    // that are not UTF-8 (truncated, overlong, surrogates), which is the strictness wanted here.
-    return decodeURIComponent(spaced)
-  } catch {
-    return null
+  let percent = spaced.indexOf('%')
+  if (percent === -1) return spaced
+  // The escapes of ASCII bytes (`%3A`, `%2F`: most of them, in a topic IRI) are decoded here, a
+  // fifth of decodeURIComponent's cost. From the first escape of a byte past 0x7F on, the rest
+  // goes to decodeURIComponent: it throws URIError on escaped bytes that are not UTF-8
+  // (truncated, overlong, surrogates), which is the strictness wanted here.
+  let decoded = ''
+  let from = 0
+  while (percent !== -1) {
+    const high = hexValue(spaced.charCodeAt(percent + 1))
+    const low = hexValue(spaced.charCodeAt(percent + 2))
+    // A `%` without two hex digits, as decodeURIComponent refuses it.
+    if (high === -1 || low === -1) return null
+    if (high >= 8) {
+      try {
+        return decoded + decodeURIComponent(spaced.slice(from))
+      } catch {
+        return null
+      }
+    }
+    decoded += spaced.slice(from, percent) + String.fromCharCode(high * 16 + low)
+    from = percent + 3
+    percent = spaced.indexOf('%', from)
   }
+  return decoded + spaced.slice(from)
+}
+
+/** The value of a hex digit's UTF-16 code, or `-1` (also for `NaN`, past the end). */
+function hexValue(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30
+  if (code >= 0x41 && code <= 0x46) return code - 0x37
+  if (code >= 0x61 && code <= 0x66) return code - 0x57
+  return -1
 }
 
 function problem(raw: string): string {
