@@ -122,7 +122,8 @@ describe('CoarseTimeouts', () => {
       for (let i = 0; i < 500; i++) mock.timers.tick(1)
       assert.equal(at.length, 3)
       assert.ok((at[0] as number) >= 100)
-      for (let i = 1; i < at.length; i++) assert.ok((at[i] as number) - (at[i - 1] as number) >= 100)
+      for (let i = 1; i < at.length; i++)
+        assert.ok((at[i] as number) - (at[i - 1] as number) >= 100)
     } finally {
       mock.timers.reset()
     }
