@@ -46,9 +46,9 @@ export class CoarseTimeouts {
   /** Calls `onTimeout` once the timeout has passed, unless {@link delete}d before. */
   add(onTimeout: () => void): TimeoutSlot {
     if (this.#timer === undefined) {
+      // Not unref'd: like the timer of each wait before, it keeps the process alive while a wait
+      // is pending, and it stops when none is.
       this.#timer = setInterval(this.#tick, this.#tickMs)
-      // In Node a pending interval would hold the process open; the waits are a client's.
-      ;(this.#timer as { unref?: () => void }).unref?.()
     }
     const slice = this.#slices[this.#current] as Set<() => void>
     slice.add(onTimeout)
