@@ -109,4 +109,22 @@ describe('parseUrlEncodedForm', () => {
       { numRuns: 5000 },
     )
   })
+
+  it('decodes bodies of 1 MiB made of escapes and pluses, past the escapes it decodes by hand', () => {
+    const size = 1024 * 1024
+    const cases: Array<[string, string, string]> = [
+      ['%41', 'A', 'ASCII escapes'],
+      ['+', ' ', 'pluses'],
+      ['a+%2F', 'a /', 'a mix'],
+      ['%41%C3%A9', 'Aé', 'escapes past 0x7F among ASCII ones'],
+    ]
+    for (const [piece, decoded, what] of cases) {
+      const count = Math.floor((size - 'data='.length) / piece.length)
+      const parsed = fields(Buffer.from(`data=${piece.repeat(count)}`))
+      assert.equal(parsed.get('data')?.[0], decoded.repeat(count), what)
+    }
+    // A broken escape far past the first sixteen is still refused.
+    assert.match(refusal(`data=${'%41'.repeat(100_000)}%4`), /has a "%" that is not followed/)
+    assert.match(refusal(`data=${'%41'.repeat(100_000)}%C3`), /not UTF-8/)
+  })
 })
