@@ -50,6 +50,27 @@ describe('CoarseTimeouts', () => {
     }
   })
 
+  it('rounds a tick up to a whole millisecond, so a timeout not divisible by its slices is never early', () => {
+    mock.timers.enable({ apis: ['setInterval', 'Date'], now: 0 })
+    try {
+      // 10 ms in 4 slices: ticks of 3 ms, so a wait fires after 15 ms at most, never before 10.
+      const timeouts = new CoarseTimeouts({ ms: 10 })
+      const fired: number[] = []
+      for (let added = 0; added < 12; added++) {
+        const at = Date.now()
+        timeouts.add(() => fired.push(Date.now() - at))
+        mock.timers.tick(1)
+      }
+      for (let i = 0; i < 40; i++) mock.timers.tick(1)
+      assert.equal(fired.length, 12)
+      assert.ok(Math.min(...fired) >= 10, `fired after ${Math.min(...fired)} ms`)
+      // The wait added as the timer started fires on its fifth tick: 15 ms, ticks of 3 (not 2.5).
+      assert.equal(Math.max(...fired), 15)
+    } finally {
+      mock.timers.reset()
+    }
+  })
+
   it('does not fire a wait deleted in time, and leaves the others', () => {
     mock.timers.enable({ apis: ['setInterval'] })
     try {

@@ -123,6 +123,14 @@ describe('parseUrlEncodedForm', () => {
       const parsed = fields(Buffer.from(`data=${piece.repeat(count)}`))
       assert.equal(parsed.get('data')?.[0], decoded.repeat(count), what)
     }
+    // At the sixteen escapes decoded by hand and past them: the next one, ASCII or UTF-8 or broken.
+    for (const escapes of [15, 16, 17]) {
+      const head = '%41'.repeat(escapes)
+      assert.equal(fields(`data=${head}%42`).get('data')?.[0], `${'A'.repeat(escapes)}B`)
+      assert.equal(fields(`data=${head}%C3%A9`).get('data')?.[0], `${'A'.repeat(escapes)}é`)
+      assert.match(refusal(`data=${head}%4`), /has a "%" that is not followed/)
+      assert.match(refusal(`data=${head}%C3`), /not UTF-8/)
+    }
     // A broken escape far past the first sixteen is still refused.
     assert.match(refusal(`data=${'%41'.repeat(100_000)}%4`), /has a "%" that is not followed/)
     assert.match(refusal(`data=${'%41'.repeat(100_000)}%C3`), /not UTF-8/)

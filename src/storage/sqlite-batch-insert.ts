@@ -1,9 +1,9 @@
 // How the SQLite store appends a batch of updates that repeat no retained one (nearly every batch):
 // one query asks whether any of their ids is retained (only the ids publishers chose: the hub's
 // own are fresh), then one INSERT of many rows stores them, per chunk of up to 128 rows, instead
-// of a probe and an INSERT per row. Each statement crosses
-// from JavaScript into the driver once, binding all its rows' values: at 32 rows a commit that
-// took the user CPU of the store's SQL from 4.3–4.9 to 3.0–3.2 µs per row (issue #15).
+// of a probe and an INSERT per row. Each statement crosses from JavaScript into the driver once,
+// binding all its rows' values: at 32 rows a commit that took the user CPU of the store's SQL from
+// 4.3–4.9 to 3.0–3.2 µs per row (issue #15).
 
 import type { SqliteConnection, SqliteStatement, SqliteValue } from './sqlite-connection.ts'
 import type { InsertParams } from './sqlite-rows.ts'

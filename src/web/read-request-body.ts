@@ -6,8 +6,8 @@ export interface ReadRequestBodyOptions {
   /**
    * Milliseconds, counted from the call, within which the whole body must have arrived; past them
    * the read stops with {@link BodyTimeoutError} and what was read is released, at most a quarter
-   * of them later (the deadlines of all reads share one timer: `coarse-timeouts.ts`). `null` for
-   * no deadline. Defaults to `null`.
+   * of them (rounded up to whole milliseconds) later: the deadlines of all reads share one timer
+   * (`coarse-timeouts.ts`). `null` for no deadline. Defaults to `null`.
    */
   timeoutMs?: number | null
 }
